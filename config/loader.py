@@ -1,0 +1,116 @@
+"""Load and validate source files.
+
+Every problem is reported as :class:`SourceConfigError` naming the file, the key and what is
+wrong, so an operator can fix it before any harvest starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from .models import SOURCE_ADAPTER, SourceConfig
+
+
+@dataclass
+class ConfigProblem:
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key}" if self.key else self.file
+        return f"{where}: {self.message}"
+
+
+class SourceConfigError(Exception):
+    """One or more source files are invalid."""
+
+    def __init__(self, problems: list[ConfigProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _source_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    raise SourceConfigError([ConfigProblem(str(path), "", "no such file or directory")])
+
+
+def _problems_from(exc: ValidationError, file: str) -> list[ConfigProblem]:
+    out = []
+    for err in exc.errors():
+        loc = [str(x) for x in err.get("loc", ())]
+        # the discriminated union puts the chosen type in the location: drop it
+        if loc and loc[0] in ("feed", "sitemap", "crawl", "html"):
+            loc = loc[1:]
+        key = ".".join(loc) or "(document)"
+        msg = err.get("msg", "invalid")
+        if err.get("type") == "union_tag_invalid":
+            key = "type"
+            msg = "must be one of: feed, sitemap, crawl"
+        elif err.get("type") == "union_tag_not_found":
+            key = "type"
+            msg = "is missing (one of: feed, sitemap, crawl)"
+        elif err.get("type") == "extra_forbidden":
+            msg = "unknown key"
+        out.append(ConfigProblem(file, key, msg))
+    return out
+
+
+def load_source_file(path: Path) -> SourceConfig:
+    """Parse and validate one source file."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceConfigError([ConfigProblem(name, "", f"cannot be read ({exc})")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SourceConfigError([ConfigProblem(name, where, f"not valid YAML: {problem}")]) from None
+    if not isinstance(data, dict):
+        raise SourceConfigError(
+            [ConfigProblem(name, "(document)", "must be a mapping of keys to values")]
+        )
+    try:
+        return SOURCE_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        raise SourceConfigError(_problems_from(exc, name)) from None
+
+
+def load_sources(path: str | Path, *, include_disabled: bool = True) -> list[SourceConfig]:
+    """Load every source under ``path`` (a directory of YAML files or one file).
+
+    All files are checked; the error lists every problem found, and duplicate ids.
+    """
+    path = Path(path)
+    problems: list[ConfigProblem] = []
+    sources: list[SourceConfig] = []
+    seen: dict[str, str] = {}
+    for f in _source_files(path):
+        try:
+            src = load_source_file(f)
+        except SourceConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        if src.id in seen:
+            problems.append(
+                ConfigProblem(str(f), "id", f"{src.id!r} is already used by {seen[src.id]}")
+            )
+            continue
+        seen[src.id] = str(f)
+        sources.append(src)
+    if problems:
+        raise SourceConfigError(problems)
+    if not include_disabled:
+        sources = [s for s in sources if s.enabled]
+    return sources

@@ -1,0 +1,100 @@
+"""Portal-wide settings, declared once with their help text.
+
+Each setting is read from the environment (``CCP_…``) unless a command-line option overrides it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+
+def _default_sources() -> str:
+    return str(Path("config") / "sources")
+
+
+@dataclass
+class Settings:
+    data_dir: Path = field(
+        default=Path("var"),
+        metadata={"env": "CCP_DATA_DIR", "help": "Where the catalogue, index and state live."},
+    )
+    sources: Path = field(
+        default=Path(_default_sources()),
+        metadata={"env": "CCP_SOURCES", "help": "A directory of source YAML files, or one file."},
+    )
+    search_backend: str = field(
+        default="embedded",
+        metadata={"env": "CCP_SEARCH_BACKEND", "help": "embedded (default) or elasticsearch."},
+    )
+    database_url: str | None = field(
+        default=None,
+        metadata={"env": "CCP_DATABASE_URL", "help": "SQLAlchemy URL of the catalogue "
+                  "(default: SQLite file catalogue.sqlite3 in the data dir)."},
+    )
+    user_agent: str = field(
+        default="CircularCityPortalBot/0.1 (+https://circular-city-portal.eu/about/harvester)",
+        metadata={"env": "CCP_USER_AGENT", "help": "User-Agent the harvester sends."},
+    )
+    download_timeout: float = field(
+        default=30.0, metadata={"env": "CCP_DOWNLOAD_TIMEOUT", "help": "Seconds per request."}
+    )
+    max_response_bytes: int = field(
+        default=10 * 1024 * 1024,
+        metadata={"env": "CCP_MAX_RESPONSE_BYTES", "help": "Larger responses are skipped."},
+    )
+    retry_times: int = field(
+        default=2, metadata={"env": "CCP_RETRY_TIMES", "help": "Retries of a failed request."}
+    )
+    download_delay: float = field(
+        default=1.0,
+        metadata={"env": "CCP_DOWNLOAD_DELAY", "help": "Base seconds between requests to a host "
+                  "(AutoThrottle adapts it)."},
+    )
+    concurrent_per_host: int = field(
+        default=2, metadata={"env": "CCP_CONCURRENT_PER_HOST", "help": "Parallel requests per host."}
+    )
+    harvest_timeout: float = field(
+        default=3600.0,
+        metadata={"env": "CCP_HARVEST_TIMEOUT", "help": "Seconds a harvest run may take."},
+    )
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        env = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            name = f.metadata.get("env")
+            if overrides.get(f.name) is not None:
+                raw = overrides[f.name]
+            elif name and env.get(name):
+                raw = env[name]
+            else:
+                continue
+            values[f.name] = _coerce(f.type, raw)
+        s = cls(**values)
+        s.data_dir = Path(s.data_dir)
+        s.sources = Path(s.sources)
+        return s
+
+    @property
+    def catalogue_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'catalogue.sqlite3').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+
+def _coerce(typ, raw):
+    t = str(typ)
+    if "Path" in t:
+        return Path(raw)
+    if t.startswith("int"):
+        return int(raw)
+    if t.startswith("float"):
+        return float(raw)
+    return raw

@@ -1,0 +1,94 @@
+"""The search backend interface (after Wagtail's search backends).
+
+Every backend — the embedded engine (default) and Elasticsearch — implements
+:class:`SearchBackend`; one contract test suite runs against each. The web app and the CLI
+only ever talk to a backend through this interface.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import Any
+
+from ..query import SearchQuery, SearchResults
+from ..resource import Resource
+
+
+class BackendUnavailable(RuntimeError):
+    """The search engine cannot answer now (the UI maps this to 503)."""
+
+
+def result_view(r: Resource) -> dict[str, Any]:
+    """The fields a result list needs, stored with each indexed document."""
+    d = r.date
+    return {
+        "id": r.id,
+        "title": r.title,
+        "url": r.url,
+        "summary": r.summary,
+        "language": r.language,
+        "type": r.type,
+        "themes": list(r.themes),
+        "publisher": r.publisher,
+        "published": r.published.isoformat().replace("+00:00", "Z") if r.published else None,
+        "date": d.isoformat().replace("+00:00", "Z") if d else None,
+        "format": r.format,
+        "countries": r.countries,
+        "cities": r.cities,
+        "instances": [
+            {"source_id": i.source_id, "url": i.url}
+            for i in (r.live_instances or r.instances)
+        ],
+    }
+
+
+def facet_values(r: Resource) -> dict[str, list[str]]:
+    """The facet values of a resource, one list per facet in query.FACETS."""
+    return {
+        "language": [r.language] if r.language else [],
+        "type": [r.type] if r.type else [],
+        "theme": list(r.themes),
+        "country": r.countries,
+        "source": r.source_ids or sorted({i.source_id for i in r.instances}),
+        "year": [str(r.year)] if r.year else [],
+    }
+
+
+class SearchBackend(ABC):
+    """One search engine behind the portal."""
+
+    name: str = "base"
+
+    @abstractmethod
+    def apply(self, upserts: Iterable[Resource], deletes: Iterable[str] = ()) -> None:
+        """Write one batch atomically: readers see all of it or none of it.
+
+        Upserts replace any document with the same id (ids are deterministic).
+        """
+
+    @abstractmethod
+    def search(self, query: SearchQuery) -> SearchResults:
+        """Answer a query. Malformed user syntax never raises: it is searched leniently."""
+
+    @abstractmethod
+    def count(self) -> int:
+        """Number of indexed documents."""
+
+    @abstractmethod
+    def rebuild(self, resources: Iterable[Resource]) -> int:
+        """Build a complete new index from ``resources`` and swap it in only when complete.
+
+        A failure leaves the live index untouched. Returns the number of documents indexed.
+        """
+
+    @abstractmethod
+    def health(self) -> tuple[bool, str]:
+        """(ok, message) — whether the engine answers, and why not."""
+
+    def ids(self) -> set[str]:
+        """Every indexed id (for consistency checks; small indexes only)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release files and connections."""

@@ -1,0 +1,189 @@
+"""The canonical record every part of the portal speaks: :class:`Resource`.
+
+Harvesters turn what they fetch into :class:`RawDocument`; the normaliser turns that into a
+:class:`Resource`; the catalogue stores it with its :class:`Instance` list (every place it was
+published); the search backends index it; the UI shows it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+# Resource types: value -> label. Keep in step with config/taxonomy.yaml.
+RESOURCE_TYPES: dict[str, str] = {
+    "strategy": "Strategy / roadmap",
+    "guide": "Guide / toolkit",
+    "good-practice": "Good practice / case study",
+    "report": "Report / study",
+    "policy": "Policy / legal",
+    "funding": "Funding call",
+    "event": "Event",
+    "news": "News",
+    "dataset": "Dataset",
+    "other": "Other",
+}
+
+FORMATS = ("html", "pdf")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def as_utc(dt: datetime | None) -> datetime | None:
+    """Aware UTC datetime (naive values are taken as UTC)."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+def resource_id_for(canonical_url: str) -> str:
+    """Stable id of a resource from its canonical identity (the first canonical URL seen)."""
+    return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass
+class Place:
+    country: str | None = None  # ISO 3166 alpha-2, or "EU"
+    city: str | None = None
+
+
+@dataclass
+class Instance:
+    """One place a resource was published: a source and a URL, with when it was seen."""
+
+    source_id: str
+    url: str  # canonical URL at that source
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    guid: str | None = None
+    status: str = "live"  # live | gone
+
+
+@dataclass
+class Resource:
+    id: str
+    title: str
+    url: str  # canonical URL of the first instance
+    summary: str = ""
+    body: str = ""
+    instances: list[Instance] = field(default_factory=list)
+    publisher: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    updated: datetime | None = None
+    language: str | None = None  # ISO 639-1
+    type: str = "other"  # key of RESOURCE_TYPES
+    themes: list[str] = field(default_factory=list)  # keys of the taxonomy
+    places: list[Place] = field(default_factory=list)
+    format: str = "html"
+    licence: str | None = None
+    content_hash: str = ""
+    harvested_at: datetime | None = None
+    indexed_at: datetime | None = None
+
+    # -- derived views used by the indexes and the UI ---------------------------------------
+    @property
+    def live_instances(self) -> list[Instance]:
+        return [i for i in self.instances if i.status == "live"]
+
+    @property
+    def source_ids(self) -> list[str]:
+        return sorted({i.source_id for i in self.live_instances})
+
+    @property
+    def countries(self) -> list[str]:
+        return sorted({p.country for p in self.places if p.country})
+
+    @property
+    def cities(self) -> list[str]:
+        return sorted({p.city for p in self.places if p.city})
+
+    @property
+    def date(self) -> datetime | None:
+        """The date shown and sorted on: published, else updated, else first harvested."""
+        return self.published or self.updated or self.harvested_at
+
+    @property
+    def year(self) -> int | None:
+        d = self.date
+        return d.year if d else None
+
+    @property
+    def is_live(self) -> bool:
+        return bool(self.live_instances) or not self.instances
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (datetimes as ISO 8601 UTC strings)."""
+        return _jsonable(asdict(self))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Resource":
+        d = dict(d)
+        d["instances"] = [
+            Instance(**{**i, "first_seen": _dt(i.get("first_seen")), "last_seen": _dt(i.get("last_seen"))})
+            for i in d.get("instances", [])
+        ]
+        d["places"] = [Place(**p) for p in d.get("places", [])]
+        for k in ("published", "updated", "harvested_at", "indexed_at"):
+            d[k] = _dt(d.get(k))
+        return cls(**d)
+
+
+def _dt(v: Any) -> datetime | None:
+    if v is None or isinstance(v, datetime):
+        return as_utc(v)
+    return as_utc(datetime.fromisoformat(str(v).replace("Z", "+00:00")))
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return as_utc(v).isoformat().replace("+00:00", "Z")
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+@dataclass
+class Hints:
+    """What a source told us about a document before we fetched it (feed entry, sitemap)."""
+
+    guid: str | None = None
+    title: str | None = None
+    summary: str | None = None
+    content_html: str | None = None  # full content from the feed, when it has it
+    published: datetime | None = None
+    updated: datetime | None = None
+    authors: list[str] = field(default_factory=list)
+    language: str | None = None
+    categories: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RawDocument:
+    """Bytes fetched for one document, with what is known about where they came from.
+
+    ``body`` is what the server sent (already content-decoded: gzip is undone by the fetcher);
+    ``headers`` are the response headers (lower-case names). When a feed carries the full
+    content and the page was not fetched, ``body`` is empty and ``hints.content_html`` holds it.
+    """
+
+    source_id: str
+    url: str  # the URL as linked (before redirects)
+    final_url: str  # the URL the bytes came from (after redirects)
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+    hints: Hints = field(default_factory=Hints)
+    fetched_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
