@@ -1,0 +1,1 @@
+"""The core of the portal: the canonical record, normalisation, dedupe, the catalogue, the outbox and the search backends. Never imports Scrapy, Flask or APScheduler."""

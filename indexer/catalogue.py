@@ -1,0 +1,772 @@
+"""The catalogue: the store of record.
+
+Resources with every instance where they were seen, the sources' HTTP state for conditional
+requests, harvest runs with per-source counts and stored errors, and the outbox that feeds the
+search index. SQLite (WAL) by default through SQLAlchemy; the schema is portable to PostgreSQL.
+
+Deduplication happens here, in :meth:`Catalogue.ingest`, in layers:
+
+1. the same source and URL, or the same source GUID → the same resource (an *update* when the
+   main text changed, else *unchanged*);
+2. the same canonical URL seen through another source → the same resource, one more instance;
+3. the same normalised main text (content hash) at another URL or source → the same resource,
+   one more instance.
+
+Every change that alters what the index shows is written to the outbox in the same
+transaction; :mod:`indexer.indexing` drains it into the search backend.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    or_,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.types import TypeDecorator
+
+from .resource import Instance, Place, Resource, as_utc, resource_id_for, utcnow
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out (stored naive UTC)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return as_utc(value).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+metadata = MetaData()
+
+sources_t = Table(
+    "sources", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("url", Text),
+    Column("publisher", Text),
+    Column("country", String(2)),
+    Column("city", Text),
+    Column("enabled", Integer, nullable=False, default=1),
+    Column("config", JSON),
+    Column("updated_at", UTCDateTime),
+)
+
+resources_t = Table(
+    "resources", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("summary", Text, nullable=False, default=""),
+    Column("body", Text, nullable=False, default=""),
+    Column("publisher", Text),
+    Column("authors", JSON, nullable=False, default=list),
+    Column("published", UTCDateTime),
+    Column("updated", UTCDateTime),
+    Column("language", String(8)),
+    Column("type", String(32), nullable=False, default="other"),
+    Column("themes", JSON, nullable=False, default=list),
+    Column("places", JSON, nullable=False, default=list),
+    Column("format", String(16), nullable=False, default="html"),
+    Column("licence", Text),
+    Column("content_hash", String(64), nullable=False, index=True),
+    Column("harvested_at", UTCDateTime),
+    Column("indexed_at", UTCDateTime),
+    Column("modified_at", UTCDateTime),
+)
+
+instances_t = Table(
+    "instances", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("resource_id", String(40), ForeignKey("resources.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("source_id", String(64), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("guid", Text),
+    Column("content_hash", String(64)),  # of the text this instance last served
+    Column("first_seen", UTCDateTime),
+    Column("last_seen", UTCDateTime),
+    Column("status", String(8), nullable=False, default="live"),
+    Column("missed_runs", Integer, nullable=False, default=0),
+    UniqueConstraint("source_id", "url", name="uq_instance_source_url"),
+    Index("ix_instances_url", "url"),
+    Index("ix_instances_source_guid", "source_id", "guid"),
+)
+
+http_state_t = Table(
+    "http_state", metadata,
+    Column("url", Text, primary_key=True),
+    Column("source_id", String(64)),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("status", Integer),
+    Column("checked_at", UTCDateTime),
+)
+
+runs_t = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("status", String(16), nullable=False),  # running succeeded failed interrupted timed_out
+    Column("trigger", String(16), nullable=False, default="cli"),
+    Column("host", Text),
+    Column("pid", Integer),
+    Column("message", Text),
+)
+
+run_sources_t = Table(
+    "run_sources", metadata,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("source_id", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),  # running succeeded failed interrupted
+    Column("started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("added", Integer, nullable=False, default=0),
+    Column("updated", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("failed", Integer, nullable=False, default=0),
+    Column("skipped", Integer, nullable=False, default=0),
+    Column("merged", Integer, nullable=False, default=0),
+    Column("requests", Integer, nullable=False, default=0),
+    Column("message", Text),
+)
+
+run_errors_t = Table(
+    "run_errors", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("source_id", String(64), nullable=False),
+    Column("url", Text),
+    Column("kind", String(32), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("fatal", Integer, nullable=False, default=0),  # 1: the whole source failed
+    Column("at", UTCDateTime, nullable=False),
+)
+
+outbox_t = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("resource_id", String(40), nullable=False),
+    Column("op", String(8), nullable=False),  # upsert | delete
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+meta_t = Table(
+    "catalogue_meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text),
+)
+
+SCHEMA_VERSION = "1"
+
+# Record statuses of one harvested document.
+ADDED, UPDATED, UNCHANGED, MERGED, FAILED, SKIPPED = (
+    "added", "updated", "unchanged", "merged", "failed", "skipped",
+)
+COUNTERS = (ADDED, UPDATED, UNCHANGED, FAILED, SKIPPED, MERGED)
+
+
+@dataclass
+class SourceInfo:
+    id: str
+    name: str
+    type: str
+    url: str | None = None
+    publisher: str | None = None
+    country: str | None = None
+    city: str | None = None
+    enabled: bool = True
+
+
+@dataclass
+class RunError:
+    source_id: str
+    url: str | None
+    kind: str
+    message: str
+    fatal: bool = False
+    at: datetime | None = None
+
+
+@dataclass
+class SourceReport:
+    source_id: str
+    status: str
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    skipped: int = 0
+    merged: int = 0
+    requests: int = 0
+    message: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    errors: list[RunError] = field(default_factory=list)
+
+
+@dataclass
+class RunReport:
+    id: int
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    trigger: str
+    message: str | None
+    sources: list[SourceReport]
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "succeeded" and all(
+            s.status == "succeeded" and s.failed == 0 for s in self.sources
+        )
+
+    def totals(self) -> dict[str, int]:
+        return {k: sum(getattr(s, k) for s in self.sources) for k in COUNTERS}
+
+    def to_dict(self) -> dict[str, Any]:
+        def dt(v):
+            return v.isoformat().replace("+00:00", "Z") if v else None
+
+        return {
+            "id": self.id, "status": self.status, "ok": self.ok, "trigger": self.trigger,
+            "started_at": dt(self.started_at), "finished_at": dt(self.finished_at),
+            "message": self.message, "totals": self.totals(),
+            "sources": [
+                {
+                    "source_id": s.source_id, "status": s.status, "message": s.message,
+                    **{k: getattr(s, k) for k in COUNTERS}, "requests": s.requests,
+                    "errors": [
+                        {"url": e.url, "kind": e.kind, "message": e.message, "fatal": e.fatal}
+                        for e in s.errors
+                    ],
+                }
+                for s in self.sources
+            ],
+        }
+
+
+class SchemaError(RuntimeError):
+    """The catalogue's schema is not the one this version of the portal expects."""
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - driver hook
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+class Catalogue:
+    """The store of record. Thread-safe for readers; one process writes a source at a time."""
+
+    def __init__(self, url: str, *, echo: bool = False):
+        self.url = url
+        if url.startswith("sqlite:///"):
+            path = url[len("sqlite:///"):]
+            if path and path != ":memory:":
+                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self.engine: Engine = create_engine(url, echo=echo, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    # -- schema --------------------------------------------------------------------------------
+    def create_all(self) -> None:
+        metadata.create_all(self.engine)
+        with self.engine.begin() as c:
+            row = c.execute(select(meta_t.c.value).where(meta_t.c.key == "schema_version")).first()
+            if row is None:
+                c.execute(insert(meta_t).values(key="schema_version", value=SCHEMA_VERSION))
+            elif row[0] != SCHEMA_VERSION:
+                raise SchemaError(
+                    f"catalogue schema is version {row[0]}, this portal expects {SCHEMA_VERSION}"
+                )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def health(self) -> tuple[bool, str]:
+        try:
+            with self.engine.connect() as c:
+                n = c.execute(select(func.count()).select_from(resources_t)).scalar_one()
+            return True, f"catalogue: {n} resources"
+        except Exception as exc:  # noqa: BLE001 - health reports any failure
+            return False, f"catalogue unavailable: {exc.__class__.__name__}: {exc}"
+
+    # -- sources -------------------------------------------------------------------------------
+    def sync_sources(self, sources: Iterable[Any]) -> None:
+        """Record the configured sources (pydantic models from config) for display."""
+        now = utcnow()
+        with self.engine.begin() as c:
+            for s in sources:
+                url = getattr(s, "url", None) or (s.start_urls[0] if getattr(s, "start_urls", None) else None)
+                row = dict(
+                    name=s.name, type=s.type, url=str(url) if url else None,
+                    publisher=s.publisher, country=s.country, city=s.city,
+                    enabled=1 if s.enabled else 0,
+                    config=json.loads(s.model_dump_json()), updated_at=now,
+                )
+                done = c.execute(update(sources_t).where(sources_t.c.id == s.id).values(**row))
+                if done.rowcount == 0:
+                    c.execute(insert(sources_t).values(id=s.id, **row))
+
+    def sources(self) -> list[SourceInfo]:
+        with self.engine.connect() as c:
+            rows = c.execute(select(sources_t).order_by(sources_t.c.id)).mappings().all()
+        return [
+            SourceInfo(id=r["id"], name=r["name"], type=r["type"], url=r["url"],
+                       publisher=r["publisher"], country=r["country"], city=r["city"],
+                       enabled=bool(r["enabled"]))
+            for r in rows
+        ]
+
+    def source_names(self) -> dict[str, str]:
+        return {s.id: s.name for s in self.sources()}
+
+    # -- HTTP state for conditional GET -------------------------------------------------------
+    def http_state(self, urls: Iterable[str] | None = None, source_id: str | None = None
+                   ) -> dict[str, tuple[str | None, str | None]]:
+        """{url: (etag, last_modified)} for the given URLs or the whole source."""
+        q = select(http_state_t.c.url, http_state_t.c.etag, http_state_t.c.last_modified)
+        if source_id is not None:
+            q = q.where(http_state_t.c.source_id == source_id)
+        if urls is not None:
+            q = q.where(http_state_t.c.url.in_(list(urls)))
+        with self.engine.connect() as c:
+            return {r[0]: (r[1], r[2]) for r in c.execute(q)}
+
+    def save_http_state(self, url: str, source_id: str, etag: str | None,
+                        last_modified: str | None, status: int) -> None:
+        now = utcnow()
+        with self.engine.begin() as c:
+            vals = dict(source_id=source_id, etag=etag, last_modified=last_modified,
+                        status=status, checked_at=now)
+            done = c.execute(update(http_state_t).where(http_state_t.c.url == url).values(**vals))
+            if done.rowcount == 0:
+                c.execute(insert(http_state_t).values(url=url, **vals))
+
+    def forget_http_state(self, url: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(delete(http_state_t).where(http_state_t.c.url == url))
+
+    # -- runs ----------------------------------------------------------------------------------
+    def start_run(self, source_ids: Iterable[str], trigger: str = "cli") -> int:
+        now = utcnow()
+        with self.engine.begin() as c:
+            run_id = c.execute(
+                insert(runs_t).values(started_at=now, status="running", trigger=trigger,
+                                      host=socket.gethostname(), pid=os.getpid())
+            ).inserted_primary_key[0]
+            for sid in source_ids:
+                c.execute(insert(run_sources_t).values(run_id=run_id, source_id=sid,
+                                                       status="pending"))
+        return int(run_id)
+
+    def start_source(self, run_id: int, source_id: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(update(run_sources_t)
+                      .where(run_sources_t.c.run_id == run_id,
+                             run_sources_t.c.source_id == source_id)
+                      .values(status="running", started_at=utcnow()))
+
+    def count(self, run_id: int, source_id: str, counter: str, n: int = 1,
+              *, conn: Connection | None = None) -> None:
+        col = run_sources_t.c[counter]
+        stmt = (update(run_sources_t)
+                .where(run_sources_t.c.run_id == run_id, run_sources_t.c.source_id == source_id)
+                .values({counter: col + n}))
+        if conn is not None:
+            conn.execute(stmt)
+        else:
+            with self.engine.begin() as c:
+                c.execute(stmt)
+
+    def record_error(self, run_id: int, source_id: str, url: str | None, kind: str,
+                     message: str, *, fatal: bool = False, counter: str | None = FAILED) -> None:
+        """Store an error of one record (``counter`` failed/skipped) or of the whole source."""
+        with self.engine.begin() as c:
+            c.execute(insert(run_errors_t).values(
+                run_id=run_id, source_id=source_id, url=url, kind=kind,
+                message=message[:4000], fatal=1 if fatal else 0, at=utcnow()))
+            if counter:
+                self.count(run_id, source_id, counter, conn=c)
+
+    def finish_source(self, run_id: int, source_id: str, status: str,
+                      message: str | None = None, requests: int | None = None) -> None:
+        vals: dict[str, Any] = dict(status=status, finished_at=utcnow(), message=message)
+        if requests is not None:
+            vals["requests"] = requests
+        with self.engine.begin() as c:
+            c.execute(update(run_sources_t)
+                      .where(run_sources_t.c.run_id == run_id,
+                             run_sources_t.c.source_id == source_id)
+                      .values(**vals))
+
+    def finish_run(self, run_id: int, status: str, message: str | None = None) -> None:
+        with self.engine.begin() as c:
+            # sources the run never finished share its fate
+            c.execute(update(run_sources_t)
+                      .where(run_sources_t.c.run_id == run_id,
+                             run_sources_t.c.status.in_(("pending", "running")))
+                      .values(status="interrupted" if status != "succeeded" else "failed",
+                              finished_at=utcnow(),
+                              message=message or "the run ended before this source finished"))
+            c.execute(update(runs_t).where(runs_t.c.id == run_id)
+                      .values(status=status, finished_at=utcnow(), message=message))
+
+    def run_report(self, run_id: int) -> RunReport:
+        with self.engine.connect() as c:
+            run = c.execute(select(runs_t).where(runs_t.c.id == run_id)).mappings().first()
+            if run is None:
+                raise KeyError(run_id)
+            srcs = c.execute(select(run_sources_t).where(run_sources_t.c.run_id == run_id)
+                             .order_by(run_sources_t.c.source_id)).mappings().all()
+            errs = c.execute(select(run_errors_t).where(run_errors_t.c.run_id == run_id)
+                             .order_by(run_errors_t.c.id)).mappings().all()
+        by_source: dict[str, list[RunError]] = {}
+        for e in errs:
+            by_source.setdefault(e["source_id"], []).append(
+                RunError(e["source_id"], e["url"], e["kind"], e["message"], bool(e["fatal"]),
+                         e["at"]))
+        reports = [
+            SourceReport(
+                source_id=s["source_id"], status=s["status"],
+                **{k: s[k] for k in COUNTERS}, requests=s["requests"], message=s["message"],
+                started_at=s["started_at"], finished_at=s["finished_at"],
+                errors=by_source.get(s["source_id"], []),
+            )
+            for s in srcs
+        ]
+        return RunReport(id=run["id"], status=run["status"], started_at=run["started_at"],
+                         finished_at=run["finished_at"], trigger=run["trigger"],
+                         message=run["message"], sources=reports)
+
+    def runs(self, source_id: str | None = None, limit: int = 50) -> list[RunReport]:
+        q = select(runs_t.c.id).order_by(runs_t.c.id.desc()).limit(limit)
+        if source_id:
+            q = (select(runs_t.c.id).join(run_sources_t, run_sources_t.c.run_id == runs_t.c.id)
+                 .where(run_sources_t.c.source_id == source_id)
+                 .order_by(runs_t.c.id.desc()).limit(limit))
+        with self.engine.connect() as c:
+            ids = [r[0] for r in c.execute(q)]
+        return [self.run_report(i) for i in ids]
+
+    # -- resources -----------------------------------------------------------------------------
+    def ingest(self, res: Resource, *, run_id: int | None = None) -> str:
+        """Store one normalised document (a Resource with exactly one instance).
+
+        Returns added / updated / unchanged / merged (see the module docstring), counting it
+        in the run when ``run_id`` is given. Everything happens in one transaction with its
+        outbox entry.
+        """
+        if len(res.instances) != 1:
+            raise ValueError("ingest() takes a resource with exactly one instance")
+        inst = res.instances[0]
+        now = res.harvested_at or utcnow()
+        with self.engine.begin() as c:
+            status, rid = self._ingest(c, res, inst, now)
+            if status != UNCHANGED:
+                c.execute(insert(outbox_t).values(resource_id=rid, op="upsert", created_at=now))
+            if run_id is not None:
+                self.count(run_id, inst.source_id, status, conn=c)
+        return status
+
+    def _ingest(self, c: Connection, res: Resource, inst: Instance, now: datetime
+                ) -> tuple[str, str]:
+        # 1. this source's own record: same URL, or same GUID
+        conds = [instances_t.c.url == inst.url]
+        if inst.guid:
+            conds.append(instances_t.c.guid == inst.guid)
+        own = c.execute(
+            select(instances_t).where(instances_t.c.source_id == inst.source_id, or_(*conds))
+            .order_by((instances_t.c.url == inst.url).desc())
+        ).mappings().first()
+        if own is not None:
+            rid = own["resource_id"]
+            inst_vals: dict[str, Any] = dict(last_seen=inst.last_seen or now, missed_runs=0)
+            revived = own["status"] != "live"
+            if revived:
+                inst_vals["status"] = "live"
+            if own["url"] != inst.url:
+                # the GUID is stable but the URL moved: keep the newest URL
+                clash = c.execute(select(instances_t.c.id).where(
+                    instances_t.c.source_id == inst.source_id, instances_t.c.url == inst.url)
+                ).first()
+                if clash is None:
+                    inst_vals["url"] = inst.url
+            if inst.guid and own["guid"] != inst.guid:
+                inst_vals["guid"] = inst.guid
+            # compare with what *this instance* served last time, so two sources that carry
+            # slightly different copies do not overwrite each other on every run
+            if own["content_hash"] == res.content_hash:
+                c.execute(update(instances_t).where(instances_t.c.id == own["id"])
+                          .values(**inst_vals))
+                return (UPDATED if revived or "url" in inst_vals else UNCHANGED), rid
+            inst_vals["content_hash"] = res.content_hash
+            c.execute(update(instances_t).where(instances_t.c.id == own["id"]).values(**inst_vals))
+            self._update_content(c, rid, res, now)
+            return UPDATED, rid
+
+        # 2. the same canonical URL through another source, 3. the same main text
+        match = c.execute(select(instances_t.c.resource_id).where(instances_t.c.url == inst.url)
+                          ).first()
+        if match is None and res.content_hash:
+            match = c.execute(select(resources_t.c.id)
+                              .where(resources_t.c.content_hash == res.content_hash)).first()
+        if match is not None:
+            rid = match[0]
+            c.execute(insert(instances_t).values(
+                resource_id=rid, source_id=inst.source_id, url=inst.url, guid=inst.guid,
+                content_hash=res.content_hash,
+                first_seen=inst.first_seen or now, last_seen=inst.last_seen or now,
+                status="live", missed_runs=0))
+            self._merge_metadata(c, rid, res)
+            return MERGED, rid
+
+        rid = res.id
+        if c.execute(select(resources_t.c.id).where(resources_t.c.id == rid)).first() is not None:
+            # a different resource already owns this id (its first URL equals ours but it is
+            # known at that URL under no instance any more): make ours distinct and stable
+            rid = resource_id_for(f"{inst.source_id} {inst.url}")
+        c.execute(insert(resources_t).values(id=rid, modified_at=now, **self._row(res, now)))
+        c.execute(insert(instances_t).values(
+            resource_id=rid, source_id=inst.source_id, url=inst.url, guid=inst.guid,
+            first_seen=inst.first_seen or now, last_seen=inst.last_seen or now,
+            status="live", missed_runs=0))
+        return ADDED, rid
+
+    @staticmethod
+    def _row(res: Resource, now: datetime) -> dict[str, Any]:
+        return dict(
+            title=res.title, url=res.url, summary=res.summary or "", body=res.body or "",
+            publisher=res.publisher, authors=list(res.authors), published=res.published,
+            updated=res.updated, language=res.language, type=res.type or "other",
+            themes=list(res.themes),
+            places=[{"country": p.country, "city": p.city} for p in res.places],
+            format=res.format, licence=res.licence, content_hash=res.content_hash,
+            harvested_at=res.harvested_at or now,
+        )
+
+    def _update_content(self, c: Connection, rid: str, res: Resource, now: datetime) -> None:
+        row = self._row(res, now)
+        existing = c.execute(select(resources_t.c.places, resources_t.c.url)
+                             .where(resources_t.c.id == rid)).first()
+        if existing is not None:
+            row["places"] = _union_places(existing[0] or [], row["places"])
+            row["url"] = existing[1]  # the resource keeps its canonical URL
+        c.execute(update(resources_t).where(resources_t.c.id == rid)
+                  .values(modified_at=now, **row))
+
+    def _merge_metadata(self, c: Connection, rid: str, res: Resource) -> None:
+        cur = c.execute(select(resources_t).where(resources_t.c.id == rid)).mappings().first()
+        vals: dict[str, Any] = {
+            "places": _union_places(cur["places"] or [],
+                                    [{"country": p.country, "city": p.city} for p in res.places]),
+            "themes": sorted(set(cur["themes"] or []) | set(res.themes)),
+        }
+        if res.published and (cur["published"] is None or res.published < cur["published"]):
+            vals["published"] = res.published
+        for k in ("publisher", "language", "licence"):
+            if not cur[k] and getattr(res, k):
+                vals[k] = getattr(res, k)
+        if not cur["authors"] and res.authors:
+            vals["authors"] = list(res.authors)
+        c.execute(update(resources_t).where(resources_t.c.id == rid).values(**vals))
+
+    def touch(self, source_id: str, url: str, *, run_id: int | None = None) -> str | None:
+        """A document answered 304 Not Modified: it is still there, unchanged.
+
+        Returns ``unchanged`` when the catalogue knows the URL for that source, else None.
+        """
+        now = utcnow()
+        with self.engine.begin() as c:
+            row = c.execute(select(instances_t.c.id, instances_t.c.status).where(
+                instances_t.c.source_id == source_id, instances_t.c.url == url)).first()
+            if row is None:
+                return None
+            c.execute(update(instances_t).where(instances_t.c.id == row[0])
+                      .values(last_seen=now, missed_runs=0, status="live"))
+            if row[1] != "live":
+                rid = c.execute(select(instances_t.c.resource_id)
+                                .where(instances_t.c.id == row[0])).scalar_one()
+                c.execute(insert(outbox_t).values(resource_id=rid, op="upsert", created_at=now))
+            if run_id is not None:
+                self.count(run_id, source_id, UNCHANGED, conn=c)
+        return UNCHANGED
+
+    def known_urls(self, source_id: str) -> set[str]:
+        with self.engine.connect() as c:
+            return {r[0] for r in c.execute(select(instances_t.c.url)
+                                            .where(instances_t.c.source_id == source_id))}
+
+    def put_resource(self, res: Resource) -> str:
+        """Insert or replace a whole resource with its instances (imports, tests)."""
+        now = utcnow()
+        with self.engine.begin() as c:
+            exists = c.execute(select(resources_t.c.id).where(resources_t.c.id == res.id)).first()
+            row = self._row(res, now)
+            if exists:
+                c.execute(update(resources_t).where(resources_t.c.id == res.id)
+                          .values(modified_at=now, **row))
+                c.execute(delete(instances_t).where(instances_t.c.resource_id == res.id))
+            else:
+                c.execute(insert(resources_t).values(id=res.id, modified_at=now, **row))
+            for i in res.instances:
+                c.execute(insert(instances_t).values(
+                    resource_id=res.id, source_id=i.source_id, url=i.url, guid=i.guid,
+                    first_seen=i.first_seen or now, last_seen=i.last_seen or now,
+                    status=i.status, missed_runs=0))
+            c.execute(insert(outbox_t).values(resource_id=res.id, op="upsert", created_at=now))
+        return UPDATED if exists else ADDED
+
+    def delete_resource(self, rid: str) -> bool:
+        with self.engine.begin() as c:
+            n = c.execute(delete(instances_t).where(instances_t.c.resource_id == rid)).rowcount
+            n += c.execute(delete(resources_t).where(resources_t.c.id == rid)).rowcount
+            c.execute(insert(outbox_t).values(resource_id=rid, op="delete", created_at=utcnow()))
+        return n > 0
+
+    def get_resource(self, rid: str) -> Resource | None:
+        found = self.get_resources([rid])
+        return found[0] if found else None
+
+    def get_resources(self, ids: Iterable[str]) -> list[Resource]:
+        ids = list(ids)
+        if not ids:
+            return []
+        out: dict[str, Resource] = {}
+        with self.engine.connect() as c:
+            for chunk in _chunks(ids, 500):
+                rows = c.execute(select(resources_t).where(resources_t.c.id.in_(chunk))).mappings()
+                for r in rows:
+                    out[r["id"]] = _resource_from_row(r)
+                insts = c.execute(select(instances_t).where(instances_t.c.resource_id.in_(chunk))
+                                  .order_by(instances_t.c.first_seen, instances_t.c.id)).mappings()
+                for i in insts:
+                    if i["resource_id"] in out:
+                        out[i["resource_id"]].instances.append(_instance_from_row(i))
+        return [out[i] for i in ids if i in out]
+
+    def iter_resources(self, batch: int = 500) -> Iterator[Resource]:
+        """Every resource with its instances, in id order (for index rebuilds)."""
+        last = ""
+        while True:
+            with self.engine.connect() as c:
+                ids = [r[0] for r in c.execute(
+                    select(resources_t.c.id).where(resources_t.c.id > last)
+                    .order_by(resources_t.c.id).limit(batch))]
+            if not ids:
+                return
+            yield from self.get_resources(ids)
+            last = ids[-1]
+
+    def resource_count(self) -> int:
+        with self.engine.connect() as c:
+            return c.execute(select(func.count()).select_from(resources_t)).scalar_one()
+
+    def instance_count(self) -> int:
+        with self.engine.connect() as c:
+            return c.execute(select(func.count()).select_from(instances_t)).scalar_one()
+
+    # -- outbox ----------------------------------------------------------------------------
+    def outbox_batch(self, limit: int = 500, after_id: int = 0) -> list[tuple[int, str, str]]:
+        with self.engine.connect() as c:
+            return [tuple(r) for r in c.execute(
+                select(outbox_t.c.id, outbox_t.c.resource_id, outbox_t.c.op)
+                .where(outbox_t.c.id > after_id).order_by(outbox_t.c.id).limit(limit))]
+
+    def outbox_ack(self, up_to_id: int, ids: Iterable[int] | None = None) -> None:
+        with self.engine.begin() as c:
+            if ids is not None:
+                for chunk in _chunks(list(ids), 500):
+                    c.execute(delete(outbox_t).where(outbox_t.c.id.in_(chunk)))
+            else:
+                c.execute(delete(outbox_t).where(outbox_t.c.id <= up_to_id))
+
+    def outbox_status(self) -> tuple[int, datetime | None]:
+        """(pending entries, creation time of the oldest)."""
+        with self.engine.connect() as c:
+            n, oldest = c.execute(select(func.count(), func.min(outbox_t.c.created_at))).first()
+        if isinstance(oldest, str):  # aggregate over the decorated column comes back raw
+            oldest = datetime.fromisoformat(oldest)
+        return int(n), as_utc(oldest)
+
+    def outbox_max_id(self) -> int:
+        with self.engine.connect() as c:
+            return int(c.execute(select(func.coalesce(func.max(outbox_t.c.id), 0))).scalar_one())
+
+    def mark_indexed(self, ids: Iterable[str]) -> None:
+        now = utcnow()
+        with self.engine.begin() as c:
+            for chunk in _chunks(list(ids), 500):
+                c.execute(update(resources_t).where(resources_t.c.id.in_(chunk))
+                          .values(indexed_at=now))
+
+
+def _union_places(a: list[dict], b: list[dict]) -> list[dict]:
+    out: list[dict] = []
+    for p in [*a, *b]:
+        p = {"country": p.get("country"), "city": p.get("city")}
+        if (p["country"] or p["city"]) and p not in out:
+            out.append(p)
+    return out
+
+
+def _chunks(seq: list, n: int) -> Iterator[list]:
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+def _resource_from_row(r) -> Resource:
+    return Resource(
+        id=r["id"], title=r["title"], url=r["url"], summary=r["summary"], body=r["body"],
+        publisher=r["publisher"], authors=list(r["authors"] or []), published=r["published"],
+        updated=r["updated"], language=r["language"], type=r["type"],
+        themes=list(r["themes"] or []),
+        places=[Place(p.get("country"), p.get("city")) for p in (r["places"] or [])],
+        format=r["format"], licence=r["licence"], content_hash=r["content_hash"],
+        harvested_at=r["harvested_at"], indexed_at=r["indexed_at"], instances=[],
+    )
+
+
+def _instance_from_row(i) -> Instance:
+    return Instance(source_id=i["source_id"], url=i["url"], first_seen=i["first_seen"],
+                    last_seen=i["last_seen"], guid=i["guid"], status=i["status"])

@@ -1,0 +1,73 @@
+"""From the catalogue to the search index: draining the outbox, rebuilding.
+
+Every catalogue change that alters what search shows leaves an outbox entry in the same
+transaction. :func:`drain` applies pending entries to the backend in batches and removes them
+only once the backend has committed them, so a backend that is down delays freshness but
+loses nothing: the entries wait and the next drain applies them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from .backends.base import BackendUnavailable, SearchBackend
+from .catalogue import Catalogue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DrainResult:
+    applied: int = 0  # outbox entries applied
+    upserted: int = 0
+    deleted: int = 0
+    error: str | None = None  # why draining stopped early (backend down)
+
+
+def drain(catalogue: Catalogue, backend: SearchBackend, *, batch: int = 500,
+          raise_errors: bool = False) -> DrainResult:
+    """Apply every pending outbox entry to ``backend``; returns what was done."""
+    result = DrainResult()
+    after = 0
+    while True:
+        entries = catalogue.outbox_batch(batch, after_id=after)
+        if not entries:
+            break
+        last_op: dict[str, str] = {}
+        for _id, rid, op in entries:
+            last_op[rid] = op  # the newest entry of a resource wins
+        upsert_ids = [rid for rid, op in last_op.items() if op == "upsert"]
+        resources = catalogue.get_resources(upsert_ids)
+        found = {r.id for r in resources}
+        deletes = [rid for rid, op in last_op.items() if op == "delete" or rid not in found]
+        try:
+            backend.apply(resources, deletes)
+        except BackendUnavailable as exc:
+            result.error = str(exc)
+            log.warning("search index unavailable, %d outbox entries wait: %s",
+                        len(entries), exc)
+            if raise_errors:
+                raise
+            break
+        catalogue.outbox_ack(entries[-1][0], ids=[e[0] for e in entries])
+        catalogue.mark_indexed(found)
+        result.applied += len(entries)
+        result.upserted += len(resources)
+        result.deleted += len(deletes)
+        after = entries[-1][0]
+    return result
+
+
+def rebuild(catalogue: Catalogue, backend: SearchBackend) -> int:
+    """Rebuild the whole index from the catalogue without re-crawling.
+
+    The backend builds a new index and swaps it in only when complete. Outbox entries
+    written before the rebuild started are covered by it; later ones are drained afterwards,
+    so writes that happen during the rebuild are not lost.
+    """
+    start_id = catalogue.outbox_max_id()
+    n = backend.rebuild(catalogue.iter_resources())
+    catalogue.outbox_ack(start_id)
+    drain(catalogue, backend)
+    return n

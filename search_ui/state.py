@@ -1,0 +1,156 @@
+"""Search state in the URL (after Datasette): parse the query string, build ready-made links.
+
+Every page of the search is a URL: ``/search?q=…&language=nl&language=fr&type=guide&page=2``.
+:func:`parse_query` turns request arguments into a validated :class:`SearchQuery`;
+:class:`SearchState` computes, server-side, the link for every action a user can take — toggle
+a facet value, remove a chip, clear the filters, change page or sort — so the page works
+without JavaScript and every state can be shared or bookmarked.
+
+Defaults are left out of the URLs (``page=1``, ``sort=relevance``) so links stay short and
+one state has one URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from indexer.query import FACETS, MAX_PAGE, MAX_PER_PAGE, QueryError, SearchQuery
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _first(args, name: str) -> str | None:
+    value = args.get(name)
+    return None if value is None else str(value)
+
+
+def _whole_number(raw: str | None, name: str, default: int, maximum: int) -> int:
+    if raw is None or raw.strip() == "":
+        return default
+    raw = raw.strip()
+    # Bound the length before int(): a 5,000-digit "number" must be a 400, not a crash.
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 7:
+        raise QueryError(f"{name} must be a whole number from 1 to {maximum}")
+    return int(raw)
+
+
+def parse_query(args, *, default_per_page: int = 10) -> SearchQuery:
+    """A :class:`SearchQuery` from request arguments (a Werkzeug MultiDict or alike).
+
+    Raises :class:`QueryError` (shown as HTTP 400) for anything malformed: a page that is not
+    a number or out of range, an unknown sort, a query that is too long, a bad year.
+    Unknown parameters (tracking tags and the like) are ignored.
+    """
+    filters: dict[str, list[str]] = {}
+    for name in FACETS:
+        values = [str(v) for v in args.getlist(name)]
+        if values:
+            filters[name] = values
+    return SearchQuery(
+        text=_first(args, "q") or "",
+        filters=filters,
+        page=_whole_number(_first(args, "page"), "page", 1, MAX_PAGE),
+        per_page=_whole_number(_first(args, "per_page"), "per_page", default_per_page, MAX_PER_PAGE),
+        sort=(_first(args, "sort") or "relevance").strip(),
+        include_gone=(_first(args, "include_gone") or "").strip().lower() in _TRUE,
+    )
+
+
+@dataclass
+class SearchState:
+    """A parsed search and the URLs of every state one click away from it."""
+
+    query: SearchQuery
+    path: str = "/search"
+    default_per_page: int = 10
+    _selected: set[tuple[str, str]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._selected = {(f, v) for f, vs in self.query.filters.items() for v in vs}
+
+    # -- reading -----------------------------------------------------------------------------
+    def is_selected(self, facet: str, value: str) -> bool:
+        return (facet, value) in self._selected
+
+    @property
+    def has_filters(self) -> bool:
+        return bool(self._selected)
+
+    def selected(self) -> list[tuple[str, str]]:
+        """Active filters in facet order, then in the order they were chosen."""
+        return [(f, v) for f in FACETS for v in self.query.filters.get(f, [])]
+
+    # -- building ----------------------------------------------------------------------------
+    def params(
+        self,
+        *,
+        filters: dict[str, list[str]] | None = None,
+        page: int | None = None,
+        sort: str | None = None,
+        text: str | None = None,
+    ) -> list[tuple[str, str]]:
+        q = self.query
+        text = q.text if text is None else text
+        filters = q.filters if filters is None else filters
+        page = q.page if page is None else page
+        sort = q.sort if sort is None else sort
+        out: list[tuple[str, str]] = []
+        if text:
+            out.append(("q", text))
+        for name in FACETS:
+            out.extend((name, v) for v in filters.get(name, []))
+        if sort != "relevance":
+            out.append(("sort", sort))
+        if q.per_page != self.default_per_page:
+            out.append(("per_page", str(q.per_page)))
+        if q.include_gone:
+            out.append(("include_gone", "1"))
+        if page != 1:
+            out.append(("page", str(page)))
+        return out
+
+    def url(self, path: str | None = None, **changes) -> str:
+        qs = urlencode(self.params(**changes))
+        base = self.path if path is None else path
+        return f"{base}?{qs}" if qs else base
+
+    def toggle_url(self, facet: str, value: str) -> str:
+        """The URL with ``value`` added to or removed from ``facet`` (back to page 1)."""
+        filters = {k: list(v) for k, v in self.query.filters.items()}
+        values = filters.setdefault(facet, [])
+        if value in values:
+            values.remove(value)
+        else:
+            values.append(value)
+        return self.url(filters=filters, page=1)
+
+    def clear_filters_url(self) -> str:
+        return self.url(filters={}, page=1)
+
+    def page_url(self, page: int) -> str:
+        return self.url(page=page)
+
+    def sort_url(self, sort: str) -> str:
+        return self.url(sort=sort, page=1)
+
+
+def pagination(current: int, pages: int, window: int = 2) -> list[int | None]:
+    """Page numbers to link: first, last and ``window`` around the current; ``None`` is a gap.
+
+    >>> pagination(7, 20)
+    [1, None, 5, 6, 7, 8, 9, None, 20]
+    """
+    if pages <= 1:
+        return [1] if pages == 1 else []
+    shown = {1, pages, *range(max(1, current - window), min(pages, current + window) + 1)}
+    out: list[int | None] = []
+    prev = 0
+    for n in sorted(shown):
+        if n - prev == 2:
+            out.append(n - 1)  # a gap of one page is shown as that page, not as "…"
+        elif n - prev > 2:
+            out.append(None)
+        out.append(n)
+        prev = n
+    return out
