@@ -131,6 +131,7 @@ http_state_t = Table(
     "http_state", metadata,
     Column("url", Text, primary_key=True),
     Column("source_id", String(64)),
+    Column("instance_url", Text),  # the canonical URL of the instance these bytes made
     Column("etag", Text),
     Column("last_modified", Text),
     Column("status", Integer),
@@ -142,7 +143,7 @@ runs_t = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
-    Column("status", String(16), nullable=False),  # running succeeded failed interrupted timed_out
+    Column("status", String(16), nullable=False),  # running finished interrupted timed_out crashed
     Column("trigger", String(16), nullable=False, default="cli"),
     Column("host", Text),
     Column("pid", Integer),
@@ -253,7 +254,7 @@ class RunReport:
 
     @property
     def ok(self) -> bool:
-        return self.status == "succeeded" and all(
+        return self.status == "finished" and all(
             s.status == "succeeded" and s.failed == 0 for s in self.sources
         )
 
@@ -374,11 +375,12 @@ class Catalogue:
             return {r[0]: (r[1], r[2]) for r in c.execute(q)}
 
     def save_http_state(self, url: str, source_id: str, etag: str | None,
-                        last_modified: str | None, status: int) -> None:
+                        last_modified: str | None, status: int,
+                        instance_url: str | None = None) -> None:
         now = utcnow()
         with self.engine.begin() as c:
             vals = dict(source_id=source_id, etag=etag, last_modified=last_modified,
-                        status=status, checked_at=now)
+                        status=status, checked_at=now, instance_url=instance_url)
             done = c.execute(update(http_state_t).where(http_state_t.c.url == url).values(**vals))
             if done.rowcount == 0:
                 c.execute(insert(http_state_t).values(url=url, **vals))
@@ -446,7 +448,7 @@ class Catalogue:
             c.execute(update(run_sources_t)
                       .where(run_sources_t.c.run_id == run_id,
                              run_sources_t.c.status.in_(("pending", "running")))
-                      .values(status="interrupted" if status != "succeeded" else "failed",
+                      .values(status="interrupted" if status != "finished" else "failed",
                               finished_at=utcnow(),
                               message=message or "the run ended before this source finished"))
             c.execute(update(runs_t).where(runs_t.c.id == run_id)
@@ -630,6 +632,16 @@ class Catalogue:
                 c.execute(insert(outbox_t).values(resource_id=rid, op="upsert", created_at=now))
             if run_id is not None:
                 self.count(run_id, source_id, UNCHANGED, conn=c)
+        return UNCHANGED
+
+    def touch_url(self, source_id: str, request_url: str, *, run_id: int | None = None) -> str:
+        """A requested URL answered 304: touch the instance it made last time."""
+        with self.engine.connect() as c:
+            row = c.execute(select(http_state_t.c.instance_url)
+                            .where(http_state_t.c.url == request_url)).first()
+        target = (row[0] if row and row[0] else request_url)
+        if self.touch(source_id, target, run_id=run_id) is None and run_id is not None:
+            self.count(run_id, source_id, UNCHANGED)
         return UNCHANGED
 
     def known_urls(self, source_id: str) -> set[str]:

@@ -1,0 +1,170 @@
+"""HTTP plumbing for the spiders: Scrapy settings, retries with backoff, error causes.
+
+All HTTP goes through Scrapy: robots.txt obeyed, a User-Agent naming the portal, per-host
+politeness (AutoThrottle), retries with exponential backoff that honour ``Retry-After``, a
+response size cap, timeouts, gzip and redirects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
+from typing import Any
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from config import Settings
+
+# the longest Retry-After honoured inside one run; a longer one fails the request and is
+# reported with its delay (the scheduler pushes the source's next run back instead)
+MAX_IN_RUN_RETRY_AFTER = 120.0
+
+
+def scrapy_settings(settings: Settings, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    s: dict[str, Any] = {
+        "BOT_NAME": "circular-city-portal",
+        "USER_AGENT": settings.user_agent,
+        "ROBOTSTXT_OBEY": True,
+        "ROBOTSTXT_USER_AGENT": settings.user_agent.split("/")[0],
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "CONCURRENT_REQUESTS": 16,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": settings.concurrent_per_host,
+        "DOWNLOAD_DELAY": settings.download_delay,
+        "RANDOMIZE_DOWNLOAD_DELAY": True,
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": max(settings.download_delay, 0.01),
+        "AUTOTHROTTLE_MAX_DELAY": 60.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(max(1, settings.concurrent_per_host)),
+        "DOWNLOAD_TIMEOUT": settings.download_timeout,
+        "DOWNLOAD_MAXSIZE": settings.max_response_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": settings.retry_times,
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        "CCP_RETRY_BACKOFF_BASE": 1.0,
+        "CCP_RETRY_BACKOFF_MAX": 60.0,
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "harvesters.http.BackoffRetryMiddleware": 550,
+        },
+        "ITEM_PIPELINES": {"harvesters.pipelines.CataloguePipeline": 300},
+        "REDIRECT_MAX_TIMES": 10,
+        "COMPRESSION_ENABLED": True,
+        "HTTPCACHE_ENABLED": False,
+        "LOG_LEVEL": "INFO",
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+    }
+    s.update(overrides or {})
+    return s
+
+
+def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries, waiting before each retry: exponential backoff with jitter, or the
+    server's ``Retry-After`` when it sends one (up to :data:`MAX_IN_RUN_RETRY_AFTER`)."""
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.base = settings.getfloat("CCP_RETRY_BACKOFF_BASE", 1.0)
+        self.cap = settings.getfloat("CCP_RETRY_BACKOFF_MAX", 60.0)
+
+    async def process_request(self, request, spider=None):
+        delay = request.meta.pop("ccp_retry_delay", None)
+        if delay:
+            await asyncio.sleep(delay)
+        return None
+
+    def process_response(self, request, response, spider=None):
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        wait = retry_after_seconds(response.headers.get(b"Retry-After"))
+        if wait is not None and wait > MAX_IN_RUN_RETRY_AFTER:
+            return response  # reported as failed with its Retry-After
+        new = self._retry(request, f"HTTP {response.status}")
+        if new is None:
+            return response
+        new.meta["ccp_retry_delay"] = wait if wait is not None else self._backoff(new)
+        return new
+
+    def process_exception(self, request, exception, spider=None):
+        new = super().process_exception(request, exception)
+        if isinstance(new, type(request)):
+            new.meta["ccp_retry_delay"] = self._backoff(new)
+        return new
+
+    def _backoff(self, request) -> float:
+        n = request.meta.get("retry_times", 1)
+        return min(self.cap, self.base * (2 ** (n - 1))) * random.uniform(0.5, 1.0)
+
+
+def describe_failure(failure, timeout: float | None = None) -> tuple[str, str, str]:
+    """(kind, message, counter) for a failed request: counter is 'failed' or 'skipped'."""
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        resp = exc.response
+        msg = f"HTTP {resp.status}"
+        reason = _reason(resp.status)
+        if reason:
+            msg += f" {reason}"
+        ra = resp.headers.get(b"Retry-After")
+        if ra:
+            msg += f" (Retry-After: {ra.decode('latin-1')})"
+        return "http", msg, "failed"
+    if isinstance(exc, IgnoreRequest) and "robots.txt" in str(exc):
+        return "robots", "forbidden by robots.txt", "skipped"
+    if isinstance(exc, DownloadCancelledError) or "max size" in str(exc).lower() or "maxsize" in str(exc).lower():
+        return "too-large", f"response too large: {exc}", "failed"
+    if isinstance(exc, (DownloadTimeoutError, TimeoutError)) or "timeout" in exc.__class__.__name__.lower() \
+            or "took longer than" in str(exc):
+        after = f" within {timeout:g} s" if timeout else ""
+        return "timeout", f"no complete response{after}", "failed"
+    if isinstance(exc, CannotResolveHostError) or "DNSLookup" in exc.__class__.__name__:
+        return "dns", f"host name could not be resolved: {exc}", "failed"
+    if isinstance(exc, DownloadConnectionRefusedError) or "ConnectionRefused" in exc.__class__.__name__:
+        return "connection", "connection refused", "failed"
+    if isinstance(exc, ResponseDataLossError):
+        return "truncated", f"the response was cut short: {exc}", "failed"
+    if isinstance(exc, IgnoreRequest):
+        return "ignored", str(exc) or "request ignored", "skipped"
+    return "network", f"{exc.__class__.__name__}: {exc}", "failed"
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

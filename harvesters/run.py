@@ -1,0 +1,177 @@
+"""One harvest run: the same ``run_harvest()`` for the CLI, the scheduler, the demo and tests.
+
+The crawl happens in a child process (Twisted's reactor cannot be restarted, and a child
+can be stopped cleanly when it overruns its time limit). The child records everything in the
+catalogue — the run, per-source counts, each error with its URL and cause — and drains the
+outbox into the search index as it goes; the parent waits, shows progress, enforces the time
+limit, and reads the report back from the catalogue.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from config import Settings, SourceConfig
+from config.models import SOURCE_ADAPTER
+from indexer.catalogue import Catalogue, RunReport
+from indexer.indexing import drain
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HarvestContext:
+    """What the spiders and the pipeline of one run share (lives in the child process)."""
+
+    settings: Settings
+    catalogue: Catalogue
+    run_id: int
+    taxonomy: Any = None
+    closed: list[str] = field(default_factory=list)
+    _backend: Any = None
+
+    def backend(self):
+        if self._backend is None:
+            from indexer.backends import get_backend
+
+            self._backend = get_backend(self.settings)
+        return self._backend
+
+    def drain(self) -> None:
+        """Push pending catalogue changes to the index; a backend failure only delays it."""
+        try:
+            drain(self.catalogue, self.backend())
+        except Exception as exc:  # noqa: BLE001 - the outbox keeps the entries
+            log.warning("index drain postponed: %s: %s", exc.__class__.__name__, exc)
+
+    def source_closed(self, source_id: str) -> None:
+        self.closed.append(source_id)
+
+
+def log_path(settings: Settings, run_id: int) -> Path:
+    return settings.data_dir / "logs" / f"harvest-{run_id}.log"
+
+
+def _child_main(settings: Settings, source_dicts: list[dict], run_id: int,
+                overrides: dict[str, Any]) -> None:
+    from scrapy.crawler import CrawlerProcess
+
+    from config.taxonomy import load_taxonomy
+
+    from .http import scrapy_settings
+    from .spiders import SPIDERS
+
+    logfile = log_path(settings, run_id)
+    logfile.parent.mkdir(parents=True, exist_ok=True)
+    sources = [SOURCE_ADAPTER.validate_python(d) for d in source_dicts]
+    catalogue = Catalogue(settings.catalogue_url)
+    ctx = HarvestContext(settings=settings, catalogue=catalogue, run_id=run_id,
+                         taxonomy=load_taxonomy())
+    scrapy_conf = scrapy_settings(settings, {"LOG_FILE": str(logfile), **overrides})
+    process = CrawlerProcess(scrapy_conf, install_root_handler=True)
+    for s in sources:
+        process.crawl(SPIDERS[s.type], source=s, ctx=ctx)
+    try:
+        process.start()
+    finally:
+        ctx.drain()
+        unfinished = [s.id for s in sources if s.id not in ctx.closed]
+        stopped = any(s.status == "interrupted" for s in catalogue.run_report(run_id).sources)
+        if unfinished or stopped:
+            catalogue.finish_run(run_id, "interrupted",
+                                 "the harvest was stopped before every source finished")
+        else:
+            catalogue.finish_run(run_id, "finished")
+        catalogue.close()
+
+
+def run_harvest(
+    settings: Settings,
+    sources: list[SourceConfig],
+    *,
+    trigger: str = "cli",
+    scrapy_overrides: dict[str, Any] | None = None,
+    progress: Callable[[RunReport], None] | None = None,
+    timeout: float | None = None,
+) -> RunReport:
+    """Harvest ``sources`` in a child process and return the run's report."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    catalogue = Catalogue(settings.catalogue_url)
+    catalogue.create_all()
+    catalogue.sync_sources(sources)
+    run_id = catalogue.start_run([s.id for s in sources], trigger=trigger)
+    if not sources:
+        catalogue.finish_run(run_id, "finished", "no sources to harvest")
+        return catalogue.run_report(run_id)
+    limit = timeout if timeout is not None else settings.harvest_timeout
+    mp = multiprocessing.get_context("spawn")
+    child = mp.Process(
+        target=_child_main, name=f"ccp-harvest-{run_id}",
+        args=(settings, [s.model_dump(mode="json") for s in sources], run_id,
+              scrapy_overrides or {}),
+    )
+    child.start()
+    started = time.monotonic()
+    timed_out = False
+    try:
+        while True:
+            child.join(0.5)
+            if progress is not None:
+                progress(catalogue.run_report(run_id))
+            if not child.is_alive():
+                break
+            if limit and time.monotonic() - started > limit:
+                timed_out = True
+                _stop(child)
+                break
+    except KeyboardInterrupt:
+        _stop(child)
+        catalogue.finish_run(run_id, "interrupted", "stopped by the user (Ctrl-C)")
+        raise
+    report = catalogue.run_report(run_id)
+    if timed_out:
+        catalogue.finish_run(run_id, "timed_out",
+                             f"the harvest ran longer than its limit of {limit:g} s and was stopped")
+    elif report.status == "running":
+        catalogue.finish_run(run_id, "crashed",
+                             f"the harvest process exited with code {child.exitcode}; "
+                             f"see {log_path(settings, run_id)}")
+    _final_drain(settings, catalogue)
+    report = catalogue.run_report(run_id)
+    catalogue.close()
+    return report
+
+
+def _stop(child) -> None:
+    """Ask the child to stop (Scrapy closes spiders cleanly on SIGTERM), then insist."""
+    if child.pid and child.is_alive():
+        os.kill(child.pid, signal.SIGTERM)
+        child.join(15)
+    if child.is_alive():
+        child.kill()
+        child.join(5)
+
+
+def _final_drain(settings: Settings, catalogue: Catalogue) -> None:
+    """Index whatever the child left in the outbox (it may have crashed before draining)."""
+    pending, _ = catalogue.outbox_status()
+    if not pending:
+        return
+    try:
+        from indexer.backends import get_backend
+
+        backend = get_backend(settings)
+        try:
+            drain(catalogue, backend)
+        finally:
+            backend.close()
+    except Exception as exc:  # noqa: BLE001 - entries stay in the outbox for the next drain
+        log.warning("index drain postponed: %s: %s", exc.__class__.__name__, exc)

@@ -1,0 +1,66 @@
+"""Shared fixtures: the fixture web on 127.0.0.1 and harvests into temporary data dirs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ccp.fixtureweb import FixtureWeb
+from config import Settings, load_sources
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Scrapy settings for harvesting the local fixture web quickly: no politeness delay against
+# 127.0.0.1, one quick retry. Production defaults are in harvesters.http.scrapy_settings.
+FAST_SCRAPY = {
+    "DOWNLOAD_DELAY": 0.0,
+    "RANDOMIZE_DOWNLOAD_DELAY": False,
+    "AUTOTHROTTLE_START_DELAY": 0.01,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": 8.0,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "CCP_RETRY_BACKOFF_BASE": 0.05,
+    "CCP_RETRY_BACKOFF_MAX": 0.2,
+}
+
+
+def corpora_dir() -> Path | None:
+    p = Path(os.environ.get("CCP_CORPORA", ROOT.parent / "shared" / "corpora"))
+    return p if p.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def web():
+    with FixtureWeb() as w:
+        yield w
+
+
+def make_settings(data_dir: Path, sources: Path | None = None, **kw) -> Settings:
+    s = Settings.from_env(environ={}, data_dir=str(data_dir),
+                          sources=str(sources or data_dir / "sources"))
+    s.download_delay = 0.0
+    s.retry_times = kw.pop("retry_times", 1)
+    s.download_timeout = kw.pop("download_timeout", 10.0)
+    for k, v in kw.items():
+        setattr(s, k, v)
+    return s
+
+
+def write_sources(directory: Path, sources: list[dict]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for s in sources:
+        (directory / f"{s['id']}.yaml").write_text(yaml.safe_dump(s, allow_unicode=True),
+                                                   encoding="utf-8")
+    return directory
+
+
+def harvest(settings: Settings, ids: list[str] | None = None, **kw):
+    from harvesters.run import run_harvest
+
+    srcs = load_sources(settings.sources)
+    if ids is not None:
+        srcs = [s for s in srcs if s.id in ids]
+    return run_harvest(settings, srcs, scrapy_overrides={**FAST_SCRAPY, **kw.pop("scrapy", {})},
+                       **kw)
