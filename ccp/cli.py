@@ -117,6 +117,200 @@ def sources_check(env: Env, target: str | None):
     click.echo(f"{len(srcs)} source(s) valid.")
 
 
+@sources.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_env
+def sources_status(env: Env, as_json: bool):
+    """Every source's health: state, last run, counts, next run, last error."""
+    srcs = env.load_sources()
+    cat = env.catalogue()
+    health = cat.source_health()
+    locks = cat.source_locks()
+    last = {}
+    for r in cat.runs(limit=200):
+        for s in r.sources:
+            last.setdefault(s.source_id, (r, s))
+    rows, out = [], []
+    for s in srcs:
+        h = health.get(s.id)
+        run, rs = last.get(s.id, (None, None))
+        state = "disabled" if not s.enabled else (h.state if h else "new")
+        if s.id in locks:
+            state += " (running)"
+        backoff = h.retry_not_before if h and h.retry_not_before else None
+        item = {
+            "id": s.id, "state": state,
+            "last_run": run.started_at.isoformat() if run else None,
+            "last_run_id": run.id if run else None,
+            "last_status": rs.status if rs else None,
+            "added": rs.added if rs else 0, "updated": rs.updated if rs else 0,
+            "unchanged": rs.unchanged if rs else 0, "failed": rs.failed if rs else 0,
+            "consecutive_failures": h.consecutive_failures if h else 0,
+            "last_success": h.last_success_at.isoformat() if h and h.last_success_at else None,
+            "next_run": h.next_run_at.isoformat() if h and h.next_run_at else None,
+            "backing_off_until": backoff.isoformat() if backoff else None,
+            "last_error": h.last_error if h and h.state == "failing" or (h and h.consecutive_failures) else None,
+        }
+        out.append(item)
+        rows.append((s.id, state, _short(item["last_run"]), item["last_status"] or "",
+                     f"{item['added']}/{item['updated']}/{item['unchanged']}/{item['failed']}",
+                     item["consecutive_failures"] or "",
+                     _short(item["backing_off_until"] or item["next_run"]),
+                     (item["last_error"] or "")[:60]))
+    if as_json:
+        click.echo(json.dumps(out, indent=2))
+        return
+    _table(("SOURCE", "HEALTH", "LAST RUN (UTC)", "RESULT", "ADD/UPD/SAME/FAIL", "FAILS",
+            "NEXT RUN (UTC)", "LAST ERROR"), rows)
+
+
+def _short(iso: str | None) -> str:
+    return iso[:19].replace("T", " ") if iso else ""
+
+
+@sources.command("add")
+@click.argument("url")
+@click.option("--id", "source_id", help="Id of the new source (default: from the host name).")
+@click.option("--name", help="Display name of the new source.")
+@click.option("--country", help="ISO 3166 alpha-2 country (or EU).")
+@click.option("--city")
+@click.option("--language", help="ISO 639-1 language hint.")
+@click.option("--choice", type=int, help="Take the N-th candidate found (1 = best) "
+              "without asking.")
+@click.option("--items", default=5, show_default=True, help="Items to preview.")
+@click.option("--yes", "-y", is_flag=True, help="Write the source file without asking.")
+@pass_env
+def sources_add(env: Env, url, source_id, name, country, city, language, choice, items, yes):
+    """Discover what URL offers (feed, sitemap or a crawl of its section), preview the
+    first items as they would be indexed, and write the source file once confirmed."""
+    from harvesters.discover import build_definition, discover, preview, suggest_id, write_source
+
+    click.echo(f"Looking at {url} …")
+    try:
+        found = discover(env.settings, url)
+    except ValueError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(2)
+    for n in found.notes:
+        click.echo(f"  · {n}")
+    usable = [c for c in found.candidates if c.definition["type"] != "crawl" or
+              not any(n.startswith("the page (") for n in found.notes)]
+    if not usable:
+        click.secho(f"{url} offers nothing the portal can harvest: no feed, no sitemap, and "
+                    "the page itself could not be fetched (see above).", fg="red", err=True)
+        sys.exit(1)
+    click.echo("\nWhat it offers (best first):")
+    for i, c in enumerate(usable, 1):
+        d = c.definition
+        where = d.get("url") or d["start_urls"][0]
+        count = f", {c.items} item(s)" if c.items else ""
+        click.echo(f"  {i}. {d['type']:<8} {where}  — {c.how}{count}")
+    if choice is None:
+        choice = 1 if yes else click.prompt("Which one", type=click.IntRange(1, len(usable)),
+                                            default=1)
+    if not 1 <= choice <= len(usable):
+        click.secho(f"--choice must be between 1 and {len(usable)}", fg="red", err=True)
+        sys.exit(2)
+    cand = usable[choice - 1]
+    existing = {s.id for s in env.load_sources()} if env.settings.sources.exists() else set()
+    sid = source_id or suggest_id(url, existing, cand.definition["type"])
+    if sid in existing:
+        click.secho(f"A source with id {sid!r} exists already.", fg="red", err=True)
+        sys.exit(2)
+    try:
+        definition = build_definition(cand.definition, source_id=sid, name=name or sid,
+                                      country=country, city=city, language=language)
+    except Exception as exc:  # noqa: BLE001 - pydantic explains what is wrong
+        click.secho(f"Invalid source: {exc}", fg="red", err=True)
+        sys.exit(2)
+    click.echo(f"\nPreview of the first {items} item(s) as they would be indexed …")
+    rows, report = preview(env.settings, definition, items=items)
+    for r in rows:
+        dup = f"  DUPLICATE of {r.duplicate_of}" if r.duplicate_of else ""
+        click.echo(f"  - {r.title[:70]}\n    {r.date or 'no date'} · {r.language or '?'} · "
+                   f"{r.type} · {r.text_length} characters · {r.url}{dup}")
+    for s in report["sources"]:
+        for e in s["errors"]:
+            click.secho(f"  ! {e['kind']}: {e['url']}: {e['message']}", fg="yellow")
+    if not rows:
+        click.secho("  (no item could be harvested from it)", fg="yellow")
+    click.echo("\n" + yaml_dump(definition))
+    if not yes and not click.confirm("Write this source file?", default=bool(rows)):
+        click.echo("Nothing written.")
+        return
+    path = write_source(env.settings, definition)
+    click.secho(f"Wrote {path}", fg="green")
+
+
+def yaml_dump(d) -> str:
+    import yaml
+
+    return yaml.safe_dump(d, sort_keys=False, allow_unicode=True).rstrip()
+
+
+# -- scheduling ------------------------------------------------------------------------------
+@main.command()
+@pass_env
+def schedule(env: Env):
+    """Run the scheduler (its own long-running process): every enabled source is harvested
+    on its schedule. SIGHUP re-reads the source files; SIGTERM/Ctrl-C stops cleanly."""
+    from harvesters.scheduler import serve_forever
+
+    env.load_sources()  # fail early, with exit 2, on invalid files
+    click.echo(f"Scheduler started (data dir {env.settings.data_dir}); Ctrl-C to stop.")
+    serve_forever(env.settings)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@pass_env
+def up(env: Env, host: str, port: int):
+    """Run the scheduler and the web UI together (two processes; Ctrl-C stops both)."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    env.load_sources()
+    base = [sys.executable, "-m", "ccp.cli", "--data-dir", str(env.settings.data_dir),
+            "--sources", str(env.settings.sources)]
+    procs = [
+        subprocess.Popen([*base, "schedule"]),
+        subprocess.Popen([*base, "serve", "--host", host, "--port", str(port)]),
+    ]
+    click.echo(f"Scheduler pid {procs[0].pid}, web UI pid {procs[1].pid} on "
+               f"http://{host}:{port}/ — Ctrl-C stops both.")
+    stopping = {"flag": False}
+
+    def stop(*_):
+        stopping["flag"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    code = 0
+    try:
+        while not stopping["flag"]:
+            for p in procs:
+                if p.poll() is not None:
+                    click.secho(f"process {p.pid} exited with {p.returncode}; stopping",
+                                fg="red", err=True)
+                    code = p.returncode or 1
+                    stopping["flag"] = True
+            time.sleep(0.3)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 60
+        for p in procs:
+            try:
+                p.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+    sys.exit(code)
+
+
 # -- harvest ----------------------------------------------------------------------------------
 @main.command()
 @click.argument("ids", nargs=-1)
@@ -145,7 +339,9 @@ def harvest(env: Env, ids: tuple[str, ...], as_json: bool, timeout: float | None
         click.echo("No enabled sources to harvest.")
         return
     progress = _Progress() if sys.stdout.isatty() and not as_json else None
-    report = run_harvest(env.settings, srcs, trigger="cli", progress=progress, timeout=timeout)
+    stop = _stop_on_sigterm()
+    report = run_harvest(env.settings, srcs, trigger="cli", progress=progress, timeout=timeout,
+                         stop=stop)
     if progress:
         progress.done()
     if as_json:
@@ -153,6 +349,17 @@ def harvest(env: Env, ids: tuple[str, ...], as_json: bool, timeout: float | None
     else:
         print_report(report, env.settings)
     sys.exit(0 if report.ok else 1)
+
+
+def _stop_on_sigterm():
+    """SIGTERM stops a harvest cleanly: the child closes its spiders, the run is recorded
+    as interrupted, locks are released."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    return stop
 
 
 class _Progress:
@@ -392,7 +599,7 @@ DEMO_SCRAPY = {
     "AUTOTHROTTLE_START_DELAY": 0.01,
     "AUTOTHROTTLE_TARGET_CONCURRENCY": 8.0,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-    "RANDOMIZE_DOWNLOAD_DELAY": False,
+    "DOWNLOAD_DELAY_JITTER": 0,
 }
 
 

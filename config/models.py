@@ -110,6 +110,18 @@ class SourceBase(BaseModel):
     # Politeness and limits (portal-wide defaults apply when unset).
     download_delay: float | None = Field(default=None, ge=0, le=600)
     max_items: int | None = Field(default=None, ge=1)
+    gone_after_runs: int | None = Field(
+        default=None, ge=1,
+        description="Mark an item gone after this many consecutive successful runs without "
+                    "it (default: 3 for sitemaps and crawls; off for feeds, whose entries "
+                    "roll off while the pages stay published).",
+    )
+
+    @property
+    def effective_gone_after_runs(self) -> int | None:
+        if self.gone_after_runs is not None:
+            return self.gone_after_runs
+        return None if getattr(self, "type", None) == "feed" else 3
 
     @field_validator("id")
     @classmethod

@@ -60,6 +60,28 @@ class Settings:
         metadata={"env": "CCP_HARVEST_TIMEOUT", "help": "Seconds a harvest run may take."},
     )
 
+    lock_stale_seconds: float = field(
+        default=300.0,
+        metadata={"env": "CCP_LOCK_STALE_SECONDS", "help": "A source's run lock with no heartbeat "
+                  "for this long is stale (its holder died) and may be taken over."},
+    )
+
+    backoff_base_seconds: float = field(
+        default=300.0,
+        metadata={"env": "CCP_BACKOFF_BASE_SECONDS", "help": "A failing source waits this long "
+                  "after its first failure, doubling with each further failure (up to a day)."},
+    )
+    failing_after: int = field(
+        default=2,
+        metadata={"env": "CCP_FAILING_AFTER", "help": "Consecutive failed runs after which a "
+                  "source counts as failing (and operators are notified)."},
+    )
+    webhook_url: str | None = field(
+        default=None,
+        metadata={"env": "CCP_WEBHOOK_URL", "help": "Where health changes of sources are POSTed "
+                  "as JSON (optional)."},
+    )
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
         env = os.environ if environ is None else environ

@@ -14,6 +14,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -42,7 +46,7 @@ def scrapy_settings(settings: Settings, overrides: dict[str, Any] | None = None)
         "CONCURRENT_REQUESTS": 16,
         "CONCURRENT_REQUESTS_PER_DOMAIN": settings.concurrent_per_host,
         "DOWNLOAD_DELAY": settings.download_delay,
-        "RANDOMIZE_DOWNLOAD_DELAY": True,
+        "DOWNLOAD_DELAY_JITTER": 0.5,
         "AUTOTHROTTLE_ENABLED": True,
         "AUTOTHROTTLE_START_DELAY": max(settings.download_delay, 0.01),
         "AUTOTHROTTLE_MAX_DELAY": 60.0,
@@ -56,6 +60,8 @@ def scrapy_settings(settings: Settings, overrides: dict[str, Any] | None = None)
         "CCP_RETRY_BACKOFF_BASE": 1.0,
         "CCP_RETRY_BACKOFF_MAX": 60.0,
         "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "harvesters.http.RobotsTxtEveryWaiterMiddleware": 100,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "harvesters.http.BackoffRetryMiddleware": 550,
         },
@@ -89,6 +95,31 @@ def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) 
         when = when.replace(tzinfo=timezone.utc)
     now = now or datetime.now(timezone.utc)
     return max(0.0, (when - now).total_seconds())
+
+
+class RobotsTxtEveryWaiterMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with every request that waits for a host's robots.txt
+    checked against it.
+
+    In Scrapy 2.19 the requests waiting while robots.txt downloads share one Deferred; the
+    first waiter's future consumes its result, so the third and later requests to a host see
+    no parser and are let through — a disallowed URL among the first few requests to a host
+    gets fetched. Here each waiter gets its own Deferred, relayed from the shared one.
+    """
+
+    async def robot_parser(self, request):
+        netloc = urlparse_cached(request).netloc
+        pending = self._parsers.get(netloc)
+        if isinstance(pending, Deferred):
+            mine: Deferred = Deferred()
+
+            def relay(result):
+                mine.callback(result)
+                return result
+
+            pending.addBoth(relay)
+            return await maybe_deferred_to_future(mine)
+        return await super().robot_parser(request)
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

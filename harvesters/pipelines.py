@@ -19,14 +19,18 @@ class CataloguePipeline:
 
     DRAIN_EVERY_SECONDS = 5.0
 
-    def __init__(self):
+    def __init__(self, crawler=None):
+        self.crawler = crawler
         self._last_drain = time.monotonic()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
 
     def process_item(self, item, spider=None):
         if not isinstance(item, DocumentItem):
             return item
-        if spider is None:
-            raise DropItem("no spider")
+        spider = self.crawler.spider if self.crawler is not None else spider
         ctx = spider.ctx
         src = spider.source
         raw = item.raw

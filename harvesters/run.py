@@ -13,7 +13,10 @@ import logging
 import multiprocessing
 import os
 import signal
+import socket
+import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +28,8 @@ from indexer.catalogue import Catalogue, RunReport
 from indexer.indexing import drain
 
 log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 10.0
 
 
 @dataclass
@@ -75,8 +80,9 @@ def _child_main(settings: Settings, source_dicts: list[dict], run_id: int,
     catalogue = Catalogue(settings.catalogue_url)
     ctx = HarvestContext(settings=settings, catalogue=catalogue, run_id=run_id,
                          taxonomy=load_taxonomy())
-    scrapy_conf = scrapy_settings(settings, {"LOG_FILE": str(logfile), **overrides})
-    process = CrawlerProcess(scrapy_conf, install_root_handler=True)
+    scrapy_conf = scrapy_settings(settings, {"LOG_FILE": str(logfile),
+                                             "LOG_INSTALL_ROOT_HANDLER": True, **overrides})
+    process = CrawlerProcess(scrapy_conf)
     for s in sources:
         process.crawl(SPIDERS[s.type], source=s, ctx=ctx)
     try:
@@ -101,16 +107,46 @@ def run_harvest(
     scrapy_overrides: dict[str, Any] | None = None,
     progress: Callable[[RunReport], None] | None = None,
     timeout: float | None = None,
+    stop: threading.Event | None = None,
 ) -> RunReport:
-    """Harvest ``sources`` in a child process and return the run's report."""
+    """Harvest ``sources`` in a child process and return the run's report.
+
+    Each source's run lock is taken first (in the catalogue, so it holds across processes
+    and machines); a source another run holds is reported as skipped, never run twice at
+    once. ``stop`` set from another thread stops the run cleanly (recorded as interrupted).
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     catalogue = Catalogue(settings.catalogue_url)
     catalogue.create_all()
     catalogue.sync_sources(sources)
     run_id = catalogue.start_run([s.id for s in sources], trigger=trigger)
-    if not sources:
-        catalogue.finish_run(run_id, "finished", "no sources to harvest")
-        return catalogue.run_report(run_id)
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    locked: list[str] = []
+    runnable = []
+    try:
+        for s in sources:
+            ok, note = catalogue.acquire_source_lock(s.id, owner, run_id=run_id,
+                                                     stale_after=settings.lock_stale_seconds)
+            if ok:
+                locked.append(s.id)
+                runnable.append(s)
+                if note:
+                    log.warning("%s: %s", s.id, note)
+            else:
+                catalogue.finish_source(run_id, s.id, "skipped", note)
+        if not runnable:
+            catalogue.finish_run(run_id, "finished", "no source could be harvested now")
+            return catalogue.run_report(run_id)
+        return _run_locked(settings, catalogue, run_id, runnable, owner, locked,
+                           scrapy_overrides=scrapy_overrides, progress=progress,
+                           timeout=timeout, stop=stop)
+    finally:
+        catalogue.release_source_locks(locked, owner)
+        catalogue.close()
+
+
+def _run_locked(settings, catalogue, run_id, sources, owner, locked, *, scrapy_overrides,
+                progress, timeout, stop) -> RunReport:
     limit = timeout if timeout is not None else settings.harvest_timeout
     mp = multiprocessing.get_context("spawn")
     child = mp.Process(
@@ -119,7 +155,7 @@ def run_harvest(
               scrapy_overrides or {}),
     )
     child.start()
-    started = time.monotonic()
+    started = last_beat = time.monotonic()
     timed_out = False
     try:
         while True:
@@ -127,6 +163,12 @@ def run_harvest(
             if progress is not None:
                 progress(catalogue.run_report(run_id))
             if not child.is_alive():
+                break
+            if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
+                catalogue.heartbeat_source_locks(locked, owner)
+                last_beat = time.monotonic()
+            if stop is not None and stop.is_set():
+                _stop(child)
                 break
             if limit and time.monotonic() - started > limit:
                 timed_out = True
@@ -140,13 +182,20 @@ def run_harvest(
     if timed_out:
         catalogue.finish_run(run_id, "timed_out",
                              f"the harvest ran longer than its limit of {limit:g} s and was stopped")
+    elif report.status == "running" and stop is not None and stop.is_set():
+        catalogue.finish_run(run_id, "interrupted", "the harvest was asked to stop")
     elif report.status == "running":
         catalogue.finish_run(run_id, "crashed",
                              f"the harvest process exited with code {child.exitcode}; "
                              f"see {log_path(settings, run_id)}")
     _final_drain(settings, catalogue)
     report = catalogue.run_report(run_id)
-    catalogue.close()
+    try:
+        from .health import update_health
+
+        update_health(catalogue, report, settings)
+    except Exception:  # noqa: BLE001 - health book-keeping never hides the run's report
+        log.exception("updating source health after run %s failed", run_id)
     return report
 
 

@@ -27,7 +27,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from config import CrawlSource, FeedSource, SitemapSource
 from indexer.dates import parse_date
-from indexer.resource import Hints, RawDocument
+from indexer.resource import Hints, RawDocument, utcnow
 from indexer.urls import canonicalize_url
 
 from .feeds import NotAFeed, parse_feed
@@ -82,6 +82,8 @@ class SourceSpider(scrapy.Spider):
         self.failures = 0
         self.documents_requested = 0
         self.scheduled: set[str] = set()
+        self.started_at = utcnow()
+        self.partial = False  # part of the listing was not looked at (e.g. a sitemap 304)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -165,6 +167,8 @@ class SourceSpider(scrapy.Spider):
         kind, message, counter = describe_failure(
             failure, timeout=self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT"))
         url = request.meta.get("redirect_urls", [request.url])[0]
+        if request.meta.get("ccp_listing"):
+            self.partial = True  # what this page lists was not seen this run
         if request.meta.get("ccp_root"):
             self.fail_source(url, kind, message)
         else:
@@ -207,6 +211,19 @@ class SourceSpider(scrapy.Spider):
         if status == "succeeded" and self.failures == 0:
             for url, etag, lm, code in self.root_states:
                 cat.save_http_state(url, self.source.id, etag, lm, code)
+        gone_after = self.source.effective_gone_after_runs
+        complete = (self.root_ok > 0 and not self.root_unchanged and not self.root_failure
+                    and not self.partial
+                    and not (self.source.max_items
+                             and self.documents_requested >= self.source.max_items))
+        unchanged = (self.root_unchanged and not self.root_ok and not self.root_failure
+                     and not self.partial)
+        if status == "succeeded" and gone_after and (complete or unchanged):
+            gone = cat.mark_missing(self.source.id, None if unchanged else self.started_at,
+                                    gone_after)
+            if gone:
+                log.info("%s: %d item(s) gone after %d runs without them", self.source.id,
+                         len(gone), gone_after)
         cat.finish_source(run_id, self.source.id, status, message, requests=requests)
         self.ctx.source_closed(self.source.id)
 
@@ -274,7 +291,7 @@ class SitemapSpider(SourceSpider):
             yield self.make_request(url, self.parse_sitemap, conditional=True, root=True)
 
     def parse_robots(self, response: Response):
-        urls = list(sitemap_urls_from_robots(response.text, base_url=response.url))
+        urls = list(sitemap_urls_from_robots(response.body, base_url=response.url))
         if not urls:
             self.fail_source(response.url, "no-sitemap", "robots.txt lists no Sitemap")
             return
@@ -296,6 +313,15 @@ class SitemapSpider(SourceSpider):
         root = response.meta.get("ccp_root")
         if root and not self.root_response(response):
             return
+        if not root:
+            if response.status == 304:
+                self.partial = True  # its URLs were not listed this run
+                return
+            h = _headers(response)
+            if h.get("etag") or h.get("last-modified"):
+                self.root_states.append((response.meta.get("redirect_urls", [response.url])[0],
+                                         h.get("etag"), h.get("last-modified"),
+                                         response.status))
         body = self._body(response)
         if body is None:
             return
@@ -320,7 +346,8 @@ class SitemapSpider(SourceSpider):
                 loc = entry.get("loc")
                 if loc:
                     yield self.make_request(response.urljoin(loc), self.parse_sitemap,
-                                            conditional=True, root=False)
+                                            conditional=True, root=False,
+                                            meta={"ccp_listing": True})
             return
         for entry in sm:
             loc = entry.get("loc")

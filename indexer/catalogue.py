@@ -23,7 +23,7 @@ import os
 import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import (
@@ -48,6 +48,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator
 
 from .resource import Instance, Place, Resource, as_utc, resource_id_for, utcnow
@@ -188,6 +189,42 @@ outbox_t = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+source_locks_t = Table(
+    "source_locks", metadata,
+    Column("source_id", String(64), primary_key=True),
+    Column("owner", Text, nullable=False),  # host:pid:token of the holder
+    Column("run_id", Integer),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+)
+
+source_health_t = Table(
+    "source_health", metadata,
+    Column("source_id", String(64), primary_key=True),
+    Column("state", String(16), nullable=False, default="new"),  # new healthy failing
+    Column("last_run_id", Integer),
+    Column("last_run_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("last_error_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("retry_not_before", UTCDateTime),  # backoff / Retry-After
+    Column("next_run_at", UTCDateTime),  # as the scheduler plans it
+)
+
+tasks_t = Table(
+    "tasks", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # harvest | discover
+    Column("args", JSON, nullable=False),
+    Column("status", String(16), nullable=False, default="pending"),  # pending running done failed
+    Column("result", JSON),
+    Column("requested_by", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+)
+
 meta_t = Table(
     "catalogue_meta", metadata,
     Column("key", String(64), primary_key=True),
@@ -281,6 +318,20 @@ class RunReport:
                 for s in self.sources
             ],
         }
+
+
+@dataclass
+class SourceHealth:
+    source_id: str
+    state: str = "new"  # new | healthy | failing
+    last_run_id: int | None = None
+    last_run_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error_at: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    retry_not_before: datetime | None = None
+    next_run_at: datetime | None = None
 
 
 class SchemaError(RuntimeError):
@@ -444,11 +495,15 @@ class Catalogue:
 
     def finish_run(self, run_id: int, status: str, message: str | None = None) -> None:
         with self.engine.begin() as c:
-            # sources the run never finished share its fate
+            # sources the run never finished share its fate; a run stopped for overrunning
+            # its time limit is a failure of the sources it stopped
+            unfinished = ("pending", "running", "interrupted") if status == "timed_out" \
+                else ("pending", "running")
             c.execute(update(run_sources_t)
                       .where(run_sources_t.c.run_id == run_id,
-                             run_sources_t.c.status.in_(("pending", "running")))
-                      .values(status="interrupted" if status != "finished" else "failed",
+                             run_sources_t.c.status.in_(unfinished))
+                      .values(status="interrupted" if status not in ("finished", "timed_out")
+                              else "failed",
                               finished_at=utcnow(),
                               message=message or "the run ended before this source finished"))
             c.execute(update(runs_t).where(runs_t.c.id == run_id)
@@ -490,6 +545,126 @@ class Catalogue:
         with self.engine.connect() as c:
             ids = [r[0] for r in c.execute(q)]
         return [self.run_report(i) for i in ids]
+
+    # -- per-source run locks (across processes and machines) ------------------------------
+    def acquire_source_lock(self, source_id: str, owner: str, *, stale_after: float,
+                            run_id: int | None = None) -> tuple[bool, str | None]:
+        """Take the run lock of a source. Returns (acquired, note).
+
+        A lock whose holder stopped sending heartbeats for ``stale_after`` seconds (a killed
+        process) is taken over; otherwise the note names the holder.
+        """
+        now = utcnow()
+        try:
+            with self.engine.begin() as c:
+                c.execute(insert(source_locks_t).values(
+                    source_id=source_id, owner=owner, run_id=run_id, acquired_at=now,
+                    heartbeat_at=now))
+            return True, None
+        except IntegrityError:
+            pass
+        cutoff = now - timedelta(seconds=stale_after)
+        with self.engine.begin() as c:
+            took = c.execute(
+                update(source_locks_t)
+                .where(source_locks_t.c.source_id == source_id,
+                       source_locks_t.c.heartbeat_at < cutoff)
+                .values(owner=owner, run_id=run_id, acquired_at=now, heartbeat_at=now)
+            ).rowcount
+            if took:
+                return True, "took over a stale lock (its holder stopped without releasing it)"
+            row = c.execute(select(source_locks_t).where(source_locks_t.c.source_id == source_id)
+                            ).mappings().first()
+        if row is None:  # released in between: try once more
+            return self.acquire_source_lock(source_id, owner, stale_after=stale_after,
+                                            run_id=run_id)
+        since = row["acquired_at"].strftime("%Y-%m-%d %H:%M:%S UTC")
+        held_by = f"run {row['run_id']} " if row["run_id"] else ""
+        return False, f"already being harvested by {held_by}({row['owner']}) since {since}"
+
+    def heartbeat_source_locks(self, source_ids: Iterable[str], owner: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(update(source_locks_t)
+                      .where(source_locks_t.c.source_id.in_(list(source_ids)),
+                             source_locks_t.c.owner == owner)
+                      .values(heartbeat_at=utcnow()))
+
+    def release_source_locks(self, source_ids: Iterable[str], owner: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(delete(source_locks_t)
+                      .where(source_locks_t.c.source_id.in_(list(source_ids)),
+                             source_locks_t.c.owner == owner))
+
+    def source_locks(self) -> dict[str, dict[str, Any]]:
+        with self.engine.connect() as c:
+            return {r["source_id"]: dict(r) for r in
+                    c.execute(select(source_locks_t)).mappings()}
+
+    # -- source health -------------------------------------------------------------------
+    def source_health(self) -> dict[str, SourceHealth]:
+        with self.engine.connect() as c:
+            rows = c.execute(select(source_health_t)).mappings().all()
+        return {r["source_id"]: SourceHealth(**dict(r)) for r in rows}
+
+    def save_source_health(self, h: SourceHealth) -> None:
+        vals = {k: v for k, v in h.__dict__.items() if k not in ("source_id", "next_run_at")}
+        with self.engine.begin() as c:
+            done = c.execute(update(source_health_t)
+                             .where(source_health_t.c.source_id == h.source_id).values(**vals))
+            if done.rowcount == 0:
+                c.execute(insert(source_health_t).values(source_id=h.source_id,
+                                                         next_run_at=h.next_run_at, **vals))
+
+    def set_next_runs(self, next_runs: dict[str, datetime | None]) -> None:
+        """The scheduler publishes when each source runs next (for status pages)."""
+        with self.engine.begin() as c:
+            for sid, when in next_runs.items():
+                done = c.execute(update(source_health_t)
+                                 .where(source_health_t.c.source_id == sid)
+                                 .values(next_run_at=when))
+                if done.rowcount == 0:
+                    c.execute(insert(source_health_t).values(source_id=sid, state="new",
+                                                             consecutive_failures=0,
+                                                             next_run_at=when))
+
+    # -- tasks (queued by the web admin, run by the scheduler process) ----------------------
+    def create_task(self, kind: str, args: dict[str, Any], requested_by: str | None = None
+                    ) -> int:
+        with self.engine.begin() as c:
+            return int(c.execute(insert(tasks_t).values(
+                kind=kind, args=args, status="pending", requested_by=requested_by,
+                created_at=utcnow())).inserted_primary_key[0])
+
+    def get_task(self, task_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as c:
+            row = c.execute(select(tasks_t).where(tasks_t.c.id == task_id)).mappings().first()
+        return dict(row) if row else None
+
+    def tasks(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self.engine.connect() as c:
+            return [dict(r) for r in c.execute(
+                select(tasks_t).order_by(tasks_t.c.id.desc()).limit(limit)).mappings()]
+
+    def claim_tasks(self, limit: int = 10) -> list[dict[str, Any]]:
+        """Pending tasks, each claimed by exactly one worker (the status flip is atomic)."""
+        claimed = []
+        with self.engine.connect() as c:
+            pending = [r[0] for r in c.execute(
+                select(tasks_t.c.id).where(tasks_t.c.status == "pending")
+                .order_by(tasks_t.c.id).limit(limit))]
+        for tid in pending:
+            with self.engine.begin() as c:
+                n = c.execute(update(tasks_t)
+                              .where(tasks_t.c.id == tid, tasks_t.c.status == "pending")
+                              .values(status="running", started_at=utcnow())).rowcount
+            if n:
+                claimed.append(self.get_task(tid))
+        return claimed
+
+    def finish_task(self, task_id: int, status: str, result: dict[str, Any] | None) -> None:
+        with self.engine.begin() as c:
+            c.execute(update(tasks_t).where(tasks_t.c.id == task_id)
+                      .values(status=status, result=result, finished_at=utcnow()))
 
     # -- resources -----------------------------------------------------------------------------
     def ingest(self, res: Resource, *, run_id: int | None = None) -> str:
@@ -643,6 +818,47 @@ class Catalogue:
         if self.touch(source_id, target, run_id=run_id) is None and run_id is not None:
             self.count(run_id, source_id, UNCHANGED)
         return UNCHANGED
+
+    def mark_missing(self, source_id: str, seen_since: datetime | None, gone_after: int
+                     ) -> list[str]:
+        """After a complete run of a source: its live instances not seen since ``seen_since``
+        miss one more run; those that missed ``gone_after`` runs in a row are marked gone
+        (their resources leave the default search; still reachable by id). Returns the ids of
+        resources whose instance went gone.
+
+        ``seen_since=None`` is a run whose listing (feed, sitemap) answered 304: it lists what
+        it listed last time, so what was missing then is missing once more.
+        """
+        now = utcnow()
+        missing = instances_t.c.missed_runs > 0 if seen_since is None \
+            else instances_t.c.last_seen < seen_since
+        with self.engine.begin() as c:
+            c.execute(update(instances_t)
+                      .where(instances_t.c.source_id == source_id,
+                             instances_t.c.status == "live", missing)
+                      .values(missed_runs=instances_t.c.missed_runs + 1))
+            rows = c.execute(select(instances_t.c.id, instances_t.c.resource_id).where(
+                instances_t.c.source_id == source_id, instances_t.c.status == "live",
+                instances_t.c.missed_runs >= gone_after)).all()
+            if not rows:
+                return []
+            c.execute(update(instances_t).where(instances_t.c.id.in_([r[0] for r in rows]))
+                      .values(status="gone"))
+            rids = sorted({r[1] for r in rows})
+            for rid in rids:
+                c.execute(insert(outbox_t).values(resource_id=rid, op="upsert", created_at=now))
+        return rids
+
+    def find_duplicate(self, res: Resource) -> Resource | None:
+        """An existing resource that ``res`` would be merged into (same URL or same text)."""
+        urls = [res.url, *(i.url for i in res.instances)]
+        with self.engine.connect() as c:
+            row = c.execute(select(instances_t.c.resource_id)
+                            .where(instances_t.c.url.in_(urls))).first()
+            if row is None and res.content_hash:
+                row = c.execute(select(resources_t.c.id)
+                                .where(resources_t.c.content_hash == res.content_hash)).first()
+        return self.get_resource(row[0]) if row else None
 
     def known_urls(self, source_id: str) -> set[str]:
         with self.engine.connect() as c:

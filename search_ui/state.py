@@ -51,7 +51,9 @@ def parse_query(args, *, default_per_page: int = 10) -> SearchQuery:
         text=_first(args, "q") or "",
         filters=filters,
         page=_whole_number(_first(args, "page"), "page", 1, MAX_PAGE),
-        per_page=_whole_number(_first(args, "per_page"), "per_page", default_per_page, MAX_PER_PAGE),
+        per_page=_whole_number(
+            _first(args, "per_page"), "per_page", default_per_page, MAX_PER_PAGE
+        ),
         sort=(_first(args, "sort") or "relevance").strip(),
         include_gone=(_first(args, "include_gone") or "").strip().lower() in _TRUE,
     )

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # 127.0.0.1, one quick retry. Production defaults are in harvesters.http.scrapy_settings.
 FAST_SCRAPY = {
     "DOWNLOAD_DELAY": 0.0,
-    "RANDOMIZE_DOWNLOAD_DELAY": False,
+    "DOWNLOAD_DELAY_JITTER": 0,
     "AUTOTHROTTLE_START_DELAY": 0.01,
     "AUTOTHROTTLE_TARGET_CONCURRENCY": 8.0,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8,

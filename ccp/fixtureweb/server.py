@@ -1,0 +1,653 @@
+"""The fixture web: one stdlib HTTP server per fixture site on 127.0.0.1, port 0.
+
+Each site has its own port, hence its own host for politeness and cross-site duplicates.
+Servers run in daemon threads; :meth:`FixtureWeb.stop` closes the listening sockets and every
+open connection, and wakes up requests that are waiting in ``/slow``.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from .content_loader import CONTENT_DIR, SiteContent, load_content
+from .sites import SPECS, Document, SiteSpec, build_site, not_found_page
+from .trouble import TITLE as TROUBLE_TITLE, build_trouble
+
+__all__ = ["FixtureWeb", "Site", "RequestRecord", "SITE_ORDER"]
+
+SITE_ORDER = ("euhub", "urbact", "denhaag", "porto", "prato", "kaunas", "oslo", "trouble")
+TRACKING_PARAMS = ("fbclid", "gclid", "mc_cid", "mc_eid")
+DEFAULT_HUGE_BYTES = 11 * 1024 * 1024
+MAX_HUGE_BYTES = 512 * 1024 * 1024
+MAX_SLOW_SECONDS = 30.0
+
+
+@dataclass
+class Site:
+    name: str
+    title: str
+    base_url: str = ""  # "http://127.0.0.1:PORT" once started
+    publisher: str = ""
+    country: str = ""
+    city: str | None = None
+    language: str = "en"
+
+    def url(self, path: str = "/") -> str:
+        if not self.base_url:
+            raise RuntimeError(f"fixture site {self.name!r} is not started")
+        if not path.startswith("/"):
+            path = "/" + path
+        return self.base_url + path
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    site: str
+    method: str
+    path: str  # with the query string
+    headers: dict[str, str]  # lower-case names
+    status: int  # 0: no response (the server was stopping)
+    time: float = 0.0
+
+
+@dataclass
+class _Override:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    remaining: int | None
+
+
+@dataclass
+class _Response:
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    stream: Iterator[bytes] | None = None
+    length: int | None = None  # Content-Length of a stream; None: chunked
+
+
+def _http_date(when: datetime) -> str:
+    return format_datetime(when.astimezone(timezone.utc), usegmt=True)
+
+
+def _accepts_gzip(value: str) -> bool:
+    for part in value.split(","):
+        token, _, params = part.strip().partition(";")
+        if token.strip().lower() in ("gzip", "x-gzip", "*"):
+            q = 1.0
+            for p in params.split(";"):
+                k, _, v = p.strip().partition("=")
+                if k.strip() == "q":
+                    try:
+                        q = float(v)
+                    except ValueError:
+                        q = 0.0
+            if q > 0:
+                return True
+    return False
+
+
+def _etag_matches(header: str, etags: set[str]) -> bool:
+    if header.strip() == "*":
+        return True
+    for tag in header.split(","):
+        tag = tag.strip()
+        if tag.startswith("W/"):
+            tag = tag[2:]
+        if tag in etags:
+            return True
+    return False
+
+
+class _SiteRuntime:
+    """The mutable state of one running site: documents, overrides, connections."""
+
+    def __init__(self, web: "FixtureWeb", site: Site, spec: SiteSpec | None):
+        self.web = web
+        self.site = site
+        self.spec = spec
+        self.docs: dict[str, Document] = {}
+        self.overrides: dict[str, _Override] = {}
+        self.lock = threading.Lock()
+        self.connections: set[socket.socket] = set()
+        self.in_flight = 0  # requests being answered right now
+        self.server: ThreadingHTTPServer | None = None
+        self.thread: threading.Thread | None = None
+
+    # ---- routing -------------------------------------------------------------------------
+    def take_override(self, path: str, full: str) -> _Override | None:
+        with self.lock:
+            key = full if full in self.overrides else path if path in self.overrides else None
+            if key is None:
+                return None
+            override = self.overrides[key]
+            if override.remaining is not None:
+                override.remaining -= 1
+                if override.remaining <= 0:
+                    del self.overrides[key]
+            return override
+
+    def find_document(self, path: str, query: str) -> tuple[str, Document] | None:
+        kept = [
+            (k, v)
+            for k, v in parse_qsl(query, keep_blank_values=True)
+            if not (k.lower().startswith("utm_") or k.lower() in TRACKING_PARAMS)
+        ]
+        key = f"{path}?{urlencode(kept)}" if kept else path
+        with self.lock:
+            doc = self.docs.get(key)
+        return (key, doc) if doc is not None else None
+
+    def has_path(self, path: str) -> bool:
+        with self.lock:
+            return path in self.docs
+
+    def respond(self, method: str, raw_path: str, headers: Mapping[str, str]) -> _Response:
+        parts = urlsplit(raw_path)
+        path, query = parts.path or "/", parts.query
+        full = f"{path}?{query}" if query else path
+        override = self.take_override(path, full)
+        if override is not None:
+            hdrs = list(override.headers.items())
+            if not any(k.lower() == "content-type" for k, _ in hdrs) and override.body:
+                hdrs.append(("Content-Type", "text/html; charset=utf-8"))
+            return _Response(override.status, hdrs, override.body)
+        if self.site.name == "trouble":
+            dynamic = _trouble_dynamic(self, path, query)
+            if dynamic is not None:
+                return dynamic
+        found = self.find_document(path, query)
+        if found is not None:
+            return self.document_response(found[1], headers)
+        if not path.endswith("/") and self.has_path(path + "/"):
+            return _Response(
+                301, [("Location", self.site.url(path + "/")), ("Content-Type", "text/plain")],
+                b"Moved\n",
+            )
+        body = not_found_page(self.spec, self.site.title)
+        return _Response(404, [("Content-Type", "text/html; charset=utf-8")], body)
+
+    def document_response(self, doc: Document, headers: Mapping[str, str]) -> _Response:
+        use_gzip = doc.gzip_ok and _accepts_gzip(headers.get("accept-encoding", ""))
+        etag = doc.gzip_etag if use_gzip else doc.etag
+        common = [
+            ("ETag", etag),
+            ("Last-Modified", _http_date(doc.last_modified)),
+            ("Cache-Control", "no-cache"),
+        ]
+        if doc.gzip_ok:
+            common.append(("Vary", "Accept-Encoding"))
+        common += [(k, v) for k, v in doc.headers.items()]
+        inm = headers.get("if-none-match")
+        if inm is not None:
+            if _etag_matches(inm, {doc.etag, doc.gzip_etag}):
+                return _Response(304, common)
+        else:
+            ims = headers.get("if-modified-since")
+            if ims:
+                try:
+                    since = parsedate_to_datetime(ims)
+                except (TypeError, ValueError, IndexError):
+                    since = None
+                if since is not None:
+                    if since.tzinfo is None:
+                        since = since.replace(tzinfo=timezone.utc)
+                    if since >= doc.last_modified:
+                        return _Response(304, common)
+        body = doc.gzipped if use_gzip else doc.body
+        hdrs = [("Content-Type", doc.content_type)] + common
+        if use_gzip:
+            hdrs.append(("Content-Encoding", "gzip"))
+        return _Response(200, hdrs, body)
+
+
+# ---- the trouble site's dynamic endpoints ---------------------------------------------------
+
+def _int_arg(query: str, name: str, default: float) -> float:
+    for k, v in parse_qsl(query):
+        if k == name:
+            try:
+                return float(v)
+            except ValueError:
+                return default
+    return default
+
+
+def _huge_parts(total: int) -> tuple[bytes, bytes, bytes, int, int]:
+    head = (
+        b'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>A huge page</title>'
+        b"</head>\n<body>\n<h1>A huge page</h1>\n"
+    )
+    tail = b"</body></html>\n"
+    para = (
+        b"<p>Circular economy filler text: reuse, repair, refurbish, remanufacture and recycle "
+        b"materials so that they stay in use for as long as possible.</p>\n"
+    )
+    room = max(0, total - len(head) - len(tail))
+    return head, tail, para, room // len(para), room % len(para)
+
+
+def _huge_stream(total: int, stop: threading.Event) -> Iterator[bytes]:
+    head, tail, para, count, pad = _huge_parts(total)
+    yield head
+    block = para * 512
+    full, rest = divmod(count, 512)
+    for _ in range(full):
+        if stop.is_set():
+            return
+        yield block
+    if rest:
+        yield para * rest
+    if pad:
+        yield b" " * (pad - 1) + b"\n"
+    yield tail
+
+
+def _huge_length(total: int) -> int:
+    head, tail, para, count, pad = _huge_parts(total)
+    return len(head) + len(tail) + len(para) * count + pad
+
+
+def _trouble_dynamic(rt: _SiteRuntime, path: str, query: str) -> _Response | None:
+    html = "text/html; charset=utf-8"
+    if path.startswith("/status/"):
+        try:
+            code = int(path[len("/status/"):])
+        except ValueError:
+            return None
+        if not 100 <= code <= 599 or 100 <= code < 200:
+            return None
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "Status"
+        if code in (204, 304):
+            return _Response(code, [])
+        body = f"<!DOCTYPE html><html><body><h1>{code} {phrase}</h1></body></html>\n".encode()
+        return _Response(code, [("Content-Type", html)], body)
+    if path in ("/huge", "/huge-chunked"):
+        total = int(min(max(_int_arg(query, "bytes", DEFAULT_HUGE_BYTES), 0), MAX_HUGE_BYTES))
+        stream = _huge_stream(total, rt.web._stopping)
+        length = _huge_length(total) if path == "/huge" else None
+        return _Response(200, [("Content-Type", html)], stream=stream, length=length)
+    if path == "/slow":
+        seconds = min(max(_int_arg(query, "seconds", 5.0), 0.0), MAX_SLOW_SECONDS)
+        if rt.web._stopping.wait(seconds):
+            return _Response(0)  # stopping: drop the connection without an answer
+        body = b"<!DOCTYPE html><html><body><h1>Slow page</h1><p>Finally.</p></body></html>\n"
+        return _Response(200, [("Content-Type", html)], body)
+    if path == "/retry-after":
+        seconds = int(_int_arg(query, "seconds", 5))
+        body = b"<!DOCTYPE html><html><body><h1>429 Too Many Requests</h1></body></html>\n"
+        return _Response(429, [("Retry-After", str(seconds)), ("Content-Type", html)], body)
+    if path == "/redirect":
+        target = dict(parse_qsl(query)).get("to", "/")
+        location = rt.site.url(target) if target.startswith("/") else target
+        return _Response(301, [("Location", location), ("Content-Type", "text/plain")], b"Moved\n")
+    return None
+
+
+# ---- the request handler -------------------------------------------------------------------
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FixtureWeb/1.0"
+    sys_version = ""
+    timeout = 30  # idle keep-alive connections are closed after this many seconds
+
+    @property
+    def runtime(self) -> _SiteRuntime:
+        return self.server.runtime  # type: ignore[attr-defined]
+
+    def setup(self) -> None:
+        super().setup()
+        with self.runtime.lock:
+            self.runtime.connections.add(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            with self.runtime.lock:
+                self.runtime.connections.discard(self.connection)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        return
+
+    def do_GET(self) -> None:
+        self._serve(head=False)
+
+    def do_HEAD(self) -> None:
+        self._serve(head=True)
+
+    def _not_allowed(self) -> None:
+        body = b"Method not allowed\n"
+        self._record(405)
+        self.send_response(405)
+        self.send_header("Allow", "GET, HEAD")
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+
+    def _headers(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name, value in self.headers.items():
+            key = name.lower()
+            out[key] = f"{out[key]}, {value}" if key in out else value
+        return out
+
+    def _record(self, status: int) -> None:
+        self.runtime.web._log(
+            RequestRecord(
+                site=self.runtime.site.name,
+                method=self.command,
+                path=self.path,
+                headers=self._headers(),
+                status=status,
+                time=time.time(),
+            )
+        )
+
+    def _serve(self, head: bool) -> None:
+        rt = self.runtime
+        with rt.lock:
+            rt.in_flight += 1
+        try:
+            self._answer(head)
+        finally:
+            with rt.lock:
+                rt.in_flight -= 1
+
+    def _answer(self, head: bool) -> None:
+        response = self.runtime.respond(self.command, self.path, self._headers())
+        self._record(response.status)
+        if response.status == 0:
+            self.close_connection = True
+            return
+        try:
+            self.send_response(response.status)
+            for name, value in response.headers:
+                self.send_header(name, value)
+            no_body = response.status in (204, 304) or 100 <= response.status < 200
+            if response.stream is None:
+                if not no_body:
+                    self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                if not head and not no_body:
+                    self.wfile.write(response.body)
+                return
+            if response.length is not None:
+                self.send_header("Content-Length", str(response.length))
+                self.end_headers()
+                if head:
+                    return
+                for chunk in response.stream:
+                    self.wfile.write(chunk)
+            elif self.request_version == "HTTP/1.0":
+                # no chunked encoding in HTTP/1.0: the end of the body is the end of the connection
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                if head:
+                    return
+                for chunk in response.stream:
+                    self.wfile.write(chunk)
+            else:
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                if head:
+                    return
+                for chunk in response.stream:
+                    if chunk:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.write(b"0\r\n\r\n")
+            if self.runtime.web._stopping.is_set():
+                self.close_connection = True
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, OSError):
+            # the client went away (e.g. a size cap or a timeout): nothing to do
+            self.close_connection = True
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # connections cut by clients or by stop() are normal here; stay quiet
+        return
+
+
+# ---- the public object ---------------------------------------------------------------------
+
+class FixtureWeb:
+    """The fixture sites, each on its own 127.0.0.1 port.
+
+    ``content`` is ``None`` for the packaged ``content/*.yaml``, ``"sample"`` for the small
+    built-in sample, a directory of YAML files, or an already loaded ``{site: SiteContent}``.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        content: str | Path | Mapping[str, SiteContent] | None = None,
+    ):
+        self.host = host
+        self._content_arg = content
+        self._content: dict[str, SiteContent] | None = None
+        self._requests: list[RequestRecord] = []
+        self._requests_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._started = False
+        self.sites: dict[str, Site] = {}
+        self._runtimes: dict[str, _SiteRuntime] = {}
+        for name in SITE_ORDER:
+            spec = SPECS.get(name)
+            if spec is not None:
+                site = Site(name, spec.title, publisher=spec.publisher, country=spec.country,
+                            city=spec.city, language=spec.language)
+            else:
+                site = Site(name, TROUBLE_TITLE, publisher="Fixture web", country="EU")
+            self.sites[name] = site
+            self._runtimes[name] = _SiteRuntime(self, site, spec)
+
+    # ---- content -------------------------------------------------------------------------
+    @property
+    def content(self) -> dict[str, SiteContent]:
+        if self._content is None:
+            arg = self._content_arg
+            if arg is None:
+                self._content = load_content(CONTENT_DIR)
+            elif isinstance(arg, str) and arg == "sample":
+                from ._sample import sample_content
+
+                self._content = sample_content()
+            elif isinstance(arg, (str, Path)):
+                self._content = load_content(Path(arg))
+            else:
+                self._content = dict(arg)
+        return self._content
+
+    # ---- life cycle ----------------------------------------------------------------------
+    def start(self) -> "FixtureWeb":
+        if self._started:
+            return self
+        content = self.content  # fail on bad content before binding anything
+        self._stopping.clear()
+        try:
+            for name, rt in self._runtimes.items():
+                server = _Server((self.host, 0), _Handler)
+                server.runtime = rt  # type: ignore[attr-defined]
+                rt.server = server
+                host, port = server.server_address[:2]
+                shown = f"[{host}]" if ":" in str(host) else host
+                rt.site.base_url = f"http://{shown}:{port}"
+            for name, rt in self._runtimes.items():
+                if rt.spec is not None:
+                    site_content = content.get(name)
+                    if site_content is not None and site_content.title:
+                        rt.site.title = site_content.title
+                    rt.docs = build_site(rt.spec, site_content, self.url)
+                else:
+                    rt.docs = build_trouble(self.url)
+            for name, rt in self._runtimes.items():
+                assert rt.server is not None
+                rt.thread = threading.Thread(
+                    target=rt.server.serve_forever, kwargs={"poll_interval": 0.05},
+                    name=f"fixtureweb-{name}", daemon=True,
+                )
+                rt.thread.start()
+        except BaseException:
+            self._started = True
+            self.stop()
+            raise
+        self._started = True
+        return self
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        self._stopping.set()
+        # shutdown() waits for a serve_forever() poll: stop all sites at once
+        stoppers = [
+            threading.Thread(target=rt.server.shutdown, daemon=True)
+            for rt in self._runtimes.values()
+            if rt.server is not None and rt.thread is not None
+        ]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join(timeout=5)
+        for rt in self._runtimes.values():
+            if rt.server is None:
+                continue
+            rt.server.server_close()
+            with rt.lock:
+                connections = list(rt.connections)
+            for conn in connections:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            if rt.thread is not None:
+                rt.thread.join(timeout=5)
+            rt.server = None
+            rt.thread = None
+            rt.site.base_url = ""
+        self._started = False
+
+    def __enter__(self) -> "FixtureWeb":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- addresses -----------------------------------------------------------------------
+    def url(self, site: str, path: str = "/") -> str:
+        return self._site(site).url(path)
+
+    def _site(self, name: str) -> Site:
+        try:
+            return self.sites[name]
+        except KeyError:
+            raise KeyError(f"no fixture site {name!r} (sites: {', '.join(self.sites)})") from None
+
+    # ---- request log ---------------------------------------------------------------------
+    def _log(self, record: RequestRecord) -> None:
+        with self._requests_lock:
+            self._requests.append(record)
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        with self._requests_lock:
+            return list(self._requests)
+
+    def clear_requests(self) -> None:
+        with self._requests_lock:
+            self._requests.clear()
+
+    def in_flight(self, site: str) -> int:
+        """How many requests *site* is answering right now (e.g. waiting in ``/slow``)."""
+        rt = self._runtimes[self._site(site).name]
+        with rt.lock:
+            return rt.in_flight
+
+    # ---- changing answers ----------------------------------------------------------------
+    def set_response(
+        self,
+        site: str,
+        path: str,
+        status: int = 200,
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+        times: int | None = None,
+    ) -> None:
+        """Answer *path* with this status/body/headers (for the next *times* requests only).
+
+        A *path* with a query string matches only that exact query; without one it matches
+        the path whatever the query.
+        """
+        if times is not None and times < 1:
+            raise ValueError("times must be a positive number or None")
+        rt = self._runtimes[self._site(site).name]
+        with rt.lock:
+            rt.overrides[path] = _Override(status, bytes(body), dict(headers or {}), times)
+
+    def clear_response(self, site: str, path: str) -> None:
+        rt = self._runtimes[self._site(site).name]
+        with rt.lock:
+            rt.overrides.pop(path, None)
+
+    def set_document(self, site: str, path: str, body: bytes, content_type: str) -> None:
+        """Add or replace the document at *path* (new ETag; Last-Modified moves forward)."""
+        rt = self._runtimes[self._site(site).name]
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        with rt.lock:
+            old = rt.docs.get(path)
+            modified = now
+            if old is not None and modified <= old.last_modified:
+                modified = old.last_modified + timedelta(seconds=1)
+            gzip_ok = content_type.startswith("text/html") and bool(
+                rt.spec is not None and rt.spec.gzip_html
+            )
+            rt.docs[path] = Document(bytes(body), content_type, modified, gzip_ok=gzip_ok)
+
+    def document(self, site: str, path: str) -> bytes:
+        """The bytes currently served at *path* (unencoded), for assertions in tests."""
+        rt = self._runtimes[self._site(site).name]
+        with rt.lock:
+            doc = rt.docs.get(path)
+        if doc is None:
+            raise KeyError(f"{site}: no document at {path!r}")
+        return doc.body
+
+    def paths(self, site: str) -> list[str]:
+        """Every path the site serves as a document (dynamic trouble endpoints excluded)."""
+        rt = self._runtimes[self._site(site).name]
+        with rt.lock:
+            return sorted(rt.docs)
+
+    # ---- demo sources --------------------------------------------------------------------
+    def demo_sources(self) -> list[dict[str, Any]]:
+        from .demo import demo_sources
+
+        return demo_sources(self)
+
+    def write_demo_sources(self, directory: str | Path) -> list[Path]:
+        from .demo import write_demo_sources
+
+        return write_demo_sources(self, Path(directory))

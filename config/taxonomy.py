@@ -1,0 +1,177 @@
+"""The portal's taxonomy: resource types and themes, with multilingual keyword lists.
+
+Operator data in ``config/taxonomy.yaml``, validated here with pydantic so a typo fails at load
+time naming the file and the key, never in the middle of a harvest. The classifier in
+``indexer.classify`` compiles these lists; this module only loads and checks them (``config``
+imports nothing of the project).
+
+Keyword syntax (one phrase per entry, matched on whole words after case and accent folding):
+
+* ``plastic`` matches the word *plastic* only;
+* ``plastic*`` matches any word starting with *plastic* (plastics, plasticsoep, …);
+* ``food waste`` matches the two words in a row; each word may end with ``*``.
+
+Write keywords with their accents (``déchet*``): text and keywords are folded alike.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .models import LANGUAGES
+
+__all__ = [
+    "DEFAULT_TAXONOMY_PATH",
+    "REQUIRED_LANGUAGES",
+    "Taxonomy",
+    "TaxonomyError",
+    "ThemeSpec",
+    "TypeSpec",
+    "default_taxonomy",
+    "load_taxonomy",
+]
+
+DEFAULT_TAXONOMY_PATH = Path(__file__).with_name("taxonomy.yaml")
+# Every theme and type (but "other") needs keywords in each of these languages.
+REQUIRED_LANGUAGES = ("en", "nl", "fr", "de", "it", "pt", "es", "lt", "no", "pl")
+
+_KEY_RE = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
+# words of letters/digits (any script), a word may end with '*'; words separated by one space
+_KEYWORD_RE = re.compile(r"^[^\W_]+(?:[-'’][^\W_]+)*\*?(?: [^\W_]+(?:[-'’][^\W_]+)*\*?)*$")
+
+
+class TaxonomyError(Exception):
+    """The taxonomy file is missing or invalid; the message names the file and key."""
+
+
+def _check_keywords(kw: dict[str, list[str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for lang, words in kw.items():
+        if lang not in LANGUAGES:
+            raise ValueError(f"{lang!r} is not a language code known to the portal")
+        cleaned = []
+        for w in words:
+            w = " ".join(str(w).split())
+            if not _KEYWORD_RE.match(w):
+                raise ValueError(
+                    f"keyword {w!r} ({lang}) must be words of letters or digits, "
+                    "each optionally ending with '*'"
+                )
+            stem = w.split(" ")[0].rstrip("*")
+            if w.split(" ")[0].endswith("*") and len(stem) < 3:
+                raise ValueError(f"keyword {w!r} ({lang}): a prefix needs at least 3 letters")
+            cleaned.append(w)
+        out[lang] = cleaned
+    return out
+
+
+class TypeSpec(BaseModel):
+    """A resource type: how to recognise it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1)
+    keywords: dict[str, list[str]] = Field(default_factory=dict, description="Per language.")
+    url: list[str] = Field(default_factory=list, description="Words of the URL path (keyword syntax).")
+    schema_types: list[str] = Field(
+        default_factory=list, description="schema.org @type values that mean this type."
+    )
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        return _check_keywords(v)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: list[str]) -> list[str]:
+        return _check_keywords({"en": v})["en"]
+
+
+class ThemeSpec(BaseModel):
+    """A theme of the portal's scope."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1)
+    parent: str | None = None
+    description: str | None = None
+    keywords: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        return _check_keywords(v)
+
+
+class Taxonomy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1)
+    types: dict[str, TypeSpec]
+    themes: dict[str, ThemeSpec]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Taxonomy":
+        for section, entries in (("types", self.types), ("themes", self.themes)):
+            for key, spec in entries.items():
+                if not _KEY_RE.match(key):
+                    raise ValueError(f"{section}.{key}: keys are lowercase letters, digits and '-'")
+                if section == "types" and key == "other":
+                    continue
+                missing = [lang for lang in REQUIRED_LANGUAGES if not spec.keywords.get(lang)]
+                if missing:
+                    raise ValueError(f"{section}.{key}: no keywords for {', '.join(missing)}")
+        if "other" not in self.types:
+            raise ValueError("types: the fallback type 'other' is missing")
+        for key, theme in self.themes.items():
+            if theme.parent is None:
+                continue
+            if theme.parent not in self.themes:
+                raise ValueError(f"themes.{key}.parent: unknown theme {theme.parent!r}")
+            if self.themes[theme.parent].parent is not None:
+                raise ValueError(f"themes.{key}.parent: themes nest one level only")
+        return self
+
+    def children(self, key: str) -> list[str]:
+        return [k for k, t in self.themes.items() if t.parent == key]
+
+    def theme_label(self, key: str) -> str:
+        return self.themes[key].label if key in self.themes else key
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """Read and validate a taxonomy file (default: ``config/taxonomy.yaml``)."""
+    p = Path(path) if path is not None else DEFAULT_TAXONOMY_PATH
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TaxonomyError(f"{p}: cannot be read ({exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise TaxonomyError(f"{p}:{where} not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise TaxonomyError(f"{p}: must be a mapping with 'version', 'types' and 'themes'")
+    try:
+        return Taxonomy.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(x) for x in err.get("loc", ())) or "(document)"
+            msg = err.get("msg", "invalid")
+            if err.get("type") == "extra_forbidden":
+                msg = "unknown key"
+            problems.append(f"{p}: {key}: {msg}")
+        raise TaxonomyError("\n".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def default_taxonomy() -> Taxonomy:
+    """The portal's taxonomy, loaded once."""
+    return load_taxonomy(DEFAULT_TAXONOMY_PATH)

@@ -1,0 +1,327 @@
+"""Source discovery for ``ccp sources add URL`` and the admin's "add a source".
+
+Given a URL, find what it offers, best first: the URL itself as a feed; feeds the page links
+to (``<link rel="alternate">``); sitemaps listed in the host's robots.txt or at
+``/sitemap.xml`` (restricted to the URL's section); else a crawl of that section. Every
+candidate is checked by fetching it (through Scrapy, in a child process, robots.txt obeyed).
+The preview then harvests the first few items of the chosen candidate with the real pipeline
+into a scratch data directory, and flags those the catalogue already holds.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlparse
+
+import yaml
+
+from config import Settings, load_sources
+from config.models import SOURCE_ADAPTER
+from indexer.catalogue import Catalogue
+
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json",
+              "application/json", "application/rdf+xml", "text/xml", "application/xml")
+
+
+@dataclass
+class Candidate:
+    definition: dict[str, Any]  # a source definition (without id/name until chosen)
+    how: str  # how it was found, for the operator
+    items: int = 0  # entries/URLs seen when checking it
+
+
+@dataclass
+class Discovery:
+    url: str
+    candidates: list[Candidate] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was tried and why it failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"url": self.url, "notes": self.notes,
+                "candidates": [{"definition": c.definition, "how": c.how, "items": c.items}
+                               for c in self.candidates]}
+
+
+def _section_prefix(url: str) -> str:
+    p = urlparse(url)
+    path = p.path or "/"
+    if not path.endswith("/"):
+        path = path.rsplit("/", 1)[0] + "/"
+    return f"{p.scheme}://{p.netloc}{path}"
+
+
+def crawl_definition(url: str) -> dict[str, Any]:
+    prefix = _section_prefix(url)
+    esc = re.escape(prefix)
+    return {
+        "type": "crawl",
+        "start_urls": [url],
+        "follow": [f"^{esc}(\\?(.*&)?page=\\d+(&|$))"],
+        "items": [f"^{esc}[^?#]+[^/]$"],
+        "max_depth": 2,
+    }
+
+
+def _discover_child(url: str, settings: Settings, out: str) -> None:
+    """Runs in a child process: a small Scrapy crawl that checks what the URL offers."""
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.gz import gunzip, gzip_magic_number
+    from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+    from .feeds import NotAFeed, parse_feed
+    from .http import describe_failure, scrapy_settings
+
+    result = Discovery(url=url)
+    section = _section_prefix(url)
+
+    def sitemap_items(body: bytes) -> tuple[str | None, list[str]]:
+        try:
+            sm = Sitemap(body)
+        except Exception:  # noqa: BLE001
+            return None, []
+        return sm.type, [e["loc"] for e in sm if e.get("loc")]
+
+    class DiscoverySpider(scrapy.Spider):
+        name = "ccp-discover"
+
+        async def start(self):
+            yield scrapy.Request(url, callback=self.page, errback=self.failed,
+                                 meta={"what": "the page"})
+
+        def failed(self, failure):
+            kind, message, _ = describe_failure(failure)
+            result.notes.append(f"{failure.request.meta.get('what', failure.request.url)} "
+                                f"({failure.request.url}): {message}")
+
+        def page(self, response):
+            headers = {k.decode().lower(): v[0].decode("latin-1")
+                       for k, v in response.headers.items() if v}
+            try:
+                feed = parse_feed(response.body, response.url, headers)
+                result.candidates.append(Candidate({"type": "feed", "url": response.url},
+                                                   "the URL is a feed", len(feed.entries)))
+                return
+            except NotAFeed:
+                pass
+            if isinstance(response, scrapy.http.TextResponse):
+                links = response.xpath("//link[@rel='alternate' or @rel='feed']")
+                for ln in links:
+                    typ = (ln.attrib.get("type") or "").lower()
+                    href = ln.attrib.get("href")
+                    if href and (typ in FEED_TYPES or ln.attrib.get("rel") == "feed"):
+                        yield scrapy.Request(urljoin(response.url, href), callback=self.feed,
+                                             errback=self.failed,
+                                             meta={"what": "a feed linked from the page"})
+                if not links:
+                    result.notes.append("the page links to no feed (<link rel=\"alternate\">)")
+            robots = urljoin(response.url, "/robots.txt")
+            yield scrapy.Request(robots, callback=self.robots, errback=self.failed,
+                                 dont_filter=True, meta={"what": "robots.txt"})
+
+        def feed(self, response):
+            headers = {k.decode().lower(): v[0].decode("latin-1")
+                       for k, v in response.headers.items() if v}
+            try:
+                feed = parse_feed(response.body, response.url, headers)
+            except NotAFeed as exc:
+                result.notes.append(f"the linked feed {response.url} is not usable: {exc}")
+                return
+            result.candidates.append(Candidate(
+                {"type": "feed", "url": response.url},
+                f"feed linked from the page: {feed.title or response.url}", len(feed.entries)))
+
+        def robots(self, response):
+            urls = list(sitemap_urls_from_robots(response.body, base_url=response.url))
+            if not urls:
+                result.notes.append("robots.txt lists no sitemap; trying /sitemap.xml")
+                urls = [urljoin(response.url, "/sitemap.xml")]
+            for u in urls[:5]:
+                yield scrapy.Request(u, callback=self.sitemap, errback=self.failed,
+                                     meta={"what": "a sitemap", "robots": response.url})
+
+        def sitemap(self, response):
+            body = response.body
+            if gzip_magic_number(response):
+                try:
+                    body = gunzip(body, max_size=settings.max_response_bytes)
+                except Exception as exc:  # noqa: BLE001
+                    result.notes.append(f"{response.url}: cannot decompress: {exc}")
+                    return
+            kind, locs = sitemap_items(body)
+            if kind not in ("urlset", "sitemapindex"):
+                result.notes.append(f"{response.url} is not a sitemap")
+                return
+            in_section = [u for u in locs if u.startswith(section)] if kind == "urlset" else locs
+            definition: dict[str, Any] = {"type": "sitemap",
+                                          "url": response.meta.get("robots", response.url)}
+            if urlparse(section).path not in ("", "/"):
+                definition["follow"] = [f"^{re.escape(section)}"]
+            if kind == "urlset" and not in_section:
+                result.notes.append(f"the sitemap {response.url} lists nothing under {section}")
+                return
+            how = ("sitemap listed in robots.txt" if response.meta.get("robots")
+                   else "sitemap at /sitemap.xml")
+            if kind == "sitemapindex":
+                how += " (a sitemap index)"
+            result.candidates.append(Candidate(definition, how, len(in_section)))
+
+    conf = scrapy_settings(settings, {"ITEM_PIPELINES": {}, "LOG_ENABLED": False,
+                                      "RETRY_TIMES": 1})
+    process = CrawlerProcess(conf, install_root_handler=False)
+    process.crawl(DiscoverySpider)
+    process.start()
+    Path(out).write_text(json.dumps(result.to_dict()), encoding="utf-8")
+
+
+def discover(settings: Settings, url: str, *, timeout: float = 120.0) -> Discovery:
+    """What ``url`` offers, best candidate first; a crawl of its section is always last."""
+    if urlparse(url).scheme not in ("http", "https"):
+        raise ValueError(f"{url!r} is not an http(s) URL")
+    with tempfile.TemporaryDirectory(prefix="ccp-discover-") as tmp:
+        out = str(Path(tmp) / "result.json")
+        mp = multiprocessing.get_context("spawn")
+        child = mp.Process(target=_discover_child, args=(url, settings, out))
+        child.start()
+        child.join(timeout)
+        if child.is_alive():
+            child.kill()
+            child.join(5)
+            return Discovery(url=url, notes=[f"discovery took longer than {timeout:g} s"])
+        if not Path(out).exists():
+            return Discovery(url=url, notes=[f"discovery failed (exit code {child.exitcode})"])
+        data = json.loads(Path(out).read_text(encoding="utf-8"))
+    result = Discovery(url=url, notes=data["notes"],
+                       candidates=[Candidate(**c) for c in data["candidates"]])
+    order = {"feed": 0, "sitemap": 1, "crawl": 2}
+    seen, unique = set(), []
+    for c in sorted(result.candidates, key=lambda c: (order[c.definition["type"]], -c.items)):
+        key = json.dumps(c.definition, sort_keys=True)
+        if key not in seen and (c.items > 0 or c.definition["type"] != "feed"):
+            seen.add(key)
+            unique.append(c)
+    page_answered = not any(n.startswith("the page (") for n in result.notes)
+    if page_answered:
+        unique.append(Candidate(crawl_definition(url),
+                                "a crawl of this section (links under "
+                                f"{_section_prefix(url)})", 0))
+    result.candidates = unique
+    return result
+
+
+def suggest_id(url: str, existing: set[str], kind: str) -> str:
+    host = urlparse(url).hostname or "source"
+    parts = [p for p in host.split(".") if p not in ("www", "com", "org", "eu", "net")]
+    base = "-".join(parts[-2:]) if parts else "source"
+    base = re.sub(r"[^a-z0-9-]+", "-", f"{base}-{kind}".lower()).strip("-")[:50] or "source"
+    sid, n = base, 2
+    while sid in existing:
+        sid, n = f"{base}-{n}", n + 1
+    return sid
+
+
+def build_definition(candidate: dict[str, Any], *, source_id: str, name: str | None = None,
+                     **extra: Any) -> dict[str, Any]:
+    """A complete, validated source definition from a candidate."""
+    d = {"id": source_id, "name": name or source_id, **candidate,
+         **{k: v for k, v in extra.items() if v is not None}}
+    SOURCE_ADAPTER.validate_python(d)
+    return d
+
+
+@dataclass
+class PreviewItem:
+    title: str
+    url: str
+    date: str | None
+    language: str | None
+    type: str
+    text_length: int
+    duplicate_of: str | None  # "id — title" of an existing resource
+
+
+def preview(settings: Settings, definition: dict[str, Any], *, items: int = 5,
+            scrapy_overrides: dict[str, Any] | None = None
+            ) -> tuple[list[PreviewItem], dict[str, Any]]:
+    """Harvest the first ``items`` documents into a scratch directory, as they would be indexed.
+
+    Returns the items and the scratch run's report (as a dict). Nothing touches the real
+    catalogue except the duplicate look-ups.
+    """
+    from .run import run_harvest
+
+    src = SOURCE_ADAPTER.validate_python({**definition, "max_items": items})
+    scratch = Path(tempfile.mkdtemp(prefix="ccp-preview-"))
+    try:
+        ss = Settings.from_env(data_dir=str(scratch), sources=str(scratch / "sources"))
+        for k in ("user_agent", "download_timeout", "max_response_bytes", "retry_times",
+                  "download_delay", "concurrent_per_host"):
+            setattr(ss, k, getattr(settings, k))
+        ss.search_backend = "embedded"
+        report = run_harvest(ss, [src], trigger="preview", scrapy_overrides=scrapy_overrides)
+        scratch_cat = Catalogue(ss.catalogue_url)
+        found = list(scratch_cat.iter_resources())
+        scratch_cat.close()
+        main = Catalogue(settings.catalogue_url)
+        main.create_all()
+        out = []
+        for r in found:
+            dup = main.find_duplicate(r)
+            out.append(PreviewItem(
+                title=r.title, url=r.url,
+                date=r.date.date().isoformat() if r.date else None, language=r.language,
+                type=r.type, text_length=len(r.body),
+                duplicate_of=f"{dup.id} — {dup.title}" if dup else None))
+        main.close()
+        return out, report.to_dict()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def write_source(settings: Settings, definition: dict[str, Any]) -> Path:
+    """Write the source file (refusing to overwrite one); validated before writing."""
+    SOURCE_ADAPTER.validate_python(definition)
+    target_dir = settings.sources if settings.sources.suffix not in (".yaml", ".yml") \
+        else settings.sources.parent
+    target_dir.mkdir(parents=True, exist_ok=True)
+    path = target_dir / f"{definition['id']}.yaml"
+    if path.exists():
+        raise FileExistsError(f"{path} exists already")
+    existing = {s.id for s in load_sources(target_dir)} if any(target_dir.glob("*.y*ml")) else set()
+    if definition["id"] in existing:
+        raise FileExistsError(f"a source with id {definition['id']!r} exists already")
+    header = f"# Added with `ccp sources add` from {definition.get('url') or definition.get('start_urls', [''])[0]}\n"
+    path.write_text(header + yaml.safe_dump(definition, sort_keys=False, allow_unicode=True),
+                    encoding="utf-8")
+    return path
+
+
+def discover_task(settings: Settings, args: dict[str, Any]) -> dict[str, Any]:
+    """The admin's discovery task (run by the scheduler process): discovery + preview."""
+    result = discover(settings, args["url"])
+    out = result.to_dict()
+    if result.candidates:
+        chosen = result.candidates[min(int(args.get("candidate", 0)), len(result.candidates) - 1)]
+        existing = {s.id for s in _safe_sources(settings)}
+        sid = args.get("id") or suggest_id(args["url"], existing, chosen.definition["type"])
+        definition = build_definition(chosen.definition, source_id=sid,
+                                      name=args.get("name") or sid)
+        items, report = preview(settings, definition)
+        out["definition"] = definition
+        out["preview"] = [i.__dict__ for i in items]
+        out["preview_report"] = report
+    return out
+
+
+def _safe_sources(settings: Settings):
+    try:
+        return load_sources(settings.sources)
+    except Exception:  # noqa: BLE001 - an invalid file elsewhere does not block discovery
+        return []

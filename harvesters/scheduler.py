@@ -1,0 +1,224 @@
+"""Scheduled harvesting (APScheduler 3.x), in its own long-running process.
+
+- One job per enabled source, id ``harvest:<source id>``, reconciled from the source files
+  by id: new sources are added, changed schedules replaced, disabled or removed sources
+  dropped; reconciling twice changes nothing. Re-read on SIGHUP and every
+  ``RECONCILE_SECONDS``.
+- Jobs are persisted in ``DATA_DIR/scheduler.sqlite3``, with ``coalesce=True``,
+  ``max_instances=1`` and a misfire grace time. A harvest itself also takes the source's run
+  lock in the catalogue, so a scheduled run and a ``ccp harvest`` by hand never overlap.
+- A source that keeps failing backs off (see :mod:`harvesters.health`): its job still fires,
+  but skips the run until the back-off has passed; the first success resets it.
+- Tasks queued by the web admin ("run now", source discovery) are picked up from the
+  catalogue's task table.
+- SIGTERM/SIGINT: running harvests are asked to stop cleanly (recorded as interrupted), the
+  scheduler shuts down, and the process exits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor as TaskPool
+from datetime import timedelta
+from pathlib import Path
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from config import Settings, SourceConfigError, load_sources
+from config.models import Schedule
+from indexer.catalogue import Catalogue
+from indexer.resource import utcnow
+
+log = logging.getLogger(__name__)
+
+JOB_PREFIX = "harvest:"
+RECONCILE_SECONDS = 60.0
+TASK_POLL_SECONDS = 2.0
+DEFAULT_SCHEDULE = Schedule(interval={"hours": 6})
+
+# set when the scheduler process is asked to stop: running harvests stop their child
+STOP = threading.Event()
+
+
+def trigger_for(schedule: Schedule | None, default: Schedule = DEFAULT_SCHEDULE):
+    sch = schedule or default
+    if sch.cron:
+        return CronTrigger.from_crontab(sch.cron, timezone="UTC")
+    return IntervalTrigger(timezone="UTC", **(sch.interval or {}))
+
+
+def _fingerprint(source, default: Schedule) -> str:
+    sch = source.schedule or default
+    return f"{source.id} {json.dumps(sch.model_dump(exclude_none=True), sort_keys=True)}"
+
+
+def make_scheduler(settings: Settings, *, jobstore=None, max_parallel: int = 4):
+    store = jobstore or SQLAlchemyJobStore(
+        url=f"sqlite:///{(settings.data_dir / 'scheduler.sqlite3').resolve()}")
+    return BackgroundScheduler(
+        jobstores={"default": store},
+        executors={"default": ThreadPoolExecutor(max_parallel)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+        timezone="UTC",
+    )
+
+
+def reconcile(scheduler, sources: Iterable, settings: Settings,
+              default: Schedule = DEFAULT_SCHEDULE) -> dict[str, list[str]]:
+    """Make the scheduler's jobs match the enabled sources. Returns what changed."""
+    desired = {f"{JOB_PREFIX}{s.id}": s for s in sources if s.enabled}
+    existing = {j.id: j for j in scheduler.get_jobs() if j.id.startswith(JOB_PREFIX)}
+    changes: dict[str, list[str]] = {"added": [], "changed": [], "removed": []}
+    for jid in sorted(set(existing) - set(desired)):
+        scheduler.remove_job(jid)
+        changes["removed"].append(jid[len(JOB_PREFIX):])
+    args = [str(settings.data_dir), str(settings.sources)]
+    for jid, src in sorted(desired.items()):
+        fp = _fingerprint(src, default)
+        job = existing.get(jid)
+        if job is not None and job.name == fp and list(job.args[1:]) == args:
+            continue
+        if job is not None:
+            scheduler.remove_job(jid)
+        scheduler.add_job(
+            "harvesters.scheduler:harvest_job", trigger_for(src.schedule, default), id=jid,
+            name=fp, args=[src.id, *args], coalesce=True, max_instances=1,
+            misfire_grace_time=3600,
+        )
+        changes["changed" if job is not None else "added"].append(src.id)
+    return changes
+
+
+def harvest_job(source_id: str, data_dir: str, sources_path: str, *, trigger: str = "schedule"):
+    """What a scheduled job runs: one source's harvest, unless it is backing off."""
+    from .run import run_harvest
+
+    settings = Settings.from_env(data_dir=data_dir, sources=sources_path)
+    try:
+        sources = {s.id: s for s in load_sources(settings.sources)}
+    except SourceConfigError as exc:
+        log.error("source files are invalid; not harvesting %s:\n%s", source_id, exc)
+        return None
+    src = sources.get(source_id)
+    if src is None or (not src.enabled and trigger == "schedule"):
+        log.info("%s is no longer an enabled source; skipping", source_id)
+        return None
+    cat = Catalogue(settings.catalogue_url)
+    try:
+        cat.create_all()
+        health = cat.source_health().get(source_id)
+        if trigger == "schedule" and health and health.retry_not_before \
+                and health.retry_not_before > utcnow():
+            log.info("%s is backing off until %s after %d failure(s); skipping this run",
+                     source_id, health.retry_not_before.isoformat(), health.consecutive_failures)
+            return None
+    finally:
+        cat.close()
+    report = run_harvest(settings, [src], trigger=trigger, stop=STOP)
+    log.info("run %s of %s: %s", report.id, source_id,
+             report.sources[0].status if report.sources else report.status)
+    return report.id
+
+
+class SchedulerProcess:
+    """The long-running ``ccp schedule`` process."""
+
+    def __init__(self, settings: Settings, *, reconcile_seconds: float = RECONCILE_SECONDS):
+        self.settings = settings
+        self.reconcile_seconds = reconcile_seconds
+        self.scheduler = make_scheduler(settings)
+        self.catalogue = Catalogue(settings.catalogue_url)
+        self.tasks = TaskPool(max_workers=2, thread_name_prefix="ccp-task")
+        self._reload = threading.Event()
+
+    def reconcile_now(self) -> dict[str, list[str]] | None:
+        try:
+            sources = load_sources(self.settings.sources)
+        except SourceConfigError as exc:
+            log.error("source files are invalid; keeping the current jobs:\n%s", exc)
+            return None
+        self.catalogue.sync_sources(sources)
+        changes = reconcile(self.scheduler, sources, self.settings)
+        if any(changes.values()):
+            log.info("jobs reconciled: %s", {k: v for k, v in changes.items() if v})
+        self._publish_next_runs()
+        return changes
+
+    def _publish_next_runs(self) -> None:
+        nxt = {}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(JOB_PREFIX):
+                nxt[job.id[len(JOB_PREFIX):]] = getattr(job, "next_run_time", None)
+        self.catalogue.set_next_runs(nxt)
+
+    def _run_tasks(self) -> None:
+        for task in self.catalogue.claim_tasks():
+            self.tasks.submit(self._task, task)
+
+    def _task(self, task) -> None:
+        from .discover import discover_task
+
+        try:
+            if task["kind"] == "harvest":
+                run_id = harvest_job(task["args"]["source_id"], str(self.settings.data_dir),
+                                     str(self.settings.sources), trigger="admin")
+                self.catalogue.finish_task(task["id"], "done", {"run_id": run_id})
+            elif task["kind"] == "discover":
+                result = discover_task(self.settings, task["args"])
+                self.catalogue.finish_task(task["id"], "done", result)
+            else:
+                self.catalogue.finish_task(task["id"], "failed",
+                                           {"error": f"unknown task kind {task['kind']!r}"})
+        except Exception as exc:  # noqa: BLE001 - a task failure is reported on the task
+            log.exception("task %s failed", task["id"])
+            self.catalogue.finish_task(task["id"], "failed",
+                                       {"error": f"{exc.__class__.__name__}: {exc}"})
+
+    def run(self, *, install_signals: bool = True) -> None:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.catalogue.create_all()
+        if install_signals:
+            signal.signal(signal.SIGHUP, lambda *_: self._reload.set())
+            signal.signal(signal.SIGTERM, lambda *_: STOP.set())
+            signal.signal(signal.SIGINT, lambda *_: STOP.set())
+        self.scheduler.start(paused=True)
+        self.reconcile_now()
+        self.scheduler.resume()
+        log.info("scheduler running with %d job(s)", len(self.scheduler.get_jobs()))
+        last_reconcile = last_tasks = time.monotonic()
+        try:
+            while not STOP.is_set():
+                STOP.wait(0.5)
+                now = time.monotonic()
+                if self._reload.is_set() or now - last_reconcile >= self.reconcile_seconds:
+                    self._reload.clear()
+                    self.reconcile_now()
+                    last_reconcile = now
+                if now - last_tasks >= TASK_POLL_SECONDS:
+                    self._run_tasks()
+                    self._publish_next_runs()
+                    last_tasks = now
+        finally:
+            log.info("scheduler stopping: waiting for running harvests to stop cleanly")
+            STOP.set()
+            self.scheduler.shutdown(wait=True)
+            self.tasks.shutdown(wait=True)
+            self.catalogue.close()
+
+
+def serve_forever(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    STOP.clear()
+    SchedulerProcess(settings).run()
+
+

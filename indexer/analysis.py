@@ -1,0 +1,420 @@
+"""Text analysis shared by the search backends: the user's query syntax and per-language stemming.
+
+Two halves:
+
+* :func:`parse_user_query` turns what a person types into a search box into a small,
+  backend-neutral structure (:class:`UserQuery`): AND-ed groups of OR-ed clauses, plus
+  excluded clauses. It understands ``"quoted phrases"``, ``-word`` / ``-"phrase"`` and
+  ``NOT word`` exclusions, ``OR`` between clauses, and ignores ``AND``, ``+`` and parentheses
+  (there is no grouping). It never raises: unbalanced quotes, lone operators and symbols are
+  dropped or read as plain words. Every backend compiles the same structure, so a query means
+  the same thing whichever engine answers it.
+* :data:`STEMMERS` and :func:`build_analyzer` describe the analysis chains of the embedded
+  engine: a word tokenizer (runs of letters and digits, like :func:`words`), lower-casing,
+  ASCII folding and, for languages with a Snowball stemmer in tantivy, stop-word removal and
+  stemming.
+* :class:`Highlighter` finds the query's words in a document the way the index matched them
+  (folded, or stemmed in the document's language) and cuts the best snippet.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+# ISO 639-1 code -> name of tantivy's Snowball stemmer. The EU/EEA languages tantivy has a
+# stemmer for (checked against tantivy 0.27: Polish, Czech, Lithuanian, Slovenian... have none).
+STEMMERS: dict[str, str] = {
+    "da": "danish",
+    "de": "german",
+    "el": "greek",
+    "en": "english",
+    "es": "spanish",
+    "fi": "finnish",
+    "fr": "french",
+    "hu": "hungarian",
+    "it": "italian",
+    "nl": "dutch",
+    "no": "norwegian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "sv": "swedish",
+}
+# Languages whose stemmer is applied twice. The Dutch and Spanish stemmers strip one suffix per
+# pass, so "fietsen" -> "fiets" but "fiets" -> "fiet", "ciudades" -> "ciudad" but "ciudad" ->
+# "ciud"; a second pass makes singular and plural meet (fiets/fietsen, kans/kansen,
+# proces/processen, ciudad/ciudades).
+STEM_PASSES: dict[str, int] = {"nl": 2, "es": 2}
+# Languages stemmed before folding: their stemmers need the diacritics to find the suffix
+# (Portuguese -ção/-ções, Romanian -ște). The others fold first, so that a query typed without
+# accents is stemmed like the accented word ("economia" / "economía" in Spanish).
+STEM_BEFORE_FOLD = frozenset({"pt", "ro"})
+# Stemmed fields drop the language's stop words (tantivy has lists for these). Without that, a
+# query is stemmed by every language's stemmer and collides with frequent function words of
+# other languages: Portuguese stems "Paris" and "para" alike. The unstemmed field keeps them.
+STOPWORD_LANGUAGES = frozenset(STEMMERS) - {"el", "ro"}
+# Codes that share a stemmer with another code.
+LANGUAGE_ALIASES: dict[str, str] = {"nb": "no", "nn": "no"}
+
+# Tokens this long (UTF-8 bytes) or longer are dropped by the analyzers; the query parser drops
+# such words too, so they never turn into a clause that can match nothing.
+MAX_TOKEN_BYTES = 64
+
+FOLD_ANALYZER = "ccp_fold"
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def stem_language(language: str | None) -> str | None:
+    """The :data:`STEMMERS` key for a document language, or None when it has no stemmer."""
+    if not language:
+        return None
+    code = language.strip().lower().replace("_", "-").split("-")[0]
+    code = LANGUAGE_ALIASES.get(code, code)
+    return code if code in STEMMERS else None
+
+
+def analyzer_name(stem_lang: str | None) -> str:
+    """Name under which the analyzer for a :data:`STEMMERS` key (or None: no stemming) is registered."""
+    return f"ccp_stem_{stem_lang}" if stem_lang else FOLD_ANALYZER
+
+
+def build_analyzer(stem_lang: str | None) -> Any:
+    """A tantivy ``TextAnalyzer``: words, drop over-long tokens, lower-case, then for a language
+    with a stemmer drop its stop words, and ASCII-fold and stem (see :data:`STEM_BEFORE_FOLD`)."""
+    import tantivy
+
+    builder = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(MAX_TOKEN_BYTES))
+        .filter(tantivy.Filter.lowercase())
+    )
+    if stem_lang in STOPWORD_LANGUAGES:
+        builder = builder.filter(tantivy.Filter.stopword(STEMMERS[stem_lang]))
+    if stem_lang not in STEM_BEFORE_FOLD:
+        builder = builder.filter(tantivy.Filter.ascii_fold())
+    if stem_lang:
+        for _ in range(STEM_PASSES.get(stem_lang, 1)):
+            builder = builder.filter(tantivy.Filter.stemmer(STEMMERS[stem_lang]))
+    if stem_lang in STEM_BEFORE_FOLD:
+        builder = builder.filter(tantivy.Filter.ascii_fold())
+    return builder.build()
+
+
+def register_analyzers(index: Any) -> None:
+    """Register every analyzer the embedded schema names on a tantivy ``Index``."""
+    index.register_tokenizer(FOLD_ANALYZER, build_analyzer(None))
+    for lang in STEMMERS:
+        index.register_tokenizer(analyzer_name(lang), build_analyzer(lang))
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text`` as the analyzers see them: runs of letters and digits."""
+    return [w for w in _WORD.findall(text) if len(w.encode("utf-8")) < MAX_TOKEN_BYTES]
+
+
+# -- the user's query syntax -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One searchable unit: a word, or a phrase (several words that must appear in order)."""
+
+    words: tuple[str, ...]
+
+    @property
+    def is_phrase(self) -> bool:
+        return len(self.words) > 1
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+
+@dataclass
+class UserQuery:
+    """A parsed search-box query: every group must match (one of its clauses), no exclusion may."""
+
+    groups: list[list[Clause]] = field(default_factory=list)
+    excluded: list[Clause] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing searchable was typed (only symbols, operators, or nothing at all)."""
+        return not self.groups and not self.excluded
+
+    @property
+    def positive_words(self) -> list[str]:
+        """The distinct words a matching document may contain (for highlighting), in order."""
+        seen: dict[str, None] = {}
+        for group in self.groups:
+            for clause in group:
+                for w in clause.words:
+                    seen.setdefault(w.lower(), None)
+        return list(seen)
+
+
+_OPERATORS_OR = {"OR", "||", "|"}
+_OPERATORS_AND = {"AND", "&&", "&"}
+_OPERATORS_NOT = {"NOT"}
+_SEPARATORS = "()[]{}"
+
+
+def parse_user_query(text: str) -> UserQuery:
+    """Parse search-box syntax leniently (see the module docstring). Never raises."""
+    text = unicodedata.normalize("NFC", text or "")
+    if text.count('"') % 2:  # an unclosed quote: its words are read as plain words
+        i = text.rfind('"')
+        text = text[:i] + " " + text[i + 1 :]
+
+    query = UserQuery()
+    join_with_previous = False  # an OR was seen since the last positive clause
+    negate_next = False  # a NOT was seen
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace() or c in _SEPARATORS:
+            i += 1
+            continue
+        negated = negate_next
+        negate_next = False
+        if c == "-" and i + 1 < n and not text[i + 1].isspace():
+            negated = True
+            i += 1
+            c = text[i]
+        elif c == "+":
+            i += 1
+            continue
+        if c == '"':
+            end = text.index('"', i + 1)  # quotes are balanced here
+            raw, i, operator = text[i + 1 : end], end + 1, None
+        else:
+            end = i
+            while end < n and not text[end].isspace() and text[end] not in _SEPARATORS + '"':
+                end += 1
+            raw, i = text[i:end], end
+            operator = raw if not negated else None
+        if operator in _OPERATORS_OR:
+            join_with_previous = bool(query.groups)
+            continue
+        if operator in _OPERATORS_AND:
+            continue
+        if operator in _OPERATORS_NOT:
+            negate_next = True
+            continue
+        clause_words = tuple(words(raw))
+        if not clause_words:
+            continue
+        clause = Clause(clause_words)
+        if negated:
+            query.excluded.append(clause)
+            join_with_previous = False
+        elif join_with_previous:
+            query.groups[-1].append(clause)
+            join_with_previous = False
+        else:
+            query.groups.append([clause])
+    return query
+
+
+# -- highlighting ------------------------------------------------------------------------------
+
+
+def _variants_table() -> dict[str, str]:
+    """For each lower-case base letter, every letter that folds to it (any case, any diacritic).
+
+    Used to build accent- and case-insensitive patterns that find *candidate* words quickly;
+    every candidate is then checked with the real analyzer, so this need not match tantivy's
+    folding exactly.
+    """
+    import unicodedata as ud
+
+    special = {"ø": "o", "đ": "d", "ð": "d", "ł": "l", "þ": "t", "ı": "i", "ŋ": "n", "ħ": "h",
+               "ŧ": "t", "ſ": "s"}
+    variants: dict[str, set[str]] = {}
+    ranges = [range(0x30, 0x7B), range(0xC0, 0x250), range(0x370, 0x400), range(0x1E00, 0x1F00)]
+    for r in ranges:
+        for cp in r:
+            ch = chr(cp)
+            if not ch.isalnum() or ch.lower() in _LIGATURES:
+                continue
+            low = ch.lower()
+            if len(low) != 1:
+                continue
+            base = special.get(low)
+            if base is None:
+                decomposed = ud.normalize("NFKD", low)
+                base = decomposed[0] if all(ud.combining(c) for c in decomposed[1:]) else low
+            variants.setdefault(base, {base}).update({ch, low})
+    return {base: "".join(sorted(chars)) for base, chars in variants.items()}
+
+
+_LIGATURES = {"ß": "ss", "æ": "ae", "œ": "oe"}
+_LIGATURE_CASES = {"ß": "ßẞ", "æ": "æÆ", "œ": "œŒ"}
+_VARIANTS = _variants_table()
+
+
+def rough_fold(text: str) -> str:
+    """Lower-case, without diacritics, ligatures spelt out (ß -> ss, æ -> ae, œ -> oe)."""
+    out = []
+    for c in unicodedata.normalize("NFKD", text.lower()):
+        if not unicodedata.combining(c):
+            out.append(_LIGATURES.get(c, c))
+    return "".join(out)
+
+
+def _loose_pattern(prefix: str) -> str:
+    """A regex matching ``prefix`` in any case, with or without diacritics and ligatures."""
+    parts = []
+    i = 0
+    while i < len(prefix):
+        pair = prefix[i : i + 2]
+        ligature = next((k for k, v in _LIGATURES.items() if v == pair), None)
+        if ligature:
+            parts.append(f"(?:{_loose_pattern(pair[0])}{_loose_pattern(pair[1])}|"
+                         f"[{_LIGATURE_CASES[ligature]}])")
+            i += 2
+            continue
+        chars = _VARIANTS.get(prefix[i])
+        parts.append("[" + re.escape(chars) + "]" if chars and len(chars) > 1 else re.escape(prefix[i]))
+        i += 1
+    return "".join(parts)
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return a[:n]
+
+
+SCAN_CHUNK_CHARS = 4000
+
+
+class Highlighter:
+    """Finds the query's words in a document's text, stemmed like the index stems them.
+
+    A word of the query matches a word of the text when both fold to the same form (``economie``
+    / ``économie``) or, in the text's language, stem to the same form (``fietsen`` / ``fiets``).
+    Candidate words are found with one regular expression over the text (accent-insensitive
+    prefixes of the query words) and confirmed with the analyzers. Results are memoised per
+    instance: make one ``Highlighter`` per search.
+    """
+
+    def __init__(self, query_words: list[str], max_chars: int = 240) -> None:
+        self.words = [w for w in dict.fromkeys(w.lower() for w in query_words) if w]
+        self.max_chars = max_chars
+        self._analyzers: dict[str | None, Any] = {}
+        self._per_lang: dict[str | None, tuple[Any, dict[str, int], dict[str, int]]] = {}
+
+    def _analyze(self, lang: str | None, token: str) -> list[str]:
+        analyzer = self._analyzers.get(lang)
+        if analyzer is None:
+            analyzer = self._analyzers[lang] = build_analyzer(lang)
+        return analyzer.analyze(token)
+
+    def _prepare(self, lang: str | None) -> tuple[Any, dict[str, int], dict[str, int]]:
+        """(candidate regex, {analyzed form: query word index}, memo) for a language."""
+        prepared = self._per_lang.get(lang)
+        if prepared is not None:
+            return prepared
+        forms: dict[str, int] = {}
+        prefixes: set[str] = set()
+        for i, word in enumerate(self.words):
+            rough = rough_fold(word)
+            for analyzed_lang in {None, lang}:
+                for form in self._analyze(analyzed_lang, word):
+                    forms.setdefault(f"{analyzed_lang}:{form}", i)
+                    prefixes.add(_common_prefix(rough, form) or rough[:1])
+        prefixes.discard("")
+        pattern = None
+        if prefixes:
+            alternation = "|".join(
+                _loose_pattern(p) for p in sorted(prefixes, key=len, reverse=True)
+            )
+            pattern = re.compile(rf"\b(?:{alternation})[^\W_]*")
+        prepared = self._per_lang[lang] = (pattern, forms, {})
+        return prepared
+
+    def _classify(self, lang: str | None, forms: dict[str, int], token: str) -> int:
+        for analyzed_lang in (lang, None) if lang else (None,):
+            analyzed = self._analyze(analyzed_lang, token)
+            if len(analyzed) == 1:
+                hit = forms.get(f"{analyzed_lang}:{analyzed[0]}")
+                if hit is not None:
+                    return hit
+        return -1
+
+    def matches(
+        self, text: str, language: str | None, start: int = 0, end: int | None = None
+    ) -> list[tuple[int, int, int]]:
+        """(start, end, query word index) of every matching word in ``text[start:end]``."""
+        if not self.words or not text:
+            return []
+        lang = stem_language(language)
+        pattern, forms, memo = self._prepare(lang)
+        if pattern is None:
+            return []
+        out = []
+        for m in pattern.finditer(text, start, len(text) if end is None else end):
+            token = m.group()
+            hit = memo.get(token)
+            if hit is None:
+                hit = memo[token] = self._classify(lang, forms, token)
+            if hit >= 0:
+                out.append((m.start(), m.end(), hit))
+        return out
+
+    def fragment(self, text: str, language: str | None) -> tuple[str, list[tuple[int, int]]] | None:
+        """The best fragment of ``text`` (most distinct query words, then most matches) of about
+        ``max_chars`` characters, with its highlighted ranges; None when no word matches."""
+        # Scan in chunks and stop once every query word was seen: on a long document the best
+        # fragment is nearly always early, and scanning is the costly part.
+        found: list[tuple[int, int, int]] = []
+        pos = 0
+        while pos < len(text):
+            end = text.find(" ", pos + SCAN_CHUNK_CHARS)
+            end = len(text) if end == -1 else end
+            found += self.matches(text, language, pos, end)
+            pos = end
+            if len({w for _, _, w in found}) == len(self.words):
+                break
+        if not found:
+            return None
+        span = self.max_chars
+        best = (0, 0, 0, 0)  # (distinct words, matches, -start, index of the first match)
+        j = 0
+        counts: dict[int, int] = {}
+        for i, (start, _, _) in enumerate(found):
+            while j < len(found) and found[j][1] - start <= span:
+                counts[found[j][2]] = counts.get(found[j][2], 0) + 1
+                j += 1
+            score = (len(counts), j - i, -start, i)
+            if score[:3] > best[:3]:
+                best = score
+            w = found[i][2]
+            counts[w] -= 1
+            if not counts[w]:
+                del counts[w]
+        first = best[3]
+        inside = [m for m in found[first:] if m[1] - found[first][0] <= span]
+        lo, hi = inside[0][0], inside[-1][1]
+        lead = min(60, (span - (hi - lo)) // 3)
+        ws = max(0, min(lo - lead, len(text) - span))  # use the room left at the end
+        we = min(len(text), max(hi, ws + span))
+        if ws > 0:  # start at a word boundary
+            cut = text.find(" ", ws, lo)
+            ws = cut + 1 if cut != -1 else lo
+        if we < len(text):  # end at a word boundary
+            cut = text.rfind(" ", hi, we)
+            we = cut if cut != -1 else we
+        raw = text[ws:we]
+        stripped = raw.lstrip()
+        shift = ws + (len(raw) - len(stripped))
+        fragment = stripped.rstrip()
+        ranges = [(s - shift, e - shift) for s, e, _ in inside if e - shift <= len(fragment)]
+        return fragment, ranges

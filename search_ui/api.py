@@ -1,0 +1,46 @@
+"""The JSON API: the same searches as the pages, and the full record of a resource.
+
+``GET /api/search`` takes the parameters of ``/search`` and answers::
+
+    {"total", "page", "pages", "per_page", "took_ms", "query": {...},
+     "results": [{"id", "title", "url", "summary", "snippet", "language", "published", "date",
+                  "type", "themes", "format", "countries", "instances", "resource_url"}],
+     "facets": {"language": [{"value", "count", "label"}], ...}}
+
+``snippet`` is HTML: escaped text with ``<mark>`` around matches. Errors are
+``{"error": "..."}`` with status 400 (bad input), 404 or 503 (search unavailable).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, url_for
+
+from . import services
+from .present import results_json
+from .views import RESOURCE_ID_RE, run_search
+
+__all__ = ["bp", "results_json"]
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.get("/search")
+def search():
+    run = run_search()
+    return jsonify(
+        results_json(
+            run.results,
+            labels=run.labels,
+            resource_url=lambda rid: url_for("portal.resource", resource_id=rid),
+        )
+    )
+
+
+@bp.get("/resource/<resource_id>")
+def resource(resource_id: str):
+    if not RESOURCE_ID_RE.match(resource_id):
+        abort(404)
+    res = services().catalogue.get_resource(resource_id)
+    if res is None:
+        abort(404)
+    return jsonify(res.to_dict())

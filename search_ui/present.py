@@ -1,0 +1,276 @@
+"""Turn search results and resources into what the pages, the JSON API and the feed show.
+
+Everything harvested is untrusted: titles, summaries and URLs come from other people's web
+pages. Here we only *shape* the data; escaping is left to Jinja's autoescape (HTML) and to the
+JSON/XML serialisers. The one piece of markup we create is the snippet, built by
+:meth:`indexer.query.Snippet.to_html` (escaped text + ``<mark>``). URLs become links only
+through :func:`safe_href`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from markupsafe import Markup, escape
+
+from config.models import COUNTRIES, LANGUAGES
+from indexer.query import FACETS, FacetValue, Hit, SearchResults
+from indexer.resource import RESOURCE_TYPES
+
+from .state import SearchState
+
+FACET_HEADINGS: dict[str, str] = {
+    "language": "Language",
+    "type": "Type",
+    "theme": "Theme",
+    "country": "Country",
+    "source": "Source",
+    "year": "Year",
+}
+assert tuple(FACET_HEADINGS) == FACETS
+
+log = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def safe_href(url: Any) -> str | None:
+    """``url`` if it is an absolute http(s) URL that is safe in ``href``, else ``None``.
+
+    Harvested pages can carry ``javascript:``, ``data:`` or obfuscated schemes
+    (``java\\tscript:``, leading control characters); none of them may become a link.
+    """
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    if not url or len(url) > 4096 or _CONTROL.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def host_of(url: str | None) -> str:
+    if not url:
+        return ""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
+@lru_cache(maxsize=1)
+def theme_labels() -> dict[str, str]:
+    """Theme key → label from the taxonomy in ``config`` (loaded once per process).
+
+    Empty when the taxonomy cannot be loaded: labels then fall back to the title-cased key,
+    and the search page keeps working.
+    """
+    try:
+        from config.taxonomy import default_taxonomy
+
+        return {key: spec.label for key, spec in default_taxonomy().themes.items()}
+    except Exception as exc:  # a missing or broken taxonomy must not take the search page down
+        log.warning("theme labels unavailable, showing theme keys: %s", exc)
+        return {}
+
+
+def _title_case(key: str) -> str:
+    return key.replace("-", " ").replace("_", " ").strip().title() or key
+
+
+@dataclass
+class Labels:
+    """Human labels for facet values: endonyms for languages, names for sources…"""
+
+    source_names: Mapping[str, str]
+    themes: Mapping[str, str]
+
+    def __call__(self, facet: str, value: str | None) -> str:
+        if value is None:
+            return ""
+        if facet == "language":
+            return LANGUAGES.get(value, value)
+        if facet == "type":
+            return RESOURCE_TYPES.get(value, _title_case(value))
+        if facet == "theme":
+            return self.themes.get(value) or _title_case(value)
+        if facet == "country":
+            return COUNTRIES.get(value, value)
+        if facet == "source":
+            return self.source_names.get(value, value)
+        return str(value)
+
+
+def display_date(iso: str | None) -> str:
+    """``2024-03-05T00:00:00Z`` → ``2024-03-05`` (ISO, readable in every language)."""
+    if not iso:
+        return ""
+    return str(iso)[:10]
+
+
+def truncate(text: str | None, limit: int) -> str:
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def snippet_html(hit: Hit) -> Markup:
+    """The highlighted snippet, or the start of the summary (escaped) when there is none."""
+    if hit.snippet is not None and hit.snippet.text:
+        return hit.snippet.to_html()
+    return escape(truncate(hit.doc.get("summary"), 300))
+
+
+def hit_view(hit: Hit, labels: Labels, resource_path: str) -> dict[str, Any]:
+    d = hit.doc
+    instances = list(d.get("instances") or [])
+    source_ids = list(dict.fromkeys(i.get("source_id") for i in instances if i.get("source_id")))
+    url = d.get("url")
+    title = (d.get("title") or "").strip()
+    return {
+        "id": hit.id,
+        "title": title or host_of(url) or "Untitled",
+        "url": url,
+        "href": safe_href(url),
+        "host": host_of(url),
+        "summary": d.get("summary") or "",
+        "snippet": snippet_html(hit),
+        "language": d.get("language"),
+        "language_label": labels("language", d.get("language")),
+        "published": d.get("published"),
+        "date": d.get("date"),
+        "date_display": display_date(d.get("date")),
+        "type": d.get("type"),
+        "type_label": labels("type", d.get("type")),
+        "themes": list(d.get("themes") or []),
+        "theme_labels": [labels("theme", t) for t in d.get("themes") or []],
+        "format": d.get("format"),
+        "publisher": d.get("publisher"),
+        "countries": list(d.get("countries") or []),
+        "instances": [{"source_id": i.get("source_id"), "url": i.get("url")} for i in instances],
+        "sources": [labels("source", s) for s in source_ids],
+        "resource_url": resource_path,
+    }
+
+
+def api_result(view: Mapping[str, Any]) -> dict[str, Any]:
+    """One result of ``/api/search`` (a fixed set of keys; the snippet is escaped HTML)."""
+    return {
+        "id": view["id"],
+        "title": view["title"],
+        "url": view["url"],
+        "summary": view["summary"],
+        "snippet": str(view["snippet"]),
+        "language": view["language"],
+        "published": view["published"],
+        "date": view["date"],
+        "type": view["type"],
+        "themes": view["themes"],
+        "format": view["format"],
+        "countries": view["countries"],
+        "instances": view["instances"],
+        "resource_url": view["resource_url"],
+    }
+
+
+def ordered_facets(
+    results: SearchResults, selected: Mapping[str, list[str]]
+) -> dict[str, list[FacetValue]]:
+    """Facet values in FACETS order, as the page and the API show them.
+
+    Selected values always appear (with count 0 when the other filters exclude them) so they
+    can be unticked, and come first so they are never hidden behind "show more"; years are
+    listed newest first, other values by count.
+    """
+    out: dict[str, list[FacetValue]] = {}
+    for name in FACETS:
+        values: list[FacetValue] = list(results.facets.get(name, []))
+        seen = {v.value for v in values}
+        chosen = selected.get(name, [])
+        values += [FacetValue(v, 0) for v in chosen if v not in seen]
+        if name == "year":
+            values.sort(key=lambda v: v.value, reverse=True)
+        values.sort(key=lambda v: v.value not in chosen)  # stable: selected first
+        out[name] = values
+    return out
+
+
+def facet_groups(results: SearchResults, state: SearchState, labels: Labels) -> list[dict]:
+    """Facet groups for the page: each value with its label, count, selection and toggle URL."""
+    return [
+        {
+            "name": name,
+            "heading": FACET_HEADINGS[name],
+            "values": [
+                {
+                    "value": v.value,
+                    "label": labels(name, v.value),
+                    "count": v.count,
+                    "selected": state.is_selected(name, v.value),
+                    "url": state.toggle_url(name, v.value),
+                }
+                for v in values
+            ],
+        }
+        for name, values in ordered_facets(results, state.query.filters).items()
+    ]
+
+
+def results_json(
+    results: SearchResults,
+    *,
+    labels: Labels | None = None,
+    resource_url: Callable[[str], str] | None = None,
+) -> dict[str, Any]:
+    """The JSON document of ``/api/search`` (also used by ``ccp search --json``)."""
+    labels = labels or Labels({}, theme_labels())
+    resource_url = resource_url or (lambda rid: f"/resource/{rid}")
+    q = results.query
+    return {
+        "total": results.total,
+        "page": q.page,
+        "pages": results.pages,
+        "per_page": q.per_page,
+        "took_ms": round(float(results.took_ms), 3),
+        "query": {
+            "q": q.text,
+            "filters": q.filters,
+            "sort": q.effective_sort,
+            "include_gone": q.include_gone,
+        },
+        "results": [api_result(hit_view(h, labels, resource_url(h.id))) for h in results.hits],
+        "facets": {
+            name: [
+                {"value": v.value, "count": v.count, "label": labels(name, v.value)}
+                for v in values
+            ]
+            for name, values in ordered_facets(results, q.filters).items()
+        },
+    }
+
+
+def chips(state: SearchState, labels: Labels) -> list[dict]:
+    return [
+        {
+            "facet": facet,
+            "heading": FACET_HEADINGS[facet],
+            "value": value,
+            "label": labels(facet, value),
+            "remove_url": state.toggle_url(facet, value),
+        }
+        for facet, value in state.selected()
+    ]

@@ -1,0 +1,230 @@
+"""The pages: search, resource, Atom feed of a search, and the health check."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
+
+from indexer.backends.base import BackendUnavailable
+from indexer.query import SearchResults
+from indexer.resource import Resource
+
+from . import atom, services
+from .present import (
+    FACET_HEADINGS,
+    Labels,
+    chips,
+    display_date,
+    facet_groups,
+    hit_view,
+    host_of,
+    safe_href,
+    theme_labels,
+)
+from .state import SearchState, pagination, parse_query
+
+bp = Blueprint("portal", __name__)
+
+# Resource ids are short hex digests; anything else cannot exist (404 without a lookup).
+RESOURCE_ID_RE = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
+
+
+@dataclass
+class SearchRun:
+    state: SearchState
+    results: SearchResults
+    labels: Labels
+
+    def hits(self) -> list[dict[str, Any]]:
+        return [
+            hit_view(h, self.labels, url_for("portal.resource", resource_id=h.id))
+            for h in self.results.hits
+        ]
+
+
+def run_search() -> SearchRun:
+    """Parse the request, ask the backend, and bundle what every rendering needs.
+
+    Raises QueryError (400) and BackendUnavailable (503); the error handlers render them.
+    """
+    per_page = int(current_app.config["CCP_PER_PAGE"])
+    query = parse_query(request.args, default_per_page=per_page)
+    state = SearchState(query, path=url_for("portal.search"), default_per_page=per_page)
+    results = services().backend.search(query)
+    labels = Labels(services().source_names(), theme_labels())
+    return SearchRun(state, results, labels)
+
+
+@bp.get("/")
+@bp.get("/search")
+def search():
+    run = run_search()
+    state, results = run.state, run.results
+    query = state.query
+    cfg = current_app.config
+    return render_template(
+        "search.html",
+        query=query,
+        state=state,
+        results=results,
+        hits=run.hits(),
+        facets=facet_groups(results, state, run.labels),
+        facet_visible=int(cfg["CCP_FACET_VISIBLE"]),
+        chips=chips(state, run.labels),
+        pages=pagination(query.page, results.pages, int(cfg["CCP_PAGINATION_WINDOW"])),
+        past_the_end=query.page > results.pages,
+        first_shown=query.offset + 1,
+        last_shown=query.offset + len(results.hits),
+        took_ms=results.took_ms,
+        atom_url=state.url(path=url_for("portal.search_atom"), page=1),
+        api_url=state.url(path=url_for("api.search")),
+    )
+
+
+@bp.get("/search.atom")
+def search_atom():
+    run = run_search()
+    feed_size = int(current_app.config["CCP_FEED_SIZE"])
+    body = atom.render_feed(
+        run,
+        feed_size=feed_size,
+        portal_name=current_app.config["CCP_PORTAL_NAME"],
+        self_url=request.url,
+        html_url=url_for("portal.search", _external=True) + _qs(run.state.url(page=1)),
+        resource_url=lambda rid: url_for("portal.resource", resource_id=rid, _external=True),
+    )
+    return Response(body, mimetype="application/atom+xml")
+
+
+def _qs(url: str) -> str:
+    return url[url.index("?"):] if "?" in url else ""
+
+
+@bp.get("/resource/<resource_id>")
+def resource(resource_id: str):
+    if not RESOURCE_ID_RE.match(resource_id):
+        abort(404)
+    res = services().catalogue.get_resource(resource_id)
+    if res is None:
+        abort(404)
+    labels = Labels(services().source_names(), theme_labels())
+    return render_template("resource.html", r=resource_view(res, labels))
+
+
+def resource_view(r: Resource, labels: Labels) -> dict[str, Any]:
+    excerpt_chars = int(current_app.config["CCP_EXCERPT_CHARS"])
+    body = (r.body or "").strip()
+    excerpt, truncated = _paragraphs(body, excerpt_chars)
+    instances = sorted(
+        r.instances,
+        key=lambda i: (i.status != "live", i.first_seen.isoformat() if i.first_seen else ""),
+    )
+
+    def _iso(dt):
+        return dt.isoformat().replace("+00:00", "Z") if dt else None
+
+    return {
+        "id": r.id,
+        "title": (r.title or "").strip() or host_of(r.url) or "Untitled",
+        "url": r.url,
+        "href": safe_href(r.url),
+        "host": host_of(r.url),
+        "summary": r.summary or "",
+        "excerpt": excerpt,
+        "excerpt_truncated": truncated,
+        "publisher": r.publisher,
+        "authors": list(r.authors),
+        "published": _iso(r.published),
+        "updated": _iso(r.updated),
+        "harvested_at": _iso(r.harvested_at),
+        "language": r.language,
+        "language_label": labels("language", r.language) if r.language else None,
+        "type": r.type,
+        "type_label": labels("type", r.type) if r.type else None,
+        "themes": [{"value": t, "label": labels("theme", t)} for t in r.themes],
+        "countries": [{"value": c, "label": labels("country", c)} for c in r.countries],
+        "cities": r.cities,
+        "format": r.format,
+        "licence": r.licence,
+        "is_live": r.is_live,
+        "instances": [
+            {
+                "source_id": i.source_id,
+                "source_name": labels("source", i.source_id),
+                "url": i.url,
+                "href": safe_href(i.url),
+                "first_seen": _iso(i.first_seen),
+                "last_seen": _iso(i.last_seen),
+                "status": i.status,
+            }
+            for i in instances
+        ],
+    }
+
+
+def _paragraphs(text: str, limit: int) -> tuple[list[str], bool]:
+    """Readable paragraphs of at most ``limit`` characters in all."""
+    paras = [" ".join(p.split()) for p in re.split(r"\n\s*\n|\r\n\s*\r\n", text)]
+    paras = [p for p in paras if p]
+    if len(paras) == 1 and len(paras[0]) > 600 and "\n" in text:  # one newline per paragraph
+        paras = [" ".join(p.split()) for p in text.splitlines() if p.strip()]
+    out: list[str] = []
+    used = 0
+    for p in paras:
+        if used + len(p) > limit:
+            room = limit - used
+            if room > 80:
+                cut = p[:room].rsplit(" ", 1)[0]
+                out.append(cut.rstrip(" ,.;:") + "…")
+            return out, True
+        out.append(p)
+        used += len(p)
+    return out, False
+
+
+@bp.get("/healthz")
+def healthz():
+    svc = services()
+    try:
+        cat_ok, cat_msg = svc.catalogue.health()
+    except Exception as exc:
+        cat_ok, cat_msg = False, f"catalogue error: {exc}"
+    try:
+        idx_ok, idx_msg = svc.backend.health()
+    except BackendUnavailable as exc:
+        idx_ok, idx_msg = False, str(exc)
+    except Exception as exc:
+        idx_ok, idx_msg = False, f"index error: {exc}"
+    ok = bool(cat_ok and idx_ok)
+    resp = jsonify(
+        {"status": "ok" if ok else "unavailable", "catalogue": cat_msg, "index": idx_msg}
+    )
+    resp.status_code = 200 if ok else 503
+    resp.headers["Cache-Control"] = "no-store"
+    if not ok:
+        resp.headers["Retry-After"] = str(current_app.config["CCP_RETRY_AFTER"])
+    return resp
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["safe_href"] = safe_href
+    app.jinja_env.filters["display_date"] = display_date
+    app.jinja_env.globals["facet_headings"] = FACET_HEADINGS
+
+    @app.context_processor
+    def _portal() -> dict[str, Any]:
+        cfg = current_app.config
+        return {"portal_name": cfg["CCP_PORTAL_NAME"], "portal_tagline": cfg["CCP_PORTAL_TAGLINE"]}

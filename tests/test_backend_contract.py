@@ -1,0 +1,362 @@
+"""The contract every search backend keeps (one suite, run against each backend).
+
+Backends are listed in ``BACKENDS``; each entry names a factory in ``FACTORIES`` that returns an
+empty backend for one test. To run the suite against another engine, add a factory and a
+``pytest.param`` — the Elasticsearch entry will carry ``needs_elasticsearch`` so it is skipped
+unless ``CCP_TEST_ELASTICSEARCH_URL`` points at a server.
+
+What the suite relies on: after ``apply()``/``rebuild()`` return, ``search()`` sees the batch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from indexer.backends.base import SearchBackend, result_view
+from indexer.backends.embedded import EmbeddedBackend
+from indexer.query import FACETS, SearchQuery, SearchResults
+from tests.search_corpus import corpus, expected_facets, live, make_resource, utc
+
+needs_elasticsearch = pytest.mark.skipif(
+    not os.environ.get("CCP_TEST_ELASTICSEARCH_URL"),
+    reason="set CCP_TEST_ELASTICSEARCH_URL to run the contract against Elasticsearch",
+)
+
+
+def _embedded(tmp_path: Path) -> SearchBackend:
+    return EmbeddedBackend(tmp_path / "index")
+
+
+FACTORIES: dict[str, Callable[[Path], SearchBackend]] = {"embedded": _embedded}
+BACKENDS = [pytest.param("embedded", id="embedded")]
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_backend(request, tmp_path):
+    backend = FACTORIES[request.param](tmp_path)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def backend(empty_backend):
+    empty_backend.apply(corpus())
+    return empty_backend
+
+
+def search(backend: SearchBackend, text: str = "", **kw) -> SearchResults:
+    return backend.search(SearchQuery(text=text, **kw))
+
+
+def ids(results: SearchResults) -> list[str]:
+    return [h.id for h in results.hits]
+
+
+def by_id(rid: str):
+    return next(r for r in corpus() if r.id == rid)
+
+
+def newest_first(resources):
+    dated = sorted((r for r in resources if r.date), key=lambda r: r.date, reverse=True)
+    return [r.id for r in dated] + [r.id for r in resources if not r.date]
+
+
+# -- indexing -----------------------------------------------------------------------------------
+
+
+def test_indexed_documents_are_counted_and_listed(backend):
+    assert backend.count() == len(corpus())
+    assert backend.ids() == {r.id for r in corpus()}
+    ok, message = backend.health()
+    assert ok, message
+
+
+def test_a_new_backend_answers_with_no_results(empty_backend):
+    results = search(empty_backend, "economy")
+    assert results.total == 0 and results.hits == []
+    assert set(results.facets) == set(FACETS)
+    assert empty_backend.count() == 0
+
+
+def test_hit_carries_the_stored_result_view(backend):
+    results = search(backend, "Lisboa")
+    assert ids(results) == ["lisbon-roadmap"]
+    assert results.hits[0].doc == result_view(by_id("lisbon-roadmap"))
+    assert results.took_ms >= 0
+
+
+# -- full text ----------------------------------------------------------------------------------
+
+
+def test_all_words_must_match(backend):
+    assert ids(search(backend, "economia Lisboa")) == ["lisbon-roadmap"]
+    assert search(backend, "Lisboa Prato").total == 0
+
+
+def test_title_match_ranks_above_body_match(backend):
+    results = search(backend, "guide")
+    assert ids(results) == ["brussels-reuse-guide", "paris-roadmap"]
+    scores = [h.score for h in results.hits]
+    assert scores[0] > scores[1]
+
+
+def test_quoted_phrase_matches_words_in_order(backend):
+    assert ids(search(backend, '"feuille de route"')) == ["paris-roadmap"]
+    assert search(backend, '"route de feuille"').total == 0
+    assert ids(search(backend, "route feuille")) == ["paris-roadmap"]
+
+
+def test_minus_excludes_documents(backend):
+    assert set(ids(search(backend, "cities"))) == {"eu-action-plan", "script-news"}
+    assert ids(search(backend, "cities -deposit")) == ["eu-action-plan"]
+    assert ids(search(backend, 'cities -"deposit schemes"')) == ["eu-action-plan"]
+    assert set(ids(search(backend, 'cities -"schemes deposit"'))) == {
+        "eu-action-plan", "script-news"}
+    assert search(backend, "cities -deposit -regions").total == 0
+
+
+def test_or_between_words(backend):
+    assert set(ids(search(backend, "Lisboa OR Prato"))) == {"lisbon-roadmap", "prato-textiles"}
+    assert set(ids(search(backend, "Lisboa OR Prato roteiro"))) == {"lisbon-roadmap"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"unclosed', "AND OR", "title:", "(((", ")", "*", "\\", "🙂", "-", '""', "NOT", "OR OR",
+     "[1 TO 5]", "a^2", "~", "economy~2", "+-+", "field:value:other", "<script>", "'", "&&",
+     "x" * 500, "é" * 200, "\x00\x01", "economy)", "(economy", '"economy'],
+)
+def test_malformed_queries_never_raise(backend, text):
+    results = search(backend, text)
+    assert isinstance(results, SearchResults)
+    assert results.total >= 0
+    assert all(h.id in backend.ids() for h in results.hits)
+
+
+def test_unclosed_quote_searches_the_words(backend):
+    assert ids(search(backend, '"feuille route')) == ["paris-roadmap"]
+
+
+def test_query_without_searchable_words_lists_everything(backend):
+    assert search(backend, "(((").total == len(live(corpus()))
+
+
+# -- filters and facets -------------------------------------------------------------------------
+
+
+def test_filter_values_are_ored_within_a_facet(backend):
+    results = search(backend, filters={"language": ["fr", "it"]})
+    assert set(ids(results)) == {"paris-roadmap", "brussels-reuse-guide", "prato-textiles"}
+    assert results.total == 3
+
+
+def test_filters_are_anded_across_facets(backend):
+    results = search(backend, filters={"language": ["fr"], "type": ["guide"]})
+    assert ids(results) == ["brussels-reuse-guide"]
+
+
+def test_filters_on_multi_valued_facets(backend):
+    assert set(ids(search(backend, filters={"theme": ["construction"]}))) == {
+        "ams-strategy", "brussels-reuse-guide"}
+    via_urbact = set(ids(search(backend, filters={"source": ["urbact"]}, per_page=20)))
+    assert "eu-action-plan" in via_urbact and "paris-roadmap" not in via_urbact
+    assert set(ids(search(backend, filters={"year": ["2021"]}))) == {
+        "brussels-reuse-guide", "lisbon-roadmap"}
+
+
+def test_filters_combine_with_text(backend):
+    assert ids(search(backend, "réemploi", filters={"type": ["guide"]})) == [
+        "brussels-reuse-guide"]
+
+
+def _facets(results: SearchResults):
+    return {f: [(v.value, v.count) for v in vals] for f, vals in results.facets.items()}
+
+
+def test_facet_counts_without_filters(backend):
+    results = search(backend)
+    assert _facets(results) == expected_facets(live(corpus()), {})
+    assert results.facets["language"][0].value == "en"  # 3 live English documents
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"language": ["fr"]},
+        {"language": ["fr", "nl"], "type": ["strategy"]},
+        {"theme": ["waste"], "country": ["NL", "PT", "EU"]},
+        {"source": ["urbact"], "year": ["2019", "2021"], "type": ["good-practice", "guide"]},
+    ],
+)
+def test_facet_counts_are_disjunctive(backend, filters):
+    results = search(backend, filters=filters)
+    assert _facets(results) == expected_facets(live(corpus()), filters)
+
+
+def test_selected_facet_keeps_the_counts_of_its_other_values(backend):
+    results = search(backend, filters={"language": ["fr"]})
+    languages = dict(_facets(results)["language"])
+    assert languages["nl"] == 2 and languages["fr"] == 2
+    assert dict(_facets(results)["type"]) == {"strategy": 1, "guide": 1}
+
+
+def test_facet_counts_follow_the_text_query(backend):
+    results = search(backend, "circular OR circulaire OR circolare")
+    matched = [r for r in live(corpus()) if r.id in set(ids(results))]
+    assert results.total == len(matched) == 5
+    assert _facets(results) == expected_facets(matched, {})
+
+
+def test_facet_size_limits_values(backend):
+    results = search(backend, facet_size=2)
+    expected = expected_facets(live(corpus()), {}, size=2)
+    assert _facets(results) == expected
+    assert all(len(vals) <= 2 for vals in results.facets.values())
+
+
+# -- paging and sorting -------------------------------------------------------------------------
+
+
+def test_pages_cover_every_result_once(backend):
+    n = len(live(corpus()))
+    seen = []
+    for page in range(1, 5):
+        results = search(backend, page=page, per_page=3)
+        assert results.total == n
+        seen += ids(results)
+    assert len(seen) == n and set(seen) == {r.id for r in live(corpus())}
+    assert search(backend, page=5, per_page=3).hits == []
+    assert search(backend, page=5, per_page=3).total == n
+
+
+def test_empty_query_lists_everything_newest_first(backend):
+    results = search(backend, per_page=20)
+    assert ids(results) == newest_first(live(corpus()))
+    assert ids(results)[-1] == "repair-cafe-toolkit"  # no date: last
+
+
+def test_sort_by_date(backend):
+    text = "economia OR economie OR economy OR économie"
+    by_date = search(backend, text, sort="date")
+    relevance = search(backend, text)
+    assert set(ids(by_date)) == set(ids(relevance))
+    dates = [by_id(i).date for i in ids(by_date)]
+    assert len(dates) >= 4 and dates == sorted(dates, reverse=True)
+
+
+def test_relevance_scores_do_not_increase(backend):
+    results = search(backend, "circular OR economy OR cities")
+    scores = [h.score for h in results.hits]
+    assert len(scores) >= 3 and scores == sorted(scores, reverse=True)
+
+
+# -- changes ------------------------------------------------------------------------------------
+
+
+def test_delete_removes_documents(backend):
+    backend.apply([], deletes=["paris-roadmap", "no-such-id"])
+    assert backend.count() == len(corpus()) - 1
+    assert search(backend, "Paris").total == 0
+    assert "paris-roadmap" not in backend.ids()
+
+
+def test_upsert_replaces_the_document_with_the_same_id(backend):
+    old = by_id("lisbon-roadmap")
+    new = make_resource(
+        old.id, "Plano de ação circular do Porto", body="O Porto reduz os resíduos urbanos.",
+        language="pt", type="strategy", countries=("PT",), sources=("porto",),
+        published=utc(2024, 2, 1),
+    )
+    backend.apply([new])
+    assert backend.count() == len(corpus())
+    assert search(backend, "Roteiro").total == 0
+    results = search(backend, "Porto")
+    assert ids(results) == [old.id]
+    assert results.hits[0].doc["title"] == "Plano de ação circular do Porto"
+    assert dict(_facets(search(backend))["source"])["porto"] == 1
+
+
+def test_deletes_apply_before_upserts_in_one_batch(backend):
+    r = by_id("prato-textiles")
+    backend.apply([r], deletes=[r.id])
+    assert ids(search(backend, "Prato")) == [r.id]
+
+
+def test_rebuild_replaces_the_whole_index(backend):
+    subset = [by_id("paris-roadmap"), by_id("prato-textiles"), by_id("eu-action-plan")]
+    assert backend.rebuild(iter(subset)) == 3
+    assert backend.count() == 3
+    assert backend.ids() == {r.id for r in subset}
+    assert ids(search(backend, "Prato")) == ["prato-textiles"]
+    assert search(backend, "Lisboa").total == 0
+
+
+def test_rebuild_of_an_empty_backend(empty_backend):
+    assert empty_backend.rebuild(corpus()) == len(corpus())
+    assert ids(search(empty_backend, "Lisboa")) == ["lisbon-roadmap"]
+
+
+# -- gone resources -----------------------------------------------------------------------------
+
+
+def test_gone_resources_are_hidden_unless_asked_for(backend):
+    assert search(backend, "archived").total == 0
+    assert search(backend).total == len(live(corpus()))
+    assert "gone-news" not in ids(search(backend, per_page=20))
+    shown = search(backend, "archived", include_gone=True)
+    assert ids(shown) == ["gone-news"]
+    assert search(backend, include_gone=True).total == len(corpus())
+    assert ids(search(backend, include_gone=True))[0] == "gone-news"  # newest
+
+
+def test_gone_resources_are_not_counted_in_facets(backend):
+    assert _facets(search(backend)) == expected_facets(live(corpus()), {})
+    assert _facets(search(backend, include_gone=True)) == expected_facets(corpus(), {})
+
+
+# -- snippets -----------------------------------------------------------------------------------
+
+
+def test_snippet_highlights_the_query_words(backend):
+    hit = search(backend, "réemploi chantiers").hits[0]
+    assert hit.id == "brussels-reuse-guide"
+    snippet = hit.snippet
+    marked = [snippet.text[s:e] for s, e in snippet.highlights]
+    assert marked and set(w.lower() for w in marked) <= {"réemploi"}
+    assert "réemploi" in snippet.text
+    assert "<mark>réemploi</mark>" in str(snippet.to_html())
+
+
+def test_snippet_without_a_body_match_is_the_start_of_the_summary(backend):
+    hit = search(backend, "Fietsenmakers").hits[0]
+    assert hit.id == "utrecht-bikes"
+    assert hit.snippet.highlights == []
+    assert hit.snippet.text.startswith("Een sociaal leerwerkbedrijf")
+
+
+def test_listing_snippets_have_no_highlights(backend):
+    for hit in search(backend, per_page=20).hits:
+        assert hit.snippet is not None and hit.snippet.highlights == []
+
+
+def test_markup_in_documents_comes_back_as_data(backend):
+    results = search(backend, "deposit")
+    hit = results.hits[0]
+    assert hit.id == "script-news"
+    assert hit.doc["title"] == "<script>alert('title')</script> Cities & <b>waste</b>"
+    assert "<script>alert(1)</script>" in hit.snippet.text
+    html = str(hit.snippet.to_html())
+    assert "<script>" not in html and "<b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<mark>deposit</mark>" in html
+
+
+def test_highlight_offsets_are_characters(backend):
+    hit = search(backend, "resíduos").hits[0]
+    assert hit.id == "lisbon-roadmap"
+    text = hit.snippet.text
+    assert [text[s:e] for s, e in hit.snippet.highlights] == ["resíduos"]
