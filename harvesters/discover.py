@@ -232,8 +232,11 @@ def build_definition(candidate: dict[str, Any], *, source_id: str, name: str | N
     """A complete, validated source definition from a candidate."""
     d = {"id": source_id, "name": name or source_id, **candidate,
          **{k: v for k, v in extra.items() if v is not None}}
-    SOURCE_ADAPTER.validate_python(d)
-    return d
+    model = SOURCE_ADAPTER.validate_python(d)  # normalised: country upper-cased, etc.
+    out = {"id": model.id, "name": model.name, "type": model.type}
+    out.update(model.model_dump(mode="json", exclude_defaults=True,
+                                exclude={"id", "name", "type"}))
+    return out
 
 
 @dataclass
