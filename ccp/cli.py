@@ -52,7 +52,20 @@ def _config_error(exc: SourceConfigError):
 pass_env = click.make_pass_decorator(Env)
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+class PortalGroup(click.Group):
+    """Turns the portal's well-known operational errors into clear messages (exit 2)."""
+
+    def invoke(self, ctx):
+        from indexer.schema import SchemaBehind
+
+        try:
+            return super().invoke(ctx)
+        except SchemaBehind as exc:
+            click.secho(f"Catalogue: {exc}", fg="red", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=PortalGroup, context_settings=CONTEXT_SETTINGS)
 @click.option("--data-dir", envvar="CCP_DATA_DIR", type=click.Path(file_okay=False),
               help="Where the catalogue, index and state live [env CCP_DATA_DIR; default ./var].")
 @click.option("--sources", "sources_path", envvar="CCP_SOURCES", type=click.Path(),
@@ -467,6 +480,41 @@ def runs_show(env: Env, run_id: int, as_json: bool):
                 click.echo(f"    {e.source_id}  {e.url}")
             if len(errs) > 20:
                 click.echo(f"    … and {len(errs) - 20} more")
+
+
+# -- db -----------------------------------------------------------------------------------------
+@main.group()
+def db():
+    """The catalogue database (SQLite by default; PostgreSQL with CCP_DATABASE_URL)."""
+
+
+@db.command("upgrade")
+@pass_env
+def db_upgrade(env: Env):
+    """Apply the catalogue's schema migrations (Alembic) up to this version's."""
+    from indexer.catalogue import Catalogue
+    from indexer.schema import upgrade
+
+    cat = Catalogue(env.settings.catalogue_url)
+    before, after = upgrade(cat.engine, env.settings.catalogue_url)
+    if before == after:
+        click.echo(f"The catalogue schema is up to date (revision {after}).")
+    else:
+        click.echo(f"Catalogue schema upgraded from {before or 'empty'} to {after}.")
+
+
+@db.command("current")
+@pass_env
+def db_current(env: Env):
+    """Show the catalogue's schema revision and the one this version needs."""
+    from indexer.catalogue import Catalogue
+    from indexer.schema import current_revision, head_revision
+
+    cat = Catalogue(env.settings.catalogue_url)
+    cur, head = current_revision(cat.engine), head_revision(env.settings.catalogue_url)
+    click.echo(f"Database: {cat.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"Schema revision: {cur or 'none (empty database)'}; this portal needs {head}.")
+    sys.exit(0 if cur == head else 1)
 
 
 # -- index ------------------------------------------------------------------------------------

@@ -28,6 +28,35 @@ class Settings:
         default="embedded",
         metadata={"env": "CCP_SEARCH_BACKEND", "help": "embedded (default) or elasticsearch."},
     )
+    elasticsearch_url: str | None = field(
+        default=None,
+        metadata={"env": "CCP_ELASTICSEARCH_URL", "help": "Elasticsearch URL(s) for the "
+                  "elasticsearch backend, comma-separated (e.g. https://es1:9200,https://es2:9200)."},
+    )
+    elasticsearch_index: str = field(
+        default="ccp-resources",
+        metadata={"env": "CCP_ELASTICSEARCH_INDEX", "help": "Alias the portal searches; each "
+                  "build is an index <alias>-<UTC timestamp> behind it."},
+    )
+    elasticsearch_api_key: str | None = field(
+        default=None, repr=False,
+        metadata={"env": "CCP_ELASTICSEARCH_API_KEY", "secret": True,
+                  "help": "Elasticsearch API key (environment only)."},
+    )
+    elasticsearch_username: str | None = field(
+        default=None,
+        metadata={"env": "CCP_ELASTICSEARCH_USERNAME", "help": "Elasticsearch basic-auth user."},
+    )
+    elasticsearch_password: str | None = field(
+        default=None, repr=False,
+        metadata={"env": "CCP_ELASTICSEARCH_PASSWORD", "secret": True,
+                  "help": "Elasticsearch basic-auth password (environment only)."},
+    )
+    elasticsearch_ca_certs: Path | None = field(
+        default=None,
+        metadata={"env": "CCP_ELASTICSEARCH_CA_CERTS", "help": "CA bundle (PEM) that signed the "
+                  "Elasticsearch server's certificate."},
+    )
     database_url: str | None = field(
         default=None,
         metadata={"env": "CCP_DATABASE_URL", "help": "SQLAlchemy URL of the catalogue "

@@ -118,6 +118,13 @@ class Taxonomy(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Taxonomy":
+        for key, theme in self.themes.items():
+            if theme.parent is None:
+                continue
+            if theme.parent not in self.themes:
+                raise ValueError(f"themes.{key}.parent: unknown theme {theme.parent!r}")
+            if self.themes[theme.parent].parent is not None:
+                raise ValueError(f"themes.{key}.parent: themes nest one level only")
         for section, entries in (("types", self.types), ("themes", self.themes)):
             for key, spec in entries.items():
                 if not _KEY_RE.match(key):
@@ -129,13 +136,6 @@ class Taxonomy(BaseModel):
                     raise ValueError(f"{section}.{key}: no keywords for {', '.join(missing)}")
         if "other" not in self.types:
             raise ValueError("types: the fallback type 'other' is missing")
-        for key, theme in self.themes.items():
-            if theme.parent is None:
-                continue
-            if theme.parent not in self.themes:
-                raise ValueError(f"themes.{key}.parent: unknown theme {theme.parent!r}")
-            if self.themes[theme.parent].parent is not None:
-                raise ValueError(f"themes.{key}.parent: themes nest one level only")
         return self
 
     def children(self, key: str) -> list[str]:
@@ -163,11 +163,13 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            key = ".".join(str(x) for x in err.get("loc", ())) or "(document)"
+            key = ".".join(str(x) for x in err.get("loc", ()))
             msg = err.get("msg", "invalid")
+            if msg.startswith("Value error, "):
+                msg = msg[len("Value error, "):]
             if err.get("type") == "extra_forbidden":
                 msg = "unknown key"
-            problems.append(f"{p}: {key}: {msg}")
+            problems.append(f"{p}: {key}: {msg}" if key else f"{p}: {msg}")
         raise TaxonomyError("\n".join(problems)) from None
 
 

@@ -20,6 +20,7 @@ Two halves:
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -222,68 +223,40 @@ def parse_user_query(text: str) -> UserQuery:
 # -- highlighting ------------------------------------------------------------------------------
 
 
-def _variants_table() -> dict[str, str]:
-    """For each lower-case base letter, every letter that folds to it (any case, any diacritic).
-
-    Used to build accent- and case-insensitive patterns that find *candidate* words quickly;
-    every candidate is then checked with the real analyzer, so this need not match tantivy's
-    folding exactly.
-    """
+def _fold_table() -> bytes:
+    """Latin-1 byte -> lower-case base letter (A -> a, É -> e, ß -> s, æ -> a); others unchanged."""
     import unicodedata as ud
 
-    special = {"ø": "o", "đ": "d", "ð": "d", "ł": "l", "þ": "t", "ı": "i", "ŋ": "n", "ħ": "h",
-               "ŧ": "t", "ſ": "s"}
-    variants: dict[str, set[str]] = {}
-    ranges = [range(0x30, 0x7B), range(0xC0, 0x250), range(0x370, 0x400), range(0x1E00, 0x1F00)]
-    for r in ranges:
-        for cp in r:
-            ch = chr(cp)
-            if not ch.isalnum() or ch.lower() in _LIGATURES:
-                continue
-            low = ch.lower()
-            if len(low) != 1:
-                continue
-            base = special.get(low)
-            if base is None:
-                decomposed = ud.normalize("NFKD", low)
-                base = decomposed[0] if all(ud.combining(c) for c in decomposed[1:]) else low
-            variants.setdefault(base, {base}).update({ch, low})
-    return {base: "".join(sorted(chars)) for base, chars in variants.items()}
-
-
-_LIGATURES = {"ß": "ss", "æ": "ae", "œ": "oe"}
-_LIGATURE_CASES = {"ß": "ßẞ", "æ": "æÆ", "œ": "œŒ"}
-_VARIANTS = _variants_table()
-
-
-def rough_fold(text: str) -> str:
-    """Lower-case, without diacritics, ligatures spelt out (ß -> ss, æ -> ae, œ -> oe)."""
-    out = []
-    for c in unicodedata.normalize("NFKD", text.lower()):
-        if not unicodedata.combining(c):
-            out.append(_LIGATURES.get(c, c))
-    return "".join(out)
-
-
-def _loose_pattern(prefix: str) -> str:
-    """A regex matching ``prefix`` in any case, with or without diacritics and ligatures."""
-    parts = []
-    i = 0
-    while i < len(prefix):
-        pair = prefix[i : i + 2]
-        ligature = next((k for k, v in _LIGATURES.items() if v == pair), None)
-        if ligature:
-            parts.append(f"(?:{_loose_pattern(pair[0])}{_loose_pattern(pair[1])}|"
-                         f"[{_LIGATURE_CASES[ligature]}])")
-            i += 2
+    table = bytearray(range(256))
+    special = {"ß": "s", "æ": "a", "ø": "o", "ð": "d", "þ": "t"}
+    for b in list(range(0x41, 0x5B)) + list(range(0xC0, 0x100)):
+        low = chr(b).lower()
+        if len(low) != 1:
             continue
-        chars = _VARIANTS.get(prefix[i])
-        parts.append("[" + re.escape(chars) + "]" if chars and len(chars) > 1 else re.escape(prefix[i]))
-        i += 1
-    return "".join(parts)
+        base = special.get(low) or ud.normalize("NFKD", low)[0]
+        if base.isascii() and base.isalpha():
+            table[b] = ord(base)
+    return bytes(table)
 
 
-def _common_prefix(a: str, b: str) -> str:
+_FOLD = _fold_table()
+# Bytes that continue a word in folded text: Latin-1 letters and digits, and "?" — what every
+# character outside Latin-1 became (real question marks are trimmed off candidates later).
+_WORD_BYTES = frozenset(b for b in range(256) if chr(b).isalnum() or b == ord("?"))
+_WORD_TAIL = re.compile(
+    b"[" + b"".join(re.escape(bytes([b])) for b in sorted(_WORD_BYTES)) + b"]*"
+)
+PREFIX_BYTES = 5
+
+
+def fold_bytes(text: str) -> bytes:
+    """One byte per character: Latin-1 letters lower-cased without diacritics, any character
+    outside Latin-1 as ``?``. Offsets in the result are offsets in ``text``. Used only to *find*
+    candidate words fast; candidates are confirmed with the real analyzers."""
+    return text.encode("latin-1", "replace").translate(_FOLD)
+
+
+def _common_prefix(a: bytes, b: bytes) -> bytes:
     n = 0
     for x, y in zip(a, b):
         if x != y:
@@ -292,7 +265,21 @@ def _common_prefix(a: str, b: str) -> str:
     return a[:n]
 
 
-SCAN_CHUNK_CHARS = 4000
+_analyzers = threading.local()
+
+
+def cached_analyzer(stem_lang: str | None) -> Any:
+    """The analyzer of :func:`build_analyzer`, built once per thread."""
+    cache = getattr(_analyzers, "cache", None)
+    if cache is None:
+        cache = _analyzers.cache = {}
+    analyzer = cache.get(stem_lang)
+    if analyzer is None:
+        analyzer = cache[stem_lang] = build_analyzer(stem_lang)
+    return analyzer
+
+
+SCAN_CHUNK_CHARS = 2000
 
 
 class Highlighter:
@@ -300,49 +287,40 @@ class Highlighter:
 
     A word of the query matches a word of the text when both fold to the same form (``economie``
     / ``économie``) or, in the text's language, stem to the same form (``fietsen`` / ``fiets``).
-    Candidate words are found with one regular expression over the text (accent-insensitive
-    prefixes of the query words) and confirmed with the analyzers. Results are memoised per
-    instance: make one ``Highlighter`` per search.
+    Candidates are found with ``bytes.find`` on a folded copy of the text (short prefixes of the
+    query words' folded and stemmed forms) and confirmed with the analyzers. Results are memoised
+    per instance: make one ``Highlighter`` per search.
     """
 
     def __init__(self, query_words: list[str], max_chars: int = 240) -> None:
         self.words = [w for w in dict.fromkeys(w.lower() for w in query_words) if w]
         self.max_chars = max_chars
-        self._analyzers: dict[str | None, Any] = {}
-        self._per_lang: dict[str | None, tuple[Any, dict[str, int], dict[str, int]]] = {}
+        self._per_lang: dict[str | None, tuple[list[bytes], dict[str, int], dict[str, int]]] = {}
 
-    def _analyze(self, lang: str | None, token: str) -> list[str]:
-        analyzer = self._analyzers.get(lang)
-        if analyzer is None:
-            analyzer = self._analyzers[lang] = build_analyzer(lang)
-        return analyzer.analyze(token)
-
-    def _prepare(self, lang: str | None) -> tuple[Any, dict[str, int], dict[str, int]]:
-        """(candidate regex, {analyzed form: query word index}, memo) for a language."""
+    def _prepare(self, lang: str | None) -> tuple[list[bytes], dict[str, int], dict[str, int]]:
+        """(prefixes to look for, {analyzed form: query word index}, memo) for a language."""
         prepared = self._per_lang.get(lang)
         if prepared is not None:
             return prepared
         forms: dict[str, int] = {}
-        prefixes: set[str] = set()
+        prefixes: set[bytes] = set()
         for i, word in enumerate(self.words):
-            rough = rough_fold(word)
+            folded = fold_bytes(word)
             for analyzed_lang in {None, lang}:
-                for form in self._analyze(analyzed_lang, word):
+                for form in cached_analyzer(analyzed_lang).analyze(word):
                     forms.setdefault(f"{analyzed_lang}:{form}", i)
-                    prefixes.add(_common_prefix(rough, form) or rough[:1])
-        prefixes.discard("")
-        pattern = None
-        if prefixes:
-            alternation = "|".join(
-                _loose_pattern(p) for p in sorted(prefixes, key=len, reverse=True)
-            )
-            pattern = re.compile(rf"\b(?:{alternation})[^\W_]*")
-        prepared = self._per_lang[lang] = (pattern, forms, {})
+                    prefix = _common_prefix(folded, fold_bytes(form))[:PREFIX_BYTES]
+                    prefixes.add(prefix or folded[:1])
+        prefixes.discard(b"")
+        # A prefix that starts with another one finds nothing more.
+        kept = sorted(prefixes, key=len)
+        kept = [p for i, p in enumerate(kept) if not any(p.startswith(q) for q in kept[:i])]
+        prepared = self._per_lang[lang] = (kept, forms, {})
         return prepared
 
     def _classify(self, lang: str | None, forms: dict[str, int], token: str) -> int:
         for analyzed_lang in (lang, None) if lang else (None,):
-            analyzed = self._analyze(analyzed_lang, token)
+            analyzed = cached_analyzer(analyzed_lang).analyze(token)
             if len(analyzed) == 1:
                 hit = forms.get(f"{analyzed_lang}:{analyzed[0]}")
                 if hit is not None:
@@ -356,17 +334,28 @@ class Highlighter:
         if not self.words or not text:
             return []
         lang = stem_language(language)
-        pattern, forms, memo = self._prepare(lang)
-        if pattern is None:
-            return []
+        prefixes, forms, memo = self._prepare(lang)
+        end = len(text) if end is None else end
+        folded = fold_bytes(text[start:end])
+        words = _WORD_BYTES
+        spans: dict[int, int] = {}
+        for prefix in prefixes:
+            i = folded.find(prefix)
+            while i != -1:
+                if i == 0 or folded[i - 1] not in words:
+                    j = _WORD_TAIL.match(folded, i + len(prefix)).end()
+                    while j > i and text[start + j - 1] == "?":
+                        j -= 1
+                    spans[i] = j
+                i = folded.find(prefix, i + 1)
         out = []
-        for m in pattern.finditer(text, start, len(text) if end is None else end):
-            token = m.group()
+        for i in sorted(spans):
+            token = text[start + i : start + spans[i]]
             hit = memo.get(token)
             if hit is None:
                 hit = memo[token] = self._classify(lang, forms, token)
             if hit >= 0:
-                out.append((m.start(), m.end(), hit))
+                out.append((start + i, start + spans[i], hit))
         return out
 
     def fragment(self, text: str, language: str | None) -> tuple[str, list[tuple[int, int]]] | None:

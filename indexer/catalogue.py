@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from contextlib import contextmanager
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -225,14 +226,6 @@ tasks_t = Table(
     Column("finished_at", UTCDateTime),
 )
 
-meta_t = Table(
-    "catalogue_meta", metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", Text),
-)
-
-SCHEMA_VERSION = "1"
-
 # Record statuses of one harvested document.
 ADDED, UPDATED, UNCHANGED, MERGED, FAILED, SKIPPED = (
     "added", "updated", "unchanged", "merged", "failed", "skipped",
@@ -334,10 +327,6 @@ class SourceHealth:
     next_run_at: datetime | None = None
 
 
-class SchemaError(RuntimeError):
-    """The catalogue's schema is not the one this version of the portal expects."""
-
-
 def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - driver hook
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -362,15 +351,12 @@ class Catalogue:
 
     # -- schema --------------------------------------------------------------------------------
     def create_all(self) -> None:
-        metadata.create_all(self.engine)
-        with self.engine.begin() as c:
-            row = c.execute(select(meta_t.c.value).where(meta_t.c.key == "schema_version")).first()
-            if row is None:
-                c.execute(insert(meta_t).values(key="schema_version", value=SCHEMA_VERSION))
-            elif row[0] != SCHEMA_VERSION:
-                raise SchemaError(
-                    f"catalogue schema is version {row[0]}, this portal expects {SCHEMA_VERSION}"
-                )
+        """Make sure the schema is there: a fresh database is created at the newest
+        revision; one that is behind raises :class:`indexer.schema.SchemaBehind`
+        (``ccp db upgrade`` migrates it)."""
+        from .schema import ensure_schema
+
+        ensure_schema(self.engine, self.url)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -746,6 +732,7 @@ class Catalogue:
         c.execute(insert(resources_t).values(id=rid, modified_at=now, **self._row(res, now)))
         c.execute(insert(instances_t).values(
             resource_id=rid, source_id=inst.source_id, url=inst.url, guid=inst.guid,
+            content_hash=res.content_hash,
             first_seen=inst.first_seen or now, last_seen=inst.last_seen or now,
             status="live", missed_runs=0))
         return ADDED, rid
@@ -880,6 +867,7 @@ class Catalogue:
             for i in res.instances:
                 c.execute(insert(instances_t).values(
                     resource_id=res.id, source_id=i.source_id, url=i.url, guid=i.guid,
+                    content_hash=res.content_hash,
                     first_seen=i.first_seen or now, last_seen=i.last_seen or now,
                     status=i.status, missed_runs=0))
             c.execute(insert(outbox_t).values(resource_id=res.id, op="upsert", created_at=now))
@@ -935,6 +923,66 @@ class Catalogue:
             return c.execute(select(func.count()).select_from(instances_t)).scalar_one()
 
     # -- outbox ----------------------------------------------------------------------------
+    @contextmanager
+    def drain_session(self, owner: str):
+        """Exclusive right to drain, where the database cannot share the work.
+
+        PostgreSQL: several workers drain at once (see :meth:`claim_outbox`), so this is a
+        no-op that yields True. SQLite: one drain at a time, through a lock row (stale after
+        a minute without progress); yields False when another drain holds it — that drain
+        loops until the outbox is empty, so the entries are not stranded.
+        """
+        if self.engine.dialect.name == "postgresql":
+            yield True
+            return
+        ok, _ = self.acquire_source_lock(DRAIN_LOCK, owner, stale_after=60.0)
+        try:
+            yield ok
+        finally:
+            if ok:
+                self.release_source_locks([DRAIN_LOCK], owner)
+
+    @contextmanager
+    def claim_outbox(self, limit: int = 500):
+        """Claim the oldest pending entries; they are removed only if ``claim.ack()`` was
+        called before the block ends (the backend committed them).
+
+        On PostgreSQL the entries are claimed ``FOR UPDATE SKIP LOCKED`` (two workers never
+        claim the same entry) and the resources they name are locked in id order, so a
+        worker that claims a newer change of the same resource waits until the older one
+        is indexed and then reads the newest state: nothing is indexed twice, lost, or
+        overwritten by an older version.
+        """
+        with self.engine.connect() as c:
+            tx = c.begin()
+            try:
+                q = (select(outbox_t.c.id, outbox_t.c.resource_id, outbox_t.c.op)
+                     .order_by(outbox_t.c.id).limit(limit))
+                pg = c.dialect.name == "postgresql"
+                if pg:
+                    q = q.with_for_update(skip_locked=True)
+                entries = [tuple(r) for r in c.execute(q)]
+                if pg and entries:
+                    rids = sorted({e[1] for e in entries})
+                    c.execute(select(resources_t.c.id).where(resources_t.c.id.in_(rids))
+                              .order_by(resources_t.c.id).with_for_update())
+                claim = OutboxClaim(entries, c)
+                yield claim
+                if claim.acked and entries:
+                    for chunk in _chunks([e[0] for e in entries], 500):
+                        c.execute(delete(outbox_t).where(outbox_t.c.id.in_(chunk)))
+                    if claim.indexed:
+                        now = utcnow()
+                        for chunk in _chunks(sorted(claim.indexed), 500):
+                            c.execute(update(resources_t).where(resources_t.c.id.in_(chunk))
+                                      .values(indexed_at=now))
+                    tx.commit()
+                else:
+                    tx.rollback()
+            except BaseException:
+                tx.rollback()
+                raise
+
     def outbox_batch(self, limit: int = 500, after_id: int = 0) -> list[tuple[int, str, str]]:
         with self.engine.connect() as c:
             return [tuple(r) for r in c.execute(
@@ -967,6 +1015,37 @@ class Catalogue:
             for chunk in _chunks(list(ids), 500):
                 c.execute(update(resources_t).where(resources_t.c.id.in_(chunk))
                           .values(indexed_at=now))
+
+
+DRAIN_LOCK = "(outbox drain)"
+
+
+class OutboxClaim:
+    """Entries claimed by one drain; read resources through it to see the locked state."""
+
+    def __init__(self, entries: list[tuple[int, str, str]], conn: Connection):
+        self.entries = entries
+        self.conn = conn
+        self.acked = False
+        self.indexed: set[str] = set()
+
+    def resources(self, ids: list[str]) -> list[Resource]:
+        out: dict[str, Resource] = {}
+        for chunk in _chunks(ids, 500):
+            for r in self.conn.execute(select(resources_t).where(resources_t.c.id.in_(chunk))
+                                       ).mappings():
+                out[r["id"]] = _resource_from_row(r)
+            for i in self.conn.execute(select(instances_t)
+                                       .where(instances_t.c.resource_id.in_(chunk))
+                                       .order_by(instances_t.c.first_seen, instances_t.c.id)
+                                       ).mappings():
+                if i["resource_id"] in out:
+                    out[i["resource_id"]].instances.append(_instance_from_row(i))
+        return [out[i] for i in ids if i in out]
+
+    def ack(self, indexed: set[str] | None = None) -> None:
+        self.acked = True
+        self.indexed = set(indexed or ())
 
 
 def _union_places(a: list[dict], b: list[dict]) -> list[dict]:

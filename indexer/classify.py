@@ -37,7 +37,8 @@ from .resource import RESOURCE_TYPES
 __all__ = ["Classification", "Classifier", "classify", "fold", "tokens"]
 
 _COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_FOLD_MAP = str.maketrans({"ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ħ": "h", "ı": "i", "þ": "th", "ð": "d"})
+# letters that do not decompose into a base letter and a mark (str.replace beats str.translate)
+_FOLD_PAIRS = (("ł", "l"), ("ø", "o"), ("æ", "ae"), ("œ", "oe"), ("đ", "d"), ("ħ", "h"), ("ı", "i"), ("þ", "th"), ("ð", "d"))
 _TOKEN_RE = re.compile(r"[^\W_]+")
 
 BODY_CHARS = 40_000  # body text considered (the first ~6,000 words)
@@ -45,7 +46,11 @@ BODY_CHARS = 40_000  # body text considered (the first ~6,000 words)
 
 def fold(text: str) -> str:
     """Lower case, no accents: ``"Économie Circulaire"`` → ``"economie circulaire"``."""
-    return _COMBINING_RE.sub("", unicodedata.normalize("NFKD", text.casefold())).translate(_FOLD_MAP)
+    text = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", text.casefold()))
+    for a, b in _FOLD_PAIRS:
+        if a in text:
+            text = text.replace(a, b)
+    return text
 
 
 def tokens(text: str) -> list[str]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from functools import lru_cache
 from typing import Callable
 
@@ -64,6 +65,10 @@ _CHROME_ATTR_RE = re.compile(
 )
 
 
+# Below this many characters an extraction is checked against the page's <article>/<main>.
+SHORT_TEXT = 400
+
+
 class SelectorError(ValueError):
     """An operator's CSS or XPath selector cannot be compiled."""
 
@@ -89,7 +94,17 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
 
 
 # -- parsing ---------------------------------------------------------------------------------------
-_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False)
+_local = threading.local()
+
+
+def _parser() -> lxml.html.HTMLParser:
+    """One parser per thread (lxml parsers must not be shared between threads)."""
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = lxml.html.HTMLParser(
+            remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False
+        )
+    return parser
 
 
 def parse_html(text: str) -> lxml.html.HtmlElement | None:
@@ -98,7 +113,7 @@ def parse_html(text: str) -> lxml.html.HtmlElement | None:
         return None
     text = _XML_DECL_RE.sub("", _BAD_CHARS_RE.sub("", text), count=1)
     try:
-        return lxml.html.document_fromstring(text, parser=_PARSER)
+        return lxml.html.document_fromstring(text, parser=_parser())
     except (etree.ParserError, ValueError):
         return None
 
@@ -158,17 +173,27 @@ def html_to_text(el, drop: Callable[[object], bool] | None = None) -> str:
     return "\n\n".join(paragraphs)
 
 
+def _marked_main_text(tree) -> str:
+    """Text of the page's ``<article>``/``<main>``/``role=main`` elements, minus chrome, or ''."""
+    for xp in ("//article", "//main", "//*[@role='main']"):
+        nodes = tree.xpath(xp)
+        if nodes:
+            # nested matches (an article inside an article) would repeat text: keep the outermost
+            outer = [n for n in nodes if not any(a in nodes for a in n.iterancestors())]
+            texts = [html_to_text(n, drop=_is_chrome) for n in outer]
+            text = "\n\n".join(t for t in texts if t)
+            if len(text) >= 50:
+                return text
+    return ""
+
+
 def fallback_main_text(tree) -> str:
     """Main text without an extractor: ``<article>``/``<main>`` if any, else the body minus chrome."""
     if tree is None:
         return ""
-    for xp in ("//article", "//main", "//*[@role='main']"):
-        nodes = tree.xpath(xp)
-        if nodes:
-            texts = [html_to_text(n, drop=_is_chrome) for n in nodes]
-            text = "\n\n".join(t for t in texts if t)
-            if len(text) >= 50:
-                return text
+    text = _marked_main_text(tree)
+    if text:
+        return text
     body = tree.find("body")
     return html_to_text(body if body is not None else tree, drop=_is_chrome)
 
@@ -200,12 +225,19 @@ def extract_main_text(html, url: str | None = None, *, tree=None) -> str:
         )
     except Exception as exc:  # trafilatura is third-party: one odd page must not stop a harvest
         log.warning("trafilatura failed on %s: %s", url, exc)
+    extracted = ""
     if text and text.strip():
         lines = (_WS_RE.sub(" ", ln).strip() for ln in text.splitlines())
-        return "\n\n".join(ln for ln in lines if ln)
+        extracted = "\n\n".join(ln for ln in lines if ln)
+    if len(extracted) >= SHORT_TEXT:
+        return extracted
+    # On short pages trafilatura falls back to the whole body, menus included: the page's own
+    # <article>/<main> marking is the better guide there.
     if tree is None:
         tree = parse_html(html) if isinstance(html, str) else html
-    return fallback_main_text(tree)
+    if tree is None:
+        return extracted
+    return _marked_main_text(tree) or extracted or fallback_main_text(tree)
 
 
 # -- selectors -------------------------------------------------------------------------------------

@@ -9,6 +9,9 @@ loses nothing: the entries wait and the next drain applies them.
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 
 from .backends.base import BackendUnavailable, SearchBackend
@@ -27,35 +30,43 @@ class DrainResult:
 
 def drain(catalogue: Catalogue, backend: SearchBackend, *, batch: int = 500,
           raise_errors: bool = False) -> DrainResult:
-    """Apply every pending outbox entry to ``backend``; returns what was done."""
+    """Apply every pending outbox entry to ``backend``; returns what was done.
+
+    Entries are removed only once the backend has committed them. Several processes may
+    call this at once (see :meth:`Catalogue.claim_outbox` and
+    :meth:`Catalogue.drain_session`).
+    """
     result = DrainResult()
-    after = 0
-    while True:
-        entries = catalogue.outbox_batch(batch, after_id=after)
-        if not entries:
-            break
-        last_op: dict[str, str] = {}
-        for _id, rid, op in entries:
-            last_op[rid] = op  # the newest entry of a resource wins
-        upsert_ids = [rid for rid, op in last_op.items() if op == "upsert"]
-        resources = catalogue.get_resources(upsert_ids)
-        found = {r.id for r in resources}
-        deletes = [rid for rid, op in last_op.items() if op == "delete" or rid not in found]
-        try:
-            backend.apply(resources, deletes)
-        except BackendUnavailable as exc:
-            result.error = str(exc)
-            log.warning("search index unavailable, %d outbox entries wait: %s",
-                        len(entries), exc)
-            if raise_errors:
-                raise
-            break
-        catalogue.outbox_ack(entries[-1][0], ids=[e[0] for e in entries])
-        catalogue.mark_indexed(found)
-        result.applied += len(entries)
-        result.upserted += len(resources)
-        result.deleted += len(deletes)
-        after = entries[-1][0]
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    with catalogue.drain_session(owner) as mine:
+        if not mine:
+            return result  # another drain is running and will take these entries too
+        while True:
+            with catalogue.claim_outbox(batch) as claim:
+                entries = claim.entries
+                if not entries:
+                    break
+                last_op: dict[str, str] = {}
+                for _id, rid, op in entries:
+                    last_op[rid] = op  # the newest entry of a resource wins
+                upsert_ids = [rid for rid, op in last_op.items() if op == "upsert"]
+                resources = claim.resources(upsert_ids)
+                found = {r.id for r in resources}
+                deletes = [rid for rid, op in last_op.items()
+                           if op == "delete" or rid not in found]
+                try:
+                    backend.apply(resources, deletes)
+                except BackendUnavailable as exc:
+                    result.error = str(exc)
+                    log.warning("search index unavailable, %d outbox entries wait: %s",
+                                len(entries), exc)
+                    if raise_errors:
+                        raise
+                    break
+                claim.ack(found)
+                result.applied += len(entries)
+                result.upserted += len(resources)
+                result.deleted += len(deletes)
     return result
 
 

@@ -281,7 +281,7 @@ def extract_metadata(tree, url: str | None = None) -> PageMetadata:
         base = urljoin(url, base_el.get("href").strip())
 
     links: dict[str, str] = {}
-    for link in tree.iter("link", "a"):
+    for link in tree.xpath("//link[@rel][@href] | //a[@rel][@href]"):
         rel = (link.get("rel") or "").lower().split()
         href = (link.get("href") or "").strip()
         if not href:
@@ -317,10 +317,10 @@ def extract_metadata(tree, url: str | None = None) -> PageMetadata:
     refs = (md.og_title, md.headline, md.h1)
     for cand in (md.og_title, md.headline, md.html_title):
         t = strip_site_name(cand, md.site_name, tuple(r for r in refs if r is not cand))
-        if t:
+        if t and not _same(t, md.site_name):  # a bare site name is no title
             md.title = t
             break
-    if not md.title:
+    if not md.title and not _same(md.h1, md.site_name):
         md.title = md.h1
 
     # description

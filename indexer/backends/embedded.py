@@ -488,7 +488,7 @@ class EmbeddedBackend(SearchBackend):
             else:
                 result = searcher.search(main, query.per_page, count=True, offset=query.offset)
             hits = self._hits(gen, result.hits, parsed, with_scores=not by_date)
-            facets = self._facets(searcher, base, filters, main, query.facet_size)
+            facets = self._facets(searcher, base, query.filters, main, query.facet_size)
         except ValueError as e:  # tantivy reports engine errors as ValueError
             raise BackendUnavailable(f"embedded index failed to answer: {e}") from e
         return SearchResults(
@@ -527,34 +527,66 @@ class EmbeddedBackend(SearchBackend):
         self,
         searcher: tantivy.Searcher,
         base: list[tuple[Any, tantivy.Query]],
-        filters: dict[str, tantivy.Query],
+        filters: dict[str, list[str]],
         main: tantivy.Query,
         size: int,
     ) -> dict[str, list[FacetValue]]:
-        """Disjunctive counts: each facet counted under every filter except its own."""
-        out: dict[str, list[FacetValue]] = {}
+        """Disjunctive counts: each facet counted under every filter except its own.
+
+        One aggregation pass over the documents matching the text: a ``filter`` aggregation per
+        distinct set of filters (all of them for the unselected facets, all but its own for each
+        selected facet) with terms aggregations under it.
+        """
+        if not filters:
+            return _collect(searcher.aggregate(main, _terms_specs(FACETS)), {f: () for f in FACETS},
+                            size)
+        spec: dict[str, Any] = {}
+        paths: dict[str, tuple[str, ...]] = {}
         unfiltered = [f for f in FACETS if f not in filters]
         if unfiltered:
-            out.update(_aggregate(searcher, main, unfiltered, size))
+            spec["all_filters"] = {"filter": _filter_string(filters), "aggs": _terms_specs(unfiltered)}
+            paths.update({f: ("all_filters",) for f in unfiltered})
         for facet in filters:
-            others = [(_Occur.Must, q) for f, q in filters.items() if f != facet]
-            out.update(_aggregate(searcher, self._combine(base + others), [facet], size))
-        return {f: out.get(f, []) for f in FACETS}
+            others = {f: v for f, v in filters.items() if f != facet}
+            if others:
+                name = f"without_{facet}"
+                spec[name] = {"filter": _filter_string(others), "aggs": _terms_specs([facet])}
+                paths[facet] = (name,)
+            else:
+                spec.update(_terms_specs([facet]))
+                paths[facet] = ()
+        return _collect(searcher.aggregate(self._combine(base), spec), paths, size)
 
 
-def _aggregate(
-    searcher: tantivy.Searcher, query: tantivy.Query, facets: list[str], size: int
-) -> dict[str, list[FacetValue]]:
-    """Exact counts per value: terms over the value-set column, each set's count given to its values."""
-    spec = {
+def _terms_specs(facets: Iterable[str]) -> dict[str, Any]:
+    return {
         f: {"terms": {"field": f"{f}_set", "size": FACET_BUCKETS, "segment_size": FACET_BUCKETS}}
         for f in facets
     }
-    result = searcher.aggregate(query, spec)
+
+
+def _filter_string(filters: dict[str, list[str]]) -> str:
+    """Facet filters in tantivy's query syntax (for ``filter`` aggregations)."""
+    def term(facet: str, value: str) -> str:
+        return facet + ':"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return " AND ".join(
+        "(" + " OR ".join(term(f, v) for v in values) + ")" for f, values in filters.items()
+    )
+
+
+def _collect(
+    result: dict[str, Any], paths: dict[str, tuple[str, ...]], size: int
+) -> dict[str, list[FacetValue]]:
+    """Exact counts per value from terms over the value-set columns: each set's count goes to
+    each of its values."""
     out = {}
-    for f in facets:
+    for facet in FACETS:
+        node: Any = result
+        for step in paths.get(facet, ()):
+            node = node.get(step, {})
         counts: dict[str, int] = {}
-        for bucket in result.get(f, {}).get("buckets", ()):
+        for bucket in node.get(facet, {}).get("buckets", ()):
             key, n = bucket["key"], bucket["doc_count"]
             if not key:
                 continue
@@ -564,7 +596,7 @@ def _aggregate(
             else:
                 counts[key] = counts.get(key, 0) + n
         ranked = sorted(counts.items(), key=lambda vc: (-vc[1], vc[0]))[:size]
-        out[f] = [FacetValue(v, c) for v, c in ranked]
+        out[facet] = [FacetValue(v, c) for v, c in ranked]
     return out
 
 
