@@ -199,11 +199,14 @@ def _run_locked(settings, catalogue, run_id, sources, owner, locked, *, scrapy_o
     return report
 
 
-def _stop(child) -> None:
-    """Ask the child to stop (Scrapy closes spiders cleanly on SIGTERM), then insist."""
-    if child.pid and child.is_alive():
-        os.kill(child.pid, signal.SIGTERM)
-        child.join(15)
+def _stop(child, grace: float = 5.0) -> None:
+    """Ask the child to stop, then insist: Scrapy closes its spiders cleanly on the first
+    SIGTERM (waiting for downloads in flight), stops at once on the second; a child that
+    still runs is killed."""
+    for _ in range(2):
+        if child.pid and child.is_alive():
+            os.kill(child.pid, signal.SIGTERM)
+            child.join(grace)
     if child.is_alive():
         child.kill()
         child.join(5)

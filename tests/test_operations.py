@@ -269,3 +269,18 @@ def test_item_gone_from_a_sitemap_for_n_runs_leaves_default_search(tmp_path, web
     r3 = harvest(settings)
     assert r3.ok
     assert cat.get_resource(victim.id).instances[0].status == "live"
+
+
+def test_a_run_past_its_time_limit_is_stopped_and_recorded_as_timed_out(tmp_path, web):
+    settings = make_settings(tmp_path, download_timeout=60.0)
+    write_sources(settings.sources, [_feed(web, "hangs", "/slow?seconds=30"),
+                                     _feed(web, "fine", "/feed.xml")])
+    started = time.monotonic()
+    report = harvest(settings, timeout=4)
+    assert time.monotonic() - started < 30  # stopped, not waited out
+    assert report.status == "timed_out" and "limit of 4 s" in report.message
+    by_id = {s.source_id: s for s in report.sources}
+    assert by_id["hangs"].status == "failed"
+    assert by_id["fine"].status == "succeeded" and by_id["fine"].added >= 1
+    assert not report.ok
+    assert Catalogue(settings.catalogue_url).source_locks() == {}
