@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 JOB_PREFIX = "harvest:"
 RECONCILE_SECONDS = 60.0
 TASK_POLL_SECONDS = 2.0
+DRAIN_SECONDS = 15.0  # how often pending index changes are retried (e.g. after an outage)
 DEFAULT_SCHEDULE = Schedule(interval={"hours": 6})
 
 # set when the scheduler process is asked to stop: running harvests stop their child
@@ -139,6 +140,7 @@ class SchedulerProcess:
         self.catalogue = Catalogue(settings.catalogue_url)
         self.tasks = TaskPool(max_workers=2, thread_name_prefix="ccp-task")
         self._reload = threading.Event()
+        self._draining = threading.Event()
 
     def reconcile_now(self) -> dict[str, list[str]] | None:
         try:
@@ -159,6 +161,32 @@ class SchedulerProcess:
             if job.id.startswith(JOB_PREFIX):
                 nxt[job.id[len(JOB_PREFIX):]] = getattr(job, "next_run_time", None)
         self.catalogue.set_next_runs(nxt)
+
+    def drain_pending(self) -> int:
+        """Index what waits in the outbox — e.g. after the search engine was down: once it
+        answers again, the backlog drains by itself."""
+        from indexer.backends import get_backend
+        from indexer.indexing import drain
+
+        try:
+            pending, _ = self.catalogue.outbox_status()
+            if not pending:
+                return 0
+            backend = get_backend(self.settings)
+            try:
+                result = drain(self.catalogue, backend)
+            finally:
+                backend.close()
+            if result.applied:
+                log.info("indexed %d pending change(s) from the outbox", result.applied)
+            if result.error:
+                log.warning("outbox drain: %s", result.error)
+            return result.applied
+        except Exception as exc:  # noqa: BLE001 - retried on the next tick
+            log.warning("outbox drain postponed: %s: %s", exc.__class__.__name__, exc)
+            return 0
+        finally:
+            self._draining.clear()
 
     def _run_tasks(self) -> None:
         for task in self.catalogue.claim_tasks():
@@ -194,7 +222,7 @@ class SchedulerProcess:
         self.reconcile_now()
         self.scheduler.resume()
         log.info("scheduler running with %d job(s)", len(self.scheduler.get_jobs()))
-        last_reconcile = last_tasks = time.monotonic()
+        last_reconcile = last_tasks = last_drain = time.monotonic()
         try:
             while not STOP.is_set():
                 STOP.wait(0.5)
@@ -207,6 +235,10 @@ class SchedulerProcess:
                     self._run_tasks()
                     self._publish_next_runs()
                     last_tasks = now
+                if now - last_drain >= DRAIN_SECONDS and not self._draining.is_set():
+                    last_drain = now
+                    self._draining.set()
+                    self.tasks.submit(self.drain_pending)
         finally:
             log.info("scheduler stopping: waiting for running harvests to stop cleanly")
             STOP.set()

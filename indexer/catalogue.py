@@ -943,7 +943,7 @@ class Catalogue:
                 self.release_source_locks([DRAIN_LOCK], owner)
 
     @contextmanager
-    def claim_outbox(self, limit: int = 500):
+    def claim_outbox(self, limit: int = 500, exclude: set[int] | None = None):
         """Claim the oldest pending entries; they are removed only if ``claim.ack()`` was
         called before the block ends (the backend committed them).
 
@@ -958,6 +958,8 @@ class Catalogue:
             try:
                 q = (select(outbox_t.c.id, outbox_t.c.resource_id, outbox_t.c.op)
                      .order_by(outbox_t.c.id).limit(limit))
+                if exclude:
+                    q = q.where(outbox_t.c.id.notin_(sorted(exclude)))
                 pg = c.dialect.name == "postgresql"
                 if pg:
                     q = q.with_for_update(skip_locked=True)
@@ -969,7 +971,8 @@ class Catalogue:
                 claim = OutboxClaim(entries, c)
                 yield claim
                 if claim.acked and entries:
-                    for chunk in _chunks([e[0] for e in entries], 500):
+                    for chunk in _chunks([e[0] for e in entries if e[0] not in claim.keep],
+                                         500):
                         c.execute(delete(outbox_t).where(outbox_t.c.id.in_(chunk)))
                     if claim.indexed:
                         now = utcnow()
@@ -1028,6 +1031,7 @@ class OutboxClaim:
         self.conn = conn
         self.acked = False
         self.indexed: set[str] = set()
+        self.keep: set[int] = set()
 
     def resources(self, ids: list[str]) -> list[Resource]:
         out: dict[str, Resource] = {}
@@ -1043,9 +1047,11 @@ class OutboxClaim:
                     out[i["resource_id"]].instances.append(_instance_from_row(i))
         return [out[i] for i in ids if i in out]
 
-    def ack(self, indexed: set[str] | None = None) -> None:
+    def ack(self, indexed: set[str] | None = None, keep: set[int] | None = None) -> None:
+        """The backend committed the batch (except the entries in ``keep``)."""
         self.acked = True
         self.indexed = set(indexed or ())
+        self.keep = set(keep or ())
 
 
 def _union_places(a: list[dict], b: list[dict]) -> list[dict]:

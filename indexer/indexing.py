@@ -12,9 +12,9 @@ import logging
 import os
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .backends.base import BackendUnavailable, SearchBackend
+from .backends.base import BackendUnavailable, IndexingError, SearchBackend
 from .catalogue import Catalogue
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,8 @@ class DrainResult:
     applied: int = 0  # outbox entries applied
     upserted: int = 0
     deleted: int = 0
-    error: str | None = None  # why draining stopped early (backend down)
+    error: str | None = None  # why draining stopped early (backend down) or what was rejected
+    rejected: list = field(default_factory=list)  # (id, status, reason) the backend refused
 
 
 def drain(catalogue: Catalogue, backend: SearchBackend, *, batch: int = 500,
@@ -37,12 +38,13 @@ def drain(catalogue: Catalogue, backend: SearchBackend, *, batch: int = 500,
     :meth:`Catalogue.drain_session`).
     """
     result = DrainResult()
+    skip: set[int] = set()  # entries whose documents the backend rejected in this drain
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     with catalogue.drain_session(owner) as mine:
         if not mine:
             return result  # another drain is running and will take these entries too
         while True:
-            with catalogue.claim_outbox(batch) as claim:
+            with catalogue.claim_outbox(batch, exclude=skip) as claim:
                 entries = claim.entries
                 if not entries:
                     break
@@ -63,6 +65,21 @@ def drain(catalogue: Catalogue, backend: SearchBackend, *, batch: int = 500,
                     if raise_errors:
                         raise
                     break
+                except IndexingError as exc:
+                    # the rest of the batch is indexed; the rejected documents' entries stay
+                    # in the outbox (retried by the next drain) and are reported
+                    rejected = {f[0] for f in exc.failures}
+                    keep = {e[0] for e in entries if e[1] in rejected}
+                    skip.update(keep)
+                    result.rejected.extend(exc.failures)
+                    result.error = str(exc)
+                    log.error("the index rejected %d document(s): %s", len(rejected),
+                              "; ".join(f"{i}: {why}" for i, _s, why in exc.failures[:10]))
+                    claim.ack(found - rejected, keep=keep)
+                    n = len(entries) - len(keep)
+                    result.applied += n
+                    result.upserted += len(found - rejected)
+                    continue
                 claim.ack(found)
                 result.applied += len(entries)
                 result.upserted += len(resources)

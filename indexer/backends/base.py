@@ -19,6 +19,17 @@ class BackendUnavailable(RuntimeError):
     """The search engine cannot answer now (the UI maps this to 503)."""
 
 
+class IndexingError(RuntimeError):
+    """Documents the engine rejected even after a retry (``failures``: id, status, reason).
+
+    The rest of the batch was indexed; the rejected documents' outbox entries are kept and
+    reported (see :func:`indexer.indexing.drain`)."""
+
+    def __init__(self, message: str, failures: list[tuple[str, int, str]]):
+        super().__init__(message)
+        self.failures = failures
+
+
 def result_view(r: Resource) -> dict[str, Any]:
     """The fields a result list needs, stored with each indexed document."""
     d = r.date

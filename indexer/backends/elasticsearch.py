@@ -56,7 +56,13 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 from ..analysis import Clause, UserQuery, parse_user_query
 from ..query import FACETS, FacetValue, Hit, SearchQuery, SearchResults, Snippet
 from ..resource import Resource
-from .base import BackendUnavailable, SearchBackend, facet_values, result_view
+from .base import (
+    BackendUnavailable,
+    IndexingError,
+    SearchBackend,
+    facet_values,
+    result_view,
+)
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -520,14 +526,6 @@ def _hit_snippet(raw: dict[str, Any], view: dict[str, Any], lead: str) -> Snippe
 # -- errors -----------------------------------------------------------------------------------
 
 
-class IndexingError(RuntimeError):
-    """Documents Elasticsearch rejected even after a retry (``failures``: id, status, reason)."""
-
-    def __init__(self, message: str, failures: list[tuple[str, int, str]]):
-        super().__init__(message)
-        self.failures = failures
-
-
 def _error_text(e: Exception) -> str:
     if isinstance(e, ApiError):
         info = e.info if isinstance(e.info, dict) else {}
@@ -697,7 +695,8 @@ class ElasticsearchBackend(SearchBackend):
                 api_key=settings.elasticsearch_api_key,
                 username=settings.elasticsearch_username,
                 password=settings.elasticsearch_password,
-                ca_certs=str(settings.elasticsearch_ca_certs) if settings.elasticsearch_ca_certs else None,
+                ca_certs=(str(settings.elasticsearch_ca_certs)
+                          if settings.elasticsearch_ca_certs else None),
             )
         except ValueError as e:
             raise BackendConfigError(f"elasticsearch search backend: {e}") from e
@@ -720,8 +719,9 @@ class ElasticsearchBackend(SearchBackend):
             status = e.status_code
             if _is_version_mismatch(e):
                 raise BackendUnavailable(
-                    f"{self.where} refused the client's API version while {doing} ({_error_text(e)}); "
-                    "install the elasticsearch client with the server's major version"
+                    f"{self.where} refused the client's API version while {doing} "
+                    f"({_error_text(e)}); install the elasticsearch client with the server's "
+                    "major version"
                 ) from e
             if status in (401, 403):
                 raise BackendUnavailable(
@@ -783,7 +783,9 @@ class ElasticsearchBackend(SearchBackend):
     def _own_indices(self) -> list[str]:
         """Indices this backend built (``<index>-<timestamp>``), live or not."""
         try:
-            names = self.es.indices.get(index=f"{self.index}-*", expand_wildcards="open,closed").body
+            names = self.es.indices.get(
+                index=f"{self.index}-*", expand_wildcards="open,closed"
+            ).body
         except NotFoundError:
             return []
         return sorted(n for n in names if self._index_re.fullmatch(n))
