@@ -96,12 +96,14 @@ def create_app(
 ) -> Flask:
     """Build the web app.
 
-    ``test_config`` overrides Flask and UI settings (see :mod:`search_ui.ui_settings`);
+    ``test_config`` overrides Flask and UI settings (see :mod:`search_ui.ui_settings`; those
+    marked ``env`` are read from the environment first);
     ``settings`` defaults to ``Settings.from_env()``; ``catalogue`` and ``backend`` are built
     from the settings unless given.
     """
     app = Flask(__name__)
     app.config.from_mapping(ui_settings.defaults())
+    app.config.from_mapping(ui_settings.from_environ())
     if test_config:
         app.config.from_mapping(test_config)
     per_page = app.config["CCP_PER_PAGE"]
@@ -115,10 +117,11 @@ def create_app(
     settings = settings or Settings.from_env()
     app.extensions["ccp"] = Services(settings, catalogue=catalogue, backend=backend)
 
-    from . import api, errors, views
+    from . import admin, api, errors, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    admin.init_app(app)  # the operators' admin under /admin/ (closed without credentials)
     errors.register(app)
     errors.register_security_headers(app)
     views.register_template_helpers(app)

@@ -2,13 +2,26 @@
 
 Portal-wide settings (data directory, catalogue URL, backend) live in :mod:`config.settings`;
 these are the knobs of the pages only. ``create_app(test_config)`` and the Flask config can
-override any of them by name.
+override any of them by name. Settings marked ``env`` are also read from the environment
+variable of the same name (the admin's credentials and the session key are never written in
+files of the project).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{raw!r} is not a yes/no value (use 1/0, true/false, yes/no, on/off)")
 
 
 @dataclass(frozen=True)
@@ -16,6 +29,8 @@ class UISetting:
     name: str
     default: Any
     help: str
+    env: bool = False  # also read from the environment variable ``name``
+    parse: Callable[[str], Any] = str
 
 
 UI_SETTINGS: tuple[UISetting, ...] = (
@@ -32,8 +47,39 @@ UI_SETTINGS: tuple[UISetting, ...] = (
     UISetting("CCP_RETRY_AFTER", 30, "Seconds sent in Retry-After when search is unavailable."),
     UISetting("CCP_EXCERPT_CHARS", 3000, "Characters of body text shown on a resource page."),
     UISetting("CCP_FEED_SIZE", 30, "Entries in an Atom feed of a search."),
+    # -- the operators' admin under /admin/ (closed unless a user and a password are set) --
+    UISetting("CCP_ADMIN_USER", None, "User name of the operators' admin under /admin/. "
+              "Without it (and a password) the admin is closed.", env=True),
+    UISetting("CCP_ADMIN_PASSWORD", None, "The admin's password in plain text: hashed at "
+              "start-up, and only the hash is kept. Prefer CCP_ADMIN_PASSWORD_HASH.", env=True),
+    UISetting("CCP_ADMIN_PASSWORD_HASH", None, "The admin's password as a werkzeug hash: "
+              "python -c 'import getpass, werkzeug.security as w; "
+              "print(w.generate_password_hash(getpass.getpass()))'", env=True),
+    UISetting("CCP_SECRET_KEY", None, "Key that signs the admin's session cookies. Default: "
+              "generated once and kept in DATA_DIR/secret_key (mode 0600), so every worker "
+              "and restart shares it.", env=True),
+    UISetting("CCP_ADMIN_COOKIE_SECURE", False, "Send the admin's session cookie over HTTPS "
+              "only (set it when the portal is served over HTTPS).", env=True, parse=_flag),
+    UISetting("CCP_ADMIN_SESSION_HOURS", 12, "Hours an admin login lasts.", env=True, parse=int),
+    UISetting("CCP_ADMIN_LOGIN_DELAY", 1.0, "Seconds a failed admin login waits before it "
+              "answers (slows password guessing).", env=True, parse=float),
+    UISetting("CCP_ADMIN_SCHEDULER_WAIT", 30, "Seconds a queued task may wait before the admin "
+              "warns that no scheduler process is picking tasks up.", env=True, parse=int),
 )
 
 
 def defaults() -> dict[str, Any]:
     return {s.name: s.default for s in UI_SETTINGS}
+
+
+def from_environ(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings marked ``env`` that the environment sets (empty values are unset)."""
+    env = os.environ if environ is None else environ
+    out: dict[str, Any] = {}
+    for s in UI_SETTINGS:
+        if s.env and env.get(s.name):
+            try:
+                out[s.name] = s.parse(env[s.name])
+            except ValueError as exc:
+                raise ValueError(f"{s.name}: {exc}") from None
+    return out

@@ -1,0 +1,546 @@
+"""The admin's pages and actions (blueprint ``admin``, under ``/admin/``).
+
+Every request passes :func:`_guard` first: a closed admin answers 403 with how to open it; an
+anonymous GET is redirected to the login page and an anonymous POST refused (403); every POST
+must carry this session's CSRF token (else 400). Actions answer with a redirect (303) to a
+page that shows what happened, so a reload never repeats them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from config.editing import (
+    SourceNotFound,
+    scan_sources,
+    set_source_enabled,
+    source_file_text,
+    write_source_file,
+)
+from config.loader import SourceConfigError
+from config.models import COUNTRIES, LANGUAGES, SourceBase
+from indexer.resource import utcnow
+
+from .. import services
+from . import status as st
+from .auth import (
+    CSRF_FIELD,
+    HOW_TO_ENABLE,
+    auth,
+    credentials_match,
+    csrf_token,
+    csrf_valid,
+    current_user,
+    log_in,
+    log_out,
+)
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+RUNS_SHOWN = 50
+TASKS_READ = 200
+URLS_PER_ERROR_GROUP = 50
+MAX_URL = 2000
+NEW_SOURCE_FIELDS = ("url", "id", "name", "publisher", "country", "city", "language")
+# what the add-source form passes on to the source definition (besides id and name)
+EXTRA_KEYS = ("publisher", "country", "city", "language")
+
+
+# -- access control ------------------------------------------------------------------------------
+@bp.before_request
+def _guard():
+    a = auth()
+    if not a.enabled:
+        return _page("admin/closed.html", 403, reason=a.closed_because, how=HOW_TO_ENABLE)
+    g.admin_user = current_user()
+    if request.method == "POST":
+        if g.admin_user is None and request.endpoint != "admin.login":
+            return _error(403, "Log in first",
+                          "This action needs an admin login. Log in and try again.")
+        if not csrf_valid():
+            log.warning("admin POST to %s refused: missing or wrong CSRF token (from %s)",
+                        request.path, request.remote_addr)
+            return _error(400, "The form could not be accepted",
+                          "Its security token is missing or out of date (for example after "
+                          "logging in again in another tab, or with cookies blocked). Go back, "
+                          "reload the page and send the form again.")
+        return None
+    if g.admin_user is None and request.endpoint != "admin.login":
+        target = request.path + (f"?{request.query_string.decode('latin-1')}"
+                                 if request.query_string else "")
+        return redirect(url_for("admin.login", next=target))
+    return None
+
+
+@bp.after_request
+def _no_store(resp):
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return resp
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    titles = {400: "That cannot be done", 404: "Not found", 405: "Method not allowed",
+              409: "Conflict"}
+    code = exc.code or 500
+    message = {404: "There is no such source, run or task."}.get(code, exc.description or "")
+    return _error(code, titles.get(code, "Error"), message)
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "admin_user": getattr(g, "admin_user", None),
+        "csrf_token": csrf_token,
+        "csrf_field": CSRF_FIELD,
+        "fmt_time": st.fmt_time,
+        "iso": st.iso,
+        "ago": st.ago,
+        "duration": st.duration,
+        "now": utcnow(),
+    }
+
+
+def _page(template: str, code: int = 200, **context):
+    return render_template(template, **context), code
+
+
+def _error(status: int, title: str, message: str):
+    return _page("admin/error.html", status, status=status, title=title, message=message)
+
+
+def _safe_next(value: str | None) -> str | None:
+    """A local admin URL to go to after logging in; anything else (other sites, the login
+    page itself) is ignored."""
+    if not value or len(value) > MAX_URL or "\\" in value:
+        return None
+    parts = urlsplit(value)
+    prefix = (request.script_root or "") + "/admin/"
+    if parts.scheme or parts.netloc or not value.startswith(prefix) or value.startswith("//"):
+        return None
+    if parts.path == url_for("admin.login"):
+        return None
+    return value
+
+
+# -- login ---------------------------------------------------------------------------------------
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = _safe_next(request.values.get("next"))
+    if request.method == "POST":
+        user = request.form.get("username", "")[:200]
+        password = request.form.get("password", "")[:1000]
+        if credentials_match(user, password):
+            log_in()
+            return redirect(next_url or url_for("admin.sources"), 303)
+        log.warning("failed admin login for user %r from %s", user, request.remote_addr)
+        delay = float(current_app.config["CCP_ADMIN_LOGIN_DELAY"])
+        if delay > 0:
+            time.sleep(delay)  # a light brake on password guessing
+        return _page("admin/login.html", 401, next=next_url, username=user,
+                     error="The user name or the password is not right.")
+    if g.admin_user is not None:
+        return redirect(next_url or url_for("admin.sources"))
+    return _page("admin/login.html", 200, next=next_url, username="")
+
+
+@bp.post("/logout")
+def logout():
+    log.info("admin %s logged out", g.admin_user)
+    log_out()
+    flash("You are logged out.", "success")
+    return redirect(url_for("admin.login"), 303)
+
+
+# -- sources ------------------------------------------------------------------------------------
+def _scheduler_stalled(tasks: list[dict[str, Any]], now: datetime) -> bool:
+    wait = float(current_app.config["CCP_ADMIN_SCHEDULER_WAIT"])
+    return any(st.task_stalled(t, now, wait) for t in tasks)
+
+
+def _live_locks(cat, now: datetime) -> dict[str, dict[str, Any]]:
+    """Run locks whose holder is alive (a lock without heartbeats for ``lock_stale_seconds``
+    belongs to a dead process and is taken over by the next harvest)."""
+    stale = timedelta(seconds=services().settings.lock_stale_seconds)
+    return {sid: lock for sid, lock in cat.source_locks().items()
+            if lock.get("heartbeat_at") is None or now - lock["heartbeat_at"] < stale}
+
+
+def _last_run(cat, source_id: str) -> dict[str, Any] | None:
+    runs = cat.runs(source_id=source_id, limit=1)
+    if not runs:
+        return None
+    run = runs[0]
+    s = st.source_report(run, source_id)
+    if s is None:  # pragma: no cover - runs(source_id) only returns runs of the source
+        return None
+    return {"id": run.id, "at": s.finished_at or s.started_at or run.started_at,
+            "status": s.status, "label": st.result_label(s), "counts": st.counts_text(s),
+            "failed": s.failed}
+
+
+@bp.get("/")
+def sources():
+    svc = services()
+    cat = svc.catalogue
+    now = utcnow()
+    scan = scan_sources(svc.settings.sources)
+    known = {s.id: s for s in cat.sources()}
+    health = cat.source_health()
+    locks = _live_locks(cat, now)
+    tasks = cat.tasks(limit=TASKS_READ)
+    rows = []
+    for sid in sorted(set(scan.sources) | set(known)):
+        path, model = scan.sources.get(sid, (None, None))
+        info = known.get(sid)
+        h = health.get(sid)
+        rows.append({
+            "id": sid,
+            "name": model.name if model else info.name,
+            "type": model.type if model else info.type,
+            "enabled": model.enabled if model else None,
+            "file": path.name if path else None,
+            "health": st.health_view(h, locks.get(sid), now),
+            "last_run": _last_run(cat, sid),
+            "next_run_at": h.next_run_at if h and (model is None or model.enabled) else None,
+            "failures": h.consecutive_failures if h else 0,
+            "last_error": h.last_error if h and h.state != "healthy" else None,
+            "last_error_at": h.last_error_at if h else None,
+            "queued": len(st.active_harvests(tasks, sid)),
+        })
+    return _page("admin/sources.html", rows=rows, problems=scan.problems,
+                 sources_path=svc.settings.sources,
+                 scheduler_stalled=_scheduler_stalled(tasks, now))
+
+
+def _run_row(run, source_id: str, selected: int | None) -> dict[str, Any]:
+    s = st.source_report(run, source_id)
+    return {
+        "id": run.id,
+        "started_at": (s.started_at if s and s.started_at else run.started_at),
+        "finished_at": (s.finished_at if s and s.finished_at else run.finished_at),
+        "trigger": run.trigger,
+        "status": s.status if s else run.status,
+        "label": st.result_label(s) if s else run.status,
+        "counts": st.counts_text(s) if s else "",
+        "requests": s.requests if s else 0,
+        "errors": len(s.errors) if s else 0,
+        "message": (s.message if s else None) or run.message,
+        "selected": run.id == selected,
+    }
+
+
+def _known_source(source_id: str):
+    """(file, model) of a source, or (None, catalogue info) for one that lost its file;
+    404 when neither knows it."""
+    svc = services()
+    scan = scan_sources(svc.settings.sources)
+    if source_id in scan.sources:
+        return scan.sources[source_id]
+    info = next((s for s in svc.catalogue.sources() if s.id == source_id), None)
+    if info is None:
+        abort(404)
+    return None, info
+
+
+@bp.get("/sources/<source_id>")
+def source(source_id: str):
+    svc = services()
+    cat = svc.catalogue
+    now = utcnow()
+    path, model = _known_source(source_id)
+    raw_run = request.args.get("run")
+    if raw_run is not None and (not raw_run.isdigit() or len(raw_run) > 12):
+        abort(404)
+    runs = cat.runs(source_id=source_id, limit=RUNS_SHOWN)
+    chosen = None
+    if raw_run is not None:
+        chosen = next((r for r in runs if r.id == int(raw_run)), None)
+        if chosen is None:
+            try:
+                chosen = cat.run_report(int(raw_run))
+            except KeyError:
+                abort(404)
+            if st.source_report(chosen, source_id) is None:
+                abort(404)
+    elif runs:
+        chosen = runs[0]
+    chosen_report = st.source_report(chosen, source_id) if chosen else None
+    groups = st.group_errors(chosen_report.errors) if chosen_report else []
+    h = cat.source_health().get(source_id)
+    tasks = cat.tasks(limit=TASKS_READ)
+    wait = float(current_app.config["CCP_ADMIN_SCHEDULER_WAIT"])
+    active = [dict(t, stalled=st.task_stalled(t, now, wait))
+              for t in st.active_harvests(tasks, source_id)]
+    try:
+        yaml_text = path.read_text(encoding="utf-8") if path else None
+    except (OSError, UnicodeDecodeError) as exc:
+        yaml_text = f"# cannot be read: {exc}"
+    return _page(
+        "admin/source.html",
+        source_id=source_id,
+        model=model if path else None,
+        info=None if path else model,
+        path=path,
+        yaml_text=yaml_text,
+        health=h,
+        health_view=st.health_view(h, _live_locks(cat, now).get(source_id), now),
+        runs=[_run_row(r, source_id, chosen.id if chosen else None) for r in runs],
+        chosen=_run_row(chosen, source_id, chosen.id) if chosen else None,
+        chosen_report=chosen_report,
+        groups=groups,
+        urls_shown=URLS_PER_ERROR_GROUP,
+        active_tasks=active,
+    )
+
+
+@bp.post("/sources/<source_id>/run")
+def run_now(source_id: str):
+    cat = services().catalogue
+    path, _ = _known_source(source_id)
+    back = redirect(url_for("admin.source", source_id=source_id), 303)
+    if path is None:
+        flash(f"{source_id} has no source file any more, so it cannot be harvested.", "error")
+        return back
+    active = st.active_harvests(cat.tasks(limit=TASKS_READ), source_id)
+    if active:
+        flash(f"A harvest of {source_id} is already queued (task {active[0]['id']}, "
+              f"{active[0]['status']}).", "info")
+        return back
+    if source_id in _live_locks(cat, utcnow()):
+        flash(f"{source_id} is being harvested right now; start another run when this one "
+              "has finished.", "info")
+        return back
+    task_id = cat.create_task("harvest", {"source_id": source_id}, requested_by=g.admin_user)
+    log.info("admin %s queued a harvest of %s (task %s)", g.admin_user, source_id, task_id)
+    flash(f"Harvest of {source_id} queued — the scheduler will start it within seconds.",
+          "success")
+    return back
+
+
+@bp.post("/sources/<source_id>/enabled")
+def set_enabled(source_id: str):
+    value = request.form.get("enabled")
+    if value not in ("0", "1"):
+        abort(400, "The form must say whether to enable (1) or disable (0) the source.")
+    enabled = value == "1"
+    verb = "enabled" if enabled else "disabled"
+    try:
+        path = set_source_enabled(services().settings.sources, source_id, enabled)
+    except SourceNotFound:
+        abort(404)
+    except (SourceConfigError, ValueError, OSError) as exc:
+        flash(f"{source_id} could not be {verb}: {exc}", "error")
+    else:
+        log.info("admin %s %s %s in %s", g.admin_user, verb, source_id, path)
+        then = ("The scheduler adds its job" if enabled else "The scheduler drops its job")
+        flash(f"{source_id} is now {verb} in {path.name}. {then} at its next re-read of the "
+              "source files (within a minute).", "success")
+    return redirect(url_for("admin.source", source_id=source_id), 303)
+
+
+# -- adding a source ----------------------------------------------------------------------------
+def _check_new_source(form: dict[str, str], existing: set[str]) -> tuple[dict[str, str], dict]:
+    """Field errors, and the task's arguments when there are none."""
+    errors: dict[str, str] = {}
+    url = form["url"]
+    parts = urlsplit(url)
+    if not url:
+        errors["url"] = "Enter the address of the site, page or feed."
+    elif len(url) > MAX_URL or any(c.isspace() for c in url):
+        errors["url"] = f"Enter one address without spaces, at most {MAX_URL} characters."
+    elif parts.scheme not in ("http", "https") or not parts.hostname:
+        errors["url"] = "Enter a full address starting with http:// or https://."
+    for key, limit in (("name", 200), ("publisher", 200), ("city", 100)):
+        if len(form[key]) > limit:
+            errors[key] = f"At most {limit} characters."
+    probe = {"id": form["id"] or "placeholder", "name": form["name"] or "placeholder",
+             "country": form["country"] or None, "language": form["language"] or None}
+    normal: dict[str, Any] = {}
+    try:
+        normal = SourceBase.model_validate(probe).model_dump()
+    except ValidationError as exc:
+        for err in exc.errors():
+            key = str(err["loc"][0]) if err.get("loc") else "id"
+            msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            errors.setdefault(key, msg[:1].upper() + msg[1:] + ".")
+    if form["id"] and "id" not in errors:
+        if form["id"] in existing:
+            errors["id"] = "A source with this id exists already; choose another."
+        elif form["id"] == "new":
+            errors["id"] = "“new” cannot be a source id (it names the add-source page)."
+    if errors:
+        return errors, {}
+    args: dict[str, Any] = {"url": url}
+    for key in ("id", "name", "publisher", "city"):
+        if form[key]:
+            args[key] = form[key]
+    for key in ("country", "language"):
+        if form[key]:
+            args[key] = normal[key]
+    return {}, args
+
+
+@bp.route("/sources/new", methods=["GET", "POST"])
+def new_source():
+    if request.method == "GET":
+        form = {k: "" for k in NEW_SOURCE_FIELDS}
+        form["url"] = request.args.get("url", "")[:MAX_URL]
+        return _page("admin/new_source.html", form=form, errors={},
+                     countries=COUNTRIES, languages=LANGUAGES)
+    form = {k: request.form.get(k, "").strip() for k in NEW_SOURCE_FIELDS}
+    existing = set(scan_sources(services().settings.sources).sources)
+    errors, args = _check_new_source(form, existing)
+    if errors:
+        return _page("admin/new_source.html", 400, form=form, errors=errors,
+                     countries=COUNTRIES, languages=LANGUAGES)
+    task_id = services().catalogue.create_task("discover", args, requested_by=g.admin_user)
+    log.info("admin %s queued discovery of %s (task %s)", g.admin_user, args["url"], task_id)
+    flash(f"Looking at {args['url']} queued — the scheduler will start it within seconds. "
+          "Finding what the site offers and previewing a few documents takes a minute or two.",
+          "success")
+    return redirect(url_for("admin.task", task_id=task_id), 303)
+
+
+# -- tasks --------------------------------------------------------------------------------------
+def _task_or_404(task_id: int) -> dict[str, Any]:
+    task = services().catalogue.get_task(task_id)
+    if task is None:
+        abort(404)
+    return task
+
+
+def _proposed_definition(task: dict[str, Any], *, source_id: str | None = None,
+                         name: str | None = None) -> dict[str, Any]:
+    """The definition discovery chose, with what the operator gave on the add-source form and
+    (on the write form) the id and name they settled on."""
+    result = task.get("result") or {}
+    args = task.get("args") or {}
+    definition = dict(result["definition"])
+    if source_id is not None:
+        definition["id"] = source_id
+    if name is not None:
+        definition["name"] = name
+    for key in EXTRA_KEYS:
+        if args.get(key):
+            definition[key] = args[key]
+    return definition
+
+
+def _comment(task: dict[str, Any], source_id: str, name: str) -> str:
+    """The one-line header of a source file written from a discovery task."""
+    url = (task.get("args") or {}).get("url", "")
+    return (f"{name or source_id} — added in the admin by {g.admin_user} on "
+            f"{utcnow().date().isoformat()} from {url}")
+
+
+def _render_task(task: dict[str, Any], code: int = 200, *,
+                 write_problems: list[str] | None = None,
+                 write_form: dict[str, str] | None = None):
+    now = utcnow()
+    wait = float(current_app.config["CCP_ADMIN_SCHEDULER_WAIT"])
+    result = task.get("result") or {}
+    ctx: dict[str, Any] = {
+        "task": task,
+        "args": task.get("args") or {},
+        "result": result,
+        "active": task["status"] in st.ACTIVE_TASK,
+        "stalled": st.task_stalled(task, now, wait),
+        "wait_seconds": int(wait),
+        "write_problems": write_problems or [],
+        "proposal": None,
+    }
+    if task["kind"] == "discover" and task["status"] == "done" and result.get("definition"):
+        form = write_form or {"id": result["definition"].get("id", ""),
+                              "name": result["definition"].get("name", "")}
+        definition = _proposed_definition(task, source_id=form["id"], name=form["name"])
+        try:
+            comment = _comment(task, form["id"], form["name"])
+            text, problems = source_file_text(definition, comment=comment), []
+        except SourceConfigError as exc:
+            text, problems = None, [str(p) for p in exc.problems]
+        existing = set(scan_sources(services().settings.sources).sources)
+        ctx["proposal"] = {
+            "form": form,
+            "yaml": text,
+            "problems": problems,
+            "id_taken": form["id"] in existing,
+            "chosen": int((task.get("args") or {}).get("candidate", 0)),
+        }
+    return _page("admin/task.html", code, **ctx)
+
+
+@bp.get("/tasks")
+def tasks():
+    now = utcnow()
+    wait = float(current_app.config["CCP_ADMIN_SCHEDULER_WAIT"])
+    rows = [dict(t, stalled=st.task_stalled(t, now, wait))
+            for t in services().catalogue.tasks(limit=50)]
+    return _page("admin/tasks.html", tasks=rows,
+                 scheduler_stalled=any(t["stalled"] for t in rows))
+
+
+@bp.get("/tasks/<int:task_id>")
+def task(task_id: int):
+    return _render_task(_task_or_404(task_id))
+
+
+@bp.post("/tasks/<int:task_id>/candidate")
+def choose_candidate(task_id: int):
+    task = _task_or_404(task_id)
+    candidates = (task.get("result") or {}).get("candidates") or []
+    raw = request.form.get("candidate", "")
+    if task["kind"] != "discover" or not raw.isdigit() or int(raw) >= len(candidates):
+        abort(400, "There is no such candidate to preview.")
+    args = {**(task.get("args") or {}), "candidate": int(raw)}
+    new_id = services().catalogue.create_task("discover", args, requested_by=g.admin_user)
+    flash(f"Preview of candidate {int(raw) + 1} queued — the scheduler will start it within "
+          "seconds.", "success")
+    return redirect(url_for("admin.task", task_id=new_id), 303)
+
+
+@bp.post("/tasks/<int:task_id>/write")
+def write_source(task_id: int):
+    task = _task_or_404(task_id)
+    result = task.get("result") or {}
+    if task["kind"] != "discover" or task["status"] != "done" or not result.get("definition"):
+        abort(409, "This task has no source definition to write.")
+    form = {"id": request.form.get("id", "").strip(), "name": request.form.get("name", "").strip()}
+    definition = _proposed_definition(task, source_id=form["id"], name=form["name"])
+    try:
+        path = write_source_file(services().settings.sources, definition,
+                                 comment=_comment(task, form["id"], form["name"]))
+    except SourceConfigError as exc:
+        return _render_task(task, 400, write_problems=[str(p) for p in exc.problems],
+                            write_form=form)
+    except FileExistsError as exc:
+        return _render_task(task, 409, write_problems=[f"Nothing was written: {exc}."],
+                            write_form=form)
+    except (ValueError, OSError) as exc:
+        return _render_task(task, 409, write_problems=[f"Nothing was written: {exc}"],
+                            write_form=form)
+    log.info("admin %s wrote %s", g.admin_user, path)
+    flash(f"Source file {path.name} written. The scheduler adds the source at its next re-read "
+          "of the source files (within a minute); “Run now” harvests it at once.", "success")
+    return redirect(url_for("admin.source", source_id=definition["id"]), 303)
