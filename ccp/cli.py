@@ -75,7 +75,10 @@ class PortalGroup(click.Group):
 @click.pass_context
 def main(ctx, data_dir, sources_path):
     """Circular City Portal: harvest circular-economy knowledge and search it."""
-    ctx.obj = Env(data_dir, sources_path)
+    try:
+        ctx.obj = Env(data_dir, sources_path)
+    except ValueError as exc:  # a malformed setting in the environment
+        raise click.UsageError(str(exc), ctx) from None
 
 
 # -- sources ----------------------------------------------------------------------------------

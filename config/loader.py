@@ -6,6 +6,7 @@ wrong, so an operator can fix it before any harvest starts.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,20 @@ import yaml
 from pydantic import ValidationError
 
 from .models import SOURCE_ADAPTER, SourceConfig
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2's booleans: only true/false. YAML 1.1 also reads yes/no/on/off, so an
+    unquoted ``country: NO`` (Norway) or ``language: no`` would become false."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"))
 
 
 @dataclass
@@ -71,7 +86,7 @@ def load_source_file(path: Path) -> SourceConfig:
     except (OSError, UnicodeDecodeError) as exc:
         raise SourceConfigError([ConfigProblem(name, "", f"cannot be read ({exc})")]) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""

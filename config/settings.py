@@ -123,7 +123,12 @@ class Settings:
                 raw = env[name]
             else:
                 continue
-            values[f.name] = _coerce(f.type, raw)
+            try:
+                values[f.name] = _coerce(f.type, raw)
+            except ValueError:
+                source = f"--{f.name.replace('_', '-')}" if overrides.get(f.name) is not None \
+                    else name
+                raise ValueError(f"{source}={raw!r}: expected {f.type}") from None
         s = cls(**values)
         s.data_dir = Path(s.data_dir)
         s.sources = Path(s.sources)

@@ -64,13 +64,16 @@ def _iso(value: str | None) -> datetime | None:
         dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
-def _fallback_guid(link: str | None, title: str | None, date: datetime | None) -> str:
+def _fallback_guid(link: str | None, title: str | None, date: datetime | None,
+                   text: str | None = None) -> str:
     if link:
         return link
     basis = f"{title or ''}|{date.isoformat() if date else ''}"
+    if not title and not date:
+        basis += "|" + (text or "")
     return "sha1:" + hashlib.sha1(basis.encode("utf-8")).hexdigest()
 
 
@@ -88,7 +91,7 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
     """Parse feed bytes fetched from ``url``. Raises :class:`NotAFeed`."""
     if not body or not body.strip():
         raise NotAFeed("the response is empty")
-    head = body.lstrip()[:1]
+    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     ctype = (headers or {}).get("content-type", "").lower()
     if head in (b"{", b"[") or "json" in ctype:
         return _parse_json_feed(body, url)
@@ -98,6 +101,9 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
 def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str]) -> ParsedFeed:
     resp_headers = {k.lower(): v for k, v in headers.items()}
     resp_headers.setdefault("content-location", url)
+    # without a Content-Type feedparser would apply HTTP's ISO-8859-1 default; a feed is XML,
+    # whose default (after the BOM and the declaration) is UTF-8
+    resp_headers.setdefault("content-type", "application/xml")
     d = feedparser.parse(io.BytesIO(body), response_headers=resp_headers,
                          sanitize_html=True, resolve_relative_uris=True)
     version = d.get("version") or ""
@@ -135,14 +141,16 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str]) -> ParsedFee
                     docs.append(full)
         title = (e.get("title") or "").strip() or None
         hints = Hints(
-            guid=(e.get("id") or "").strip() or _fallback_guid(link, title, published or updated),
+            guid=(e.get("id") or "").strip() or _fallback_guid(link, title, published or updated,
+                                                                    e.get("summary") or content_html),
             title=title,
             summary=e.get("summary") or None,
             content_html=content_html,
             published=published,
             updated=updated,
             authors=authors,
-            language=_lang(e.get("language") or feed.get("language")),
+            language=_lang(e.get("language") or (e.get("title_detail") or {}).get("language")
+                           or feed.get("language")),
             categories=[t.get("term") for t in e.get("tags", []) if t.get("term")],
         )
         entries.append(FeedEntry(guid=hints.guid, link=link, hints=hints, documents=docs))
@@ -155,6 +163,15 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str]) -> ParsedFee
                       language=_lang(feed.get("language")), entries=entries, warning=warning)
 
 
+def _s(value) -> str | None:
+    """A JSON Feed string field, or None when it is missing or not a string."""
+    return value if isinstance(value, str) and value else None
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     try:
         data = json.loads(body.decode("utf-8-sig"))
@@ -165,31 +182,32 @@ def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     items = data.get("items")
     if not isinstance(items, list):
         raise NotAFeed("JSON Feed without an items list")
-    feed_lang = _lang(data.get("language"))
+    feed_lang = _lang(_s(data.get("language")))
     entries = []
     for it in items:
         if not isinstance(it, dict):
             continue
-        link = it.get("url") or it.get("external_url")
-        link = urljoin(url, link) if isinstance(link, str) else None
-        published = _iso(it.get("date_published"))
-        updated = _iso(it.get("date_modified"))
-        authors_raw = it.get("authors") or ([it["author"]] if it.get("author") else [])
+        link = _s(it.get("url")) or _s(it.get("external_url"))
+        link = urljoin(url, link) if link else None
+        published = _iso(_s(it.get("date_published")))
+        updated = _iso(_s(it.get("date_modified")))
+        authors_raw = _list(it.get("authors")) or ([it["author"]] if it.get("author") else [])
         authors = [a.get("name") for a in authors_raw if isinstance(a, dict) and a.get("name")]
-        title = (it.get("title") or "").strip() or None
+        title = (_s(it.get("title")) or "").strip() or None
         raw_id = it.get("id")
-        guid = str(raw_id).strip() if raw_id not in (None, "") else _fallback_guid(link, title, published)
+        guid = str(raw_id).strip() if raw_id not in (None, "") else _fallback_guid(link, title, published,
+                                                                                _s(it.get("content_text")) or _s(it.get("content_html")))
         docs = [
-            urljoin(url, a["url"]) for a in it.get("attachments") or []
-            if isinstance(a, dict) and a.get("url") and _is_pdf(a["url"], a.get("mime_type"))
+            urljoin(url, a["url"]) for a in _list(it.get("attachments"))
+            if isinstance(a, dict) and _s(a.get("url")) and _is_pdf(a["url"], _s(a.get("mime_type")))
         ]
         hints = Hints(
-            guid=guid, title=title, summary=it.get("summary") or None,
-            content_html=it.get("content_html") or (
-                f"<p>{html.escape(str(it['content_text']))}</p>" if it.get("content_text") else None),
+            guid=guid, title=title, summary=_s(it.get("summary")),
+            content_html=_s(it.get("content_html")) or (
+                f"<p>{html.escape(it['content_text'])}</p>" if _s(it.get("content_text")) else None),
             published=published, updated=updated, authors=authors,
-            language=_lang(it.get("language")) or feed_lang,
-            categories=[t for t in it.get("tags") or [] if isinstance(t, str)],
+            language=_lang(_s(it.get("language"))) or feed_lang,
+            categories=[t for t in _list(it.get("tags")) if isinstance(t, str)],
         )
         entries.append(FeedEntry(guid=guid, link=link, hints=hints, documents=docs))
     return ParsedFeed(format="json" + str(data["version"]).rsplit("/", 1)[-1].replace(".", ""),
