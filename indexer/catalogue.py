@@ -422,11 +422,6 @@ class Catalogue:
             if done.rowcount == 0:
                 c.execute(insert(http_state_t).values(url=url, **vals))
 
-    def forget_http_state(self, url: str) -> None:
-        with self.engine.begin() as c:
-            c.execute(delete(http_state_t).where(http_state_t.c.url == url))
-
-    # -- runs ----------------------------------------------------------------------------------
     def start_run(self, source_ids: Iterable[str], trigger: str = "cli") -> int:
         now = utcnow()
         with self.engine.begin() as c:
@@ -847,11 +842,6 @@ class Catalogue:
                                 .where(resources_t.c.content_hash == res.content_hash)).first()
         return self.get_resource(row[0]) if row else None
 
-    def known_urls(self, source_id: str) -> set[str]:
-        with self.engine.connect() as c:
-            return {r[0] for r in c.execute(select(instances_t.c.url)
-                                            .where(instances_t.c.source_id == source_id))}
-
     def put_resource(self, res: Resource) -> str:
         """Insert or replace a whole resource with its instances (imports, tests)."""
         now = utcnow()
@@ -888,18 +878,8 @@ class Catalogue:
         ids = list(ids)
         if not ids:
             return []
-        out: dict[str, Resource] = {}
         with self.engine.connect() as c:
-            for chunk in _chunks(ids, 500):
-                rows = c.execute(select(resources_t).where(resources_t.c.id.in_(chunk))).mappings()
-                for r in rows:
-                    out[r["id"]] = _resource_from_row(r)
-                insts = c.execute(select(instances_t).where(instances_t.c.resource_id.in_(chunk))
-                                  .order_by(instances_t.c.first_seen, instances_t.c.id)).mappings()
-                for i in insts:
-                    if i["resource_id"] in out:
-                        out[i["resource_id"]].instances.append(_instance_from_row(i))
-        return [out[i] for i in ids if i in out]
+            return _load_resources(c, ids)
 
     def iter_resources(self, batch: int = 500) -> Iterator[Resource]:
         """Every resource with its instances, in id order (for index rebuilds)."""
@@ -1012,13 +992,6 @@ class Catalogue:
         with self.engine.connect() as c:
             return int(c.execute(select(func.coalesce(func.max(outbox_t.c.id), 0))).scalar_one())
 
-    def mark_indexed(self, ids: Iterable[str]) -> None:
-        now = utcnow()
-        with self.engine.begin() as c:
-            for chunk in _chunks(list(ids), 500):
-                c.execute(update(resources_t).where(resources_t.c.id.in_(chunk))
-                          .values(indexed_at=now))
-
 
 DRAIN_LOCK = "(outbox drain)"
 
@@ -1034,24 +1007,26 @@ class OutboxClaim:
         self.keep: set[int] = set()
 
     def resources(self, ids: list[str]) -> list[Resource]:
-        out: dict[str, Resource] = {}
-        for chunk in _chunks(ids, 500):
-            for r in self.conn.execute(select(resources_t).where(resources_t.c.id.in_(chunk))
-                                       ).mappings():
-                out[r["id"]] = _resource_from_row(r)
-            for i in self.conn.execute(select(instances_t)
-                                       .where(instances_t.c.resource_id.in_(chunk))
-                                       .order_by(instances_t.c.first_seen, instances_t.c.id)
-                                       ).mappings():
-                if i["resource_id"] in out:
-                    out[i["resource_id"]].instances.append(_instance_from_row(i))
-        return [out[i] for i in ids if i in out]
+        return _load_resources(self.conn, ids)
 
     def ack(self, indexed: set[str] | None = None, keep: set[int] | None = None) -> None:
         """The backend committed the batch (except the entries in ``keep``)."""
         self.acked = True
         self.indexed = set(indexed or ())
         self.keep = set(keep or ())
+
+
+def _load_resources(c: Connection, ids: list[str]) -> list[Resource]:
+    """Resources with their instances, in the order of ``ids`` (unknown ids are left out)."""
+    out: dict[str, Resource] = {}
+    for chunk in _chunks(ids, 500):
+        for r in c.execute(select(resources_t).where(resources_t.c.id.in_(chunk))).mappings():
+            out[r["id"]] = _resource_from_row(r)
+        for i in c.execute(select(instances_t).where(instances_t.c.resource_id.in_(chunk))
+                           .order_by(instances_t.c.first_seen, instances_t.c.id)).mappings():
+            if i["resource_id"] in out:
+                out[i["resource_id"]].instances.append(_instance_from_row(i))
+    return [out[i] for i in ids if i in out]
 
 
 def _union_places(a: list[dict], b: list[dict]) -> list[dict]:
