@@ -12,6 +12,9 @@ Keyword syntax (one phrase per entry, matched on whole words after case and acce
 * ``food waste`` matches the two words in a row; each word may end with ``*``.
 
 Write keywords with their accents (``déchet*``): text and keywords are folded alike.
+
+A theme's ``broad`` words (``waste``, ``construction``, ``schools``) count where they name the
+document's subject — its title, categories and URL — but not in its body text.
 """
 
 from __future__ import annotations
@@ -81,6 +84,12 @@ class TypeSpec(BaseModel):
     schema_types: list[str] = Field(
         default_factory=list, description="schema.org @type values that mean this type."
     )
+    fallback: bool = Field(
+        default=False,
+        description="A channel rather than a kind of content (news): chosen only when no other "
+        "type has enough evidence. Cities publish strategies, calls and guides in their news "
+        "section, so a news URL alone must not hide what the document is.",
+    )
 
     @field_validator("keywords")
     @classmethod
@@ -99,11 +108,28 @@ class ThemeSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(min_length=1)
-    parent: str | None = None
+    parent: str | None = Field(
+        default=None,
+        description="The broader theme it is shown under. A document gets the parent theme only "
+        "on the parent's own evidence, never just because a sub-theme matched.",
+    )
     description: str | None = None
-    keywords: dict[str, list[str]] = Field(default_factory=dict)
+    keywords: dict[str, list[str]] = Field(
+        default_factory=dict, description="Per language: words and phrases that are evidence anywhere."
+    )
+    types: list[str] = Field(
+        default_factory=list,
+        description="Resource types whose documents belong to this theme (a strategy is about "
+        "strategies and roadmaps).",
+    )
+    broad: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Per language: broad words (waste, construction, schools) that name the theme "
+        "in a title, a category or a URL but are not evidence in the body text, where they "
+        "turn up in documents about anything.",
+    )
 
-    @field_validator("keywords")
+    @field_validator("keywords", "broad")
     @classmethod
     def _keywords(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
         return _check_keywords(v)
@@ -136,6 +162,10 @@ class Taxonomy(BaseModel):
                     raise ValueError(f"{section}.{key}: no keywords for {', '.join(missing)}")
         if "other" not in self.types:
             raise ValueError("types: the fallback type 'other' is missing")
+        for key, theme in self.themes.items():
+            for t in theme.types:
+                if t not in self.types:
+                    raise ValueError(f"themes.{key}.types: unknown type {t!r}")
         return self
 
     def children(self, key: str) -> list[str]:

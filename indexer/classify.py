@@ -11,13 +11,30 @@ against every language.
 
 Scoring (the numbers are the class attributes of :class:`Classifier`):
 
-* themes: title hits 3 each, category hits 3 (at most 6 from categories), URL-path hits 2,
-  body hits 1 each per 600 words of body (at most 6 in all); a theme needs 3 points. A theme
-  with a parent (``water`` under ``urban-resources``) brings its parent along.
+* themes — a theme needs *real evidence* and a place among the few best:
+
+  - points: 3 per distinct keyword in the title (at most 2), 3 per category naming the theme
+    (feed category, ``article:tag``, JSON-LD keywords; a category may also be the theme's key
+    or label; at most 2), 2 per distinct keyword in the URL path that the title does not
+    already have (at most 2), and the body: 1 per distinct keyword plus 0.5 per repeat, scaled
+    down by length beyond 600 words (density), at most 9. Overlapping matches resolve to the
+    longest, then the most specific keyword: "food waste" is food waste, not also waste.
+  - *broad* words of a theme (``waste``, ``construction``, ``schools``; ``broad`` in the
+    taxonomy) count in the title, categories and URL, never in the body, where they are
+    everywhere.
+  - real evidence: a title keyword, a category, two different body keywords (or one very
+    dense), or a URL keyword backed by the body. Then at least 3 points.
+  - the few best: at most 4 themes, each with at least 45% of the best theme's points — except
+    themes the publisher's categories name and the theme of the document's type
+    (``themes.<key>.types``: a strategy is about strategies & roadmaps), which always stay.
+  - a parent theme (``urban-resources`` above ``waste``) is chosen on its own evidence only:
+    the hierarchy is for display (:meth:`config.taxonomy.Taxonomy.children`), not a way to put
+    every document under a few broad headings.
 * types: title hits 3, category hits 3, the type's URL words 4, a schema.org type 4, hits in
   the first 60 words of the body 1 (at most 2). Among overlapping keyword matches in one field
   the longest wins ("policy brief" is a report, not a policy). The best type with 3 points or
-  more wins, ties going to the type listed first in the taxonomy; otherwise a PDF is a
+  more wins, ties going to the type listed first in the taxonomy; a *fallback* type (news: a
+  channel, not a kind of content) only when no other type has 3 points; with none, a PDF is a
   ``report`` and anything else ``other``.
 """
 
@@ -25,7 +42,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 from urllib.parse import unquote, urlsplit
@@ -62,6 +79,15 @@ def tokens(text: str) -> list[str]:
 class _Phrase:
     words: tuple[tuple[str, bool], ...]  # (folded word, is_prefix)
     text: str  # as written in the taxonomy (first spelling seen)
+
+
+@dataclass
+class _ThemeEvidence:
+    title: set[int] = field(default_factory=set)  # distinct keywords, broad words included (phrase ids)
+    categories: int = 0  # categories that name the theme
+    url: set[int] = field(default_factory=set)  # distinct keywords not already in the title
+    body: set[int] = field(default_factory=set)  # distinct keywords, broad words left out
+    body_hits: int = 0
 
 
 @dataclass
@@ -148,14 +174,18 @@ def _longest(matches: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
 class Classifier:
     """A compiled taxonomy. Build once, call :meth:`classify` per document (thread-safe)."""
 
-    THEME_TITLE = 3.0
-    THEME_CATEGORY = 3.0
-    THEME_CATEGORY_MAX = 6.0
-    THEME_URL = 2.0
-    THEME_BODY_MAX = 6.0
-    THEME_BODY_WORDS = 600
+    THEME_TITLE = 3.0  # per distinct keyword in the title (at most 2 count)
+    THEME_CATEGORY = 3.0  # per category (feed category, tag, keyword) naming the theme (at most 2)
+    THEME_URL = 2.0  # per distinct keyword in the URL path not already in the title (at most 2)
+    THEME_REPEAT = 0.5  # a body keyword seen again counts half
+    THEME_BODY_WORDS = 600  # body hits count in full up to this length, then by density
+    THEME_BODY_MAX = 9.0
+    THEME_BODY_DISTINCT = 2  # body evidence alone needs this many different keywords …
+    THEME_BODY_STRONG = 6.0  # … or one keyword this dense
+    THEME_TYPE = 3.0  # the document's type is the theme's (taxonomy: themes.<key>.types)
     THEME_MIN = 3.0
-    MAX_THEMES = 8
+    THEME_RELATIVE = 0.45  # a theme needs this share of the best theme's score
+    MAX_THEMES = 4
 
     TYPE_TITLE = 3.0
     TYPE_CATEGORY = 3.0
@@ -188,6 +218,12 @@ class Classifier:
                         if pid is not None:
                             self.targets[pid].add(f"{section}:{key}")
                             by_lang[lang].add(pid)
+                for lang, words in getattr(spec, "broad", {}).items():
+                    for w in words:
+                        pid = self._add(w)
+                        if pid is not None:
+                            self.targets[pid].add(f"broad:{key}")
+                            by_lang[lang].add(pid)
                 if section == "type":
                     for w in spec.url:
                         pid = self._add(w)
@@ -202,6 +238,29 @@ class Classifier:
             s.casefold(): key for key, spec in taxonomy.types.items() for s in spec.schema_types
         }
         self._matchers: dict[str, _Matcher] = {}
+        self._type_pids = frozenset(p for p, ts in self.targets.items() if any(t.startswith("type:") for t in ts))
+        self._theme_targets = {
+            p: tuple(sorted(t[6:] for t in ts if t.startswith("theme:"))) for p, ts in self.targets.items()
+        }
+        self._theme_targets = {p: ts for p, ts in self._theme_targets.items() if ts}
+        self._broad_targets = {
+            p: tuple(sorted(t[6:] for t in ts if t.startswith("broad:"))) for p, ts in self.targets.items()
+        }
+        self._broad_targets = {p: ts for p, ts in self._broad_targets.items() if ts}
+        # how specific a keyword is: more words, then more letters written out (not a prefix)
+        self._specificity = {
+            i: (len(ph.words), sum(len(w) + (0 if pre else 1) for w, pre in ph.words))
+            for i, ph in enumerate(self.phrases)
+        }
+        self._themes_of_type: dict[str, list[str]] = defaultdict(list)
+        for key, spec in taxonomy.themes.items():
+            for t in spec.types:
+                self._themes_of_type[t].append(key)
+        # a category that is a theme's key or label ("food-waste", "Food waste") names it
+        self._theme_keys: dict[str, str] = {}
+        for key, spec in taxonomy.themes.items():
+            for name in (key, spec.label):
+                self._theme_keys.setdefault(" ".join(tokens(name)), key)
 
     def _add(self, keyword: str) -> int | None:
         parts: list[tuple[str, bool]] = []
@@ -221,6 +280,36 @@ class Classifier:
             self._phrase_ids[key] = len(self.phrases)
             self.phrases.append(_Phrase(key, keyword))
         return self._phrase_ids[key]
+
+    def _themes_of(self, pid: int, broad: bool = True) -> tuple[str, ...]:
+        """The themes a keyword is evidence for (with ``broad``: its broad words' themes too)."""
+        if broad and pid in self._broad_targets:
+            return tuple(dict.fromkeys(self._theme_targets.get(pid, ()) + self._broad_targets[pid]))
+        return self._theme_targets.get(pid, ())
+
+    def _theme_matches(self, matches: list[tuple[int, int, int]], broad: bool = True) -> list[tuple[int, int, int]]:
+        """Theme keyword matches, overlaps resolved: the longest, then the most specific, wins.
+
+        "food waste" is food waste, not also waste; "afvalwater" (``afvalwater*``) is water,
+        not also waste (``afval*``). Without ``broad``, broad words are left out.
+        """
+        cands = [m for m in matches if m[2] in self._theme_targets or (broad and m[2] in self._broad_targets)]
+        spec = self._specificity
+        cands.sort(key=lambda m: (-m[1], tuple(-x for x in spec[m[2]]), m[0], m[2]))
+        kept: list[tuple[int, int, int]] = []
+        taken: set[int] = set()
+        best_at: dict[tuple[int, int], tuple[int, int]] = {}
+        for start, length, pid in cands:
+            span = range(start, start + length)
+            if any(p in taken for p in span):
+                # the same span and equally specific: a keyword several themes share
+                if best_at.get((start, length)) == spec[pid]:
+                    kept.append((start, length, pid))
+                continue
+            taken.update(span)
+            best_at[(start, length)] = spec[pid]
+            kept.append((start, length, pid))
+        return kept
 
     def _matcher(self, language: str | None) -> _Matcher:
         if not language or language not in self._by_lang:
@@ -245,7 +334,7 @@ class Classifier:
     ) -> Classification:
         matcher = self._matcher(language)
         type_score: dict[str, float] = defaultdict(float)
-        theme_score: dict[str, float] = defaultdict(float)
+        ev: dict[str, _ThemeEvidence] = defaultdict(_ThemeEvidence)
         evidence: dict[str, list[str]] = defaultdict(list)
 
         def note(target: str, where: str, pid: int) -> None:
@@ -253,35 +342,41 @@ class Classifier:
             if e not in evidence[target]:
                 evidence[target].append(e)
 
-        def credit(where: str, matches, theme_w: float | None, type_w: float | None, caps: dict | None = None):
-            theme_matches = matches
-            type_matches = _longest([m for m in matches if any(t.startswith("type:") for t in self.targets[m[2]])])
-            if theme_w is not None:
-                for _, _, pid in theme_matches:
-                    for target in self.targets[pid]:
-                        if target.startswith("theme:"):
-                            theme_score[target[6:]] += theme_w
-                            note(target, where, pid)
-            if type_w is not None:
-                for _, _, pid in type_matches:
-                    for target in self.targets[pid]:
-                        if target.startswith("type:"):
-                            type_score[target[5:]] += type_w
-                            note(target, where, pid)
+        def credit(where: str, matches, type_w: float) -> None:
+            """Type points for the longest type keywords among ``matches``."""
+            for _, _, pid in _longest([m for m in matches if m[2] in self._type_pids]):
+                for target in self.targets[pid]:
+                    if target.startswith("type:"):
+                        type_score[target[5:]] += type_w
+                        note(target, where, pid)
 
         # title
         title_words = tokens(title or "")
-        if title_words:
-            credit("title", matcher.find(title_words), self.THEME_TITLE, self.TYPE_TITLE)
+        title_matches = matcher.find(title_words) if title_words else []
+        if title_matches:
+            credit("title", title_matches, self.TYPE_TITLE)
+            for pid in {m[2] for m in self._theme_matches(title_matches)}:
+                for theme in self._themes_of(pid):
+                    ev[theme].title.add(pid)
+                    note(f"theme:{theme}", "title", pid)
 
-        # categories (feed categories, article:tag/section, keywords): capped per target
-        before_th, before_ty = dict(theme_score), dict(type_score)
+        # categories (feed categories, article:tag/section, keywords): one count per category
+        before_ty = dict(type_score)
         for cat in list(dict.fromkeys(c for c in categories if c))[:20]:
             words = tokens(cat)
-            if words:
-                credit("category", matcher.find(words), self.THEME_CATEGORY, self.TYPE_CATEGORY)
-        for k, v in list(theme_score.items()):
-            theme_score[k] = min(v, before_th.get(k, 0.0) + self.THEME_CATEGORY_MAX)
+            if not words:
+                continue
+            matches = matcher.find(words)
+            credit("category", matches, self.TYPE_CATEGORY)
+            hit = {t for m in self._theme_matches(matches) for t in self._themes_of(m[2])}
+            key = self._theme_keys.get(" ".join(words))
+            if key:
+                hit.add(key)  # the category is the theme's own key or label
+            for theme in hit:
+                ev[theme].categories += 1
+                e = f"category: {cat}"
+                if e not in evidence[f"theme:{theme}"]:
+                    evidence[f"theme:{theme}"].append(e)
         for k, v in list(type_score.items()):
             type_score[k] = min(v, before_ty.get(k, 0.0) + self.TYPE_CATEGORY * 2)
 
@@ -294,7 +389,12 @@ class Classifier:
                     for target in self.url_targets[pid]:
                         type_score[target[5:]] += self.TYPE_URL
                         note(target, "url", pid)
-                credit("url", self._all_matcher.find(path_words), self.THEME_URL, None)
+                for pid in {m[2] for m in self._theme_matches(self._all_matcher.find(path_words))}:
+                    for theme in self._themes_of(pid):
+                        if pid in ev[theme].title:
+                            continue  # the slug repeats the title: no new evidence
+                        ev[theme].url.add(pid)
+                        note(f"theme:{theme}", "url", pid)
 
         # schema.org / og:type
         seen_schema = set()
@@ -305,20 +405,17 @@ class Classifier:
                 type_score[key] += self.TYPE_SCHEMA
                 evidence[f"type:{key}"].append(f"schema: {s}")
 
-        # body: themes by density, types from the lead
+        # body: themes by the number of different keywords and their density, types from the lead
         body_words = tokens(body[:BODY_CHARS]) if body else []
         if body_words:
             matches = matcher.find(body_words)
-            per_theme: Counter[str] = Counter()
-            for _, _, pid in matches:
-                for target in self.targets[pid]:
-                    if target.startswith("theme:"):
-                        per_theme[target[6:]] += 1
-                        if len(evidence[target]) < 12:
-                            note(target, "body", pid)
-            scale = min(1.0, self.THEME_BODY_WORDS / len(body_words))
-            for theme, hits in per_theme.items():
-                theme_score[theme] += min(self.THEME_BODY_MAX, hits * scale)
+            for _, _, pid in self._theme_matches(matches, broad=False):
+                for theme in self._themes_of(pid, broad=False):
+                    e = ev[theme]
+                    e.body_hits += 1
+                    e.body.add(pid)
+                    if len(evidence[f"theme:{theme}"]) < 12:
+                        note(f"theme:{theme}", "body", pid)
             lead = [m for m in matches if m[0] < self.TYPE_LEAD_WORDS]
             lead_scores: dict[str, float] = defaultdict(float)
             for _, _, pid in _longest([m for m in lead if any(t.startswith("type:") for t in self.targets[m[2]])]):
@@ -329,6 +426,27 @@ class Classifier:
             for k, v in lead_scores.items():
                 type_score[k] += min(v, self.TYPE_LEAD_MAX)
 
+        scale = min(1.0, self.THEME_BODY_WORDS / len(body_words)) if body_words else 0.0
+        theme_score: dict[str, float] = {}
+        qualified: set[str] = set()
+        labelled: set[str] = set()  # named by a category: the publisher's own label
+        for theme, e in ev.items():
+            body_points = len(e.body) + self.THEME_REPEAT * (e.body_hits - len(e.body))
+            score = (
+                self.THEME_TITLE * min(2, len(e.title))
+                + self.THEME_CATEGORY * min(2, e.categories)
+                + self.THEME_URL * min(2, len(e.url))
+                + min(self.THEME_BODY_MAX, body_points * scale)
+            )
+            theme_score[theme] = score
+            # real evidence: the title, a category, several different keywords in the text (or
+            # one very dense), or the URL backed by the text
+            if (e.categories or e.title or len(e.body) >= self.THEME_BODY_DISTINCT
+                    or body_points * scale >= self.THEME_BODY_STRONG or (e.url and e.body)):
+                qualified.add(theme)
+            if e.categories:
+                labelled.add(theme)
+
         # decide: type
         best_type = "other"
         ranked = sorted(
@@ -336,22 +454,31 @@ class Classifier:
             key=lambda t: (-type_score[t], self.type_order.index(t)),
         )
         if ranked:
-            best_type = ranked[0]
+            # a channel type (news) only when no type of content has the evidence
+            content = [t for t in ranked if not self.taxonomy.types[t].fallback]
+            best_type = content[0] if content else ranked[0]
         elif format == "pdf":
             best_type = "report"
             evidence["type:report"].append("format: pdf (no other evidence)")
 
-        # decide: themes (+ parents)
-        chosen = sorted(
-            (t for t in self.theme_order if theme_score.get(t, 0) >= self.THEME_MIN),
+        # the bar for the other themes is set by the text's own evidence, before the type's
+        best = max((v for t, v in theme_score.items() if t in qualified), default=0.0)
+        # a theme that is the document's kind (a strategy is about strategies & roadmaps)
+        for theme in self._themes_of_type.get(best_type, ()):
+            theme_score[theme] = theme_score.get(theme, 0.0) + self.THEME_TYPE
+            qualified.add(theme)
+            labelled.add(theme)
+            evidence[f"theme:{theme}"].append(f"type: {best_type}")
+
+        # decide: themes, the few best-supported ones. A parent theme (urban-resources above
+        # waste) is chosen only on its own evidence: the hierarchy is for display.
+        ranked_themes = sorted(
+            (t for t in self.theme_order if t in qualified and theme_score[t] >= self.THEME_MIN),
             key=lambda t: (-theme_score[t], self.theme_order.index(t)),
-        )[: self.MAX_THEMES]
-        themes = list(chosen)
-        for t in chosen:
-            parent = self.taxonomy.themes[t].parent
-            if parent and parent not in themes:
-                themes.append(parent)
-                evidence[f"theme:{parent}"].append(f"parent of {t}")
+        )
+        themes = [
+            t for t in ranked_themes if t in labelled or theme_score[t] >= self.THEME_RELATIVE * best
+        ][: self.MAX_THEMES]
 
         return Classification(
             type=best_type,

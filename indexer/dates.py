@@ -22,7 +22,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
 
-__all__ = ["MIN_YEAR", "find_date", "month_number", "parse_date", "parse_pdf_date"]
+__all__ = ["DATE_SEARCH_RE", "MIN_YEAR", "find_date", "month_number", "parse_date", "parse_pdf_date"]
 
 MIN_YEAR = 1990
 
@@ -183,6 +183,11 @@ _SEARCH_RE = re.compile(
     + r")(?![\w])",
     re.I,
 )
+
+
+# Public: callers that need each candidate (to skip "Updated …" dates) iterate over it and
+# read each match with parse_date().
+DATE_SEARCH_RE = _SEARCH_RE
 
 
 def _now() -> datetime:

@@ -5,9 +5,21 @@ Read from one lxml tree, in order of trust: JSON-LD (schema.org ``Article``, ``N
 (``og:*``, ``article:*``), Dublin Core (``DC.*``, ``dcterms.*``), plain ``<meta>`` tags,
 ``<link rel=canonical|license>``, ``<time datetime>``, ``<title>``, ``<h1>`` and ``<html lang>``.
 
-Titles lose their site-name suffix ("Circular Strategy 2030 | City of Ghent") when the
-OpenGraph title, the JSON-LD headline or the ``<h1>`` agrees with the remaining part, or when
-the dropped part is the site's name.
+Title, most trusted first: OpenGraph / Twitter / Dublin Core title, the JSON-LD headline, the
+``<title>``, the article's ``<h1>``. Titles lose their site-name part ("Circular Strategy 2030 |
+City of Ghent", "Stad Gent – Afvalplan") when the OpenGraph title, the headline, the ``<h1>``
+or the caller's reference (a feed entry's title) agrees with the rest, or when the dropped part
+is a name of the site: ``og:site_name``, ``application-name``, the JSON-LD publisher or web
+site, the text of the page's links to its home page (the logo), or a name the caller knows
+(the source's publisher). A ``<title>`` that is only the site's name, or that shares no word
+with the article's ``<h1>``, is *generic*: the ``<h1>`` is the title then (the ``<h1>`` inside
+``<article>``/``<main>``, else the page's first). :attr:`PageMetadata.title_source` says where
+the title came from, so the normaliser can let a feed entry's title beat a weak one.
+
+The *shown date* is the date printed near the title, in the article's header (a byline or
+dateline, a ``<time>`` without ``datetime``): the normaliser's last resort for the publication
+date, after the page's metadata and the feed's or sitemap's dates. Only the header region is
+read, never the whole text, which can mention other dates (deadlines, events, history).
 """
 
 from __future__ import annotations
@@ -18,10 +30,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin
 
-from .dates import find_date, parse_date
+from .dates import DATE_SEARCH_RE as _DATE_SEARCH_RE, find_date, parse_date
 from .language import normalise_language_code
 
-__all__ = ["PageMetadata", "clean_author", "extract_metadata", "strip_site_name"]
+__all__ = ["PageMetadata", "clean_author", "extract_metadata", "is_site_name", "share_words", "strip_site_name"]
 
 _WS_RE = re.compile(r"\s+")
 _TITLE_SEP_RE = re.compile(r"\s+(?:\||-|–|—|·|•|»|::|/)\s+")
@@ -63,11 +75,16 @@ _PUBLISHER_KEYS = ("og:site_name", "dc.publisher", "dcterms.publisher", "citatio
 @dataclass
 class PageMetadata:
     title: str | None = None  # the best title, site name removed
+    title_source: str | None = None  # "meta" (og/twitter/DC) | "jsonld" | "html" (<title>) | "h1"
     html_title: str | None = None
+    html_title_generic: bool = False  # the <title> is the site's name or unrelated to the <h1>
     og_title: str | None = None
     headline: str | None = None  # JSON-LD headline / name of the primary node
-    h1: str | None = None
+    h1: str | None = None  # the article's <h1> (inside <article>/<main> when there is one)
+    h1_in_main: bool = False  # that <h1> is inside <article>/<main>/role=main
     site_name: str | None = None
+    site_names: list[str] = field(default_factory=list)  # every name of the site found on the page
+    shown_date: datetime | None = None  # the date printed in the article's header
     description: str | None = None
     published: datetime | None = None
     updated: datetime | None = None
@@ -93,18 +110,52 @@ def _clean(s) -> str | None:
     return s or None
 
 
+def _norm(s: str) -> str:
+    return re.sub(r"[\W_]+", " ", s.casefold()).strip()
+
+
 def _same(a: str | None, b: str | None) -> bool:
     if not a or not b:
         return False
-    norm = lambda s: re.sub(r"[\W_]+", " ", s.casefold()).strip()  # noqa: E731
-    return norm(a) == norm(b)
+    return _norm(a) == _norm(b)
 
 
-def strip_site_name(title: str | None, site_name: str | None = None, agree: tuple[str | None, ...] = ()) -> str | None:
+_BRACKETS_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+
+
+def is_site_name(text: str | None, names) -> bool:
+    """True when ``text`` is one of ``names`` (a site's names), maybe with a bracketed note.
+
+    "Comune di Prato (fixture)" is the site name "Comune di Prato"; "Comune di Prato: bando
+    2024" is not.
+    """
+    if not text:
+        return False
+    for name in [names] if isinstance(names, str) else names or ():
+        if not name:
+            continue
+        if _same(text, name) or _same(_BRACKETS_RE.sub(" ", text), name):
+            return True
+    return False
+
+
+_WORD_RE = re.compile(r"[^\W\d_]{3,}|\d{2,}")
+
+
+def share_words(a: str | None, b: str | None) -> bool:
+    """True when two titles have a word (3+ letters, or a number) in common."""
+    if not a or not b:
+        return False
+    wa = set(_WORD_RE.findall(a.casefold()))
+    return bool(wa & set(_WORD_RE.findall(b.casefold())))
+
+
+def strip_site_name(title: str | None, site_name=None, agree: tuple[str | None, ...] = ()) -> str | None:
     """``title`` without a site-name part ("Title | Site", "Site – Title").
 
-    A part is kept alone when one of ``agree`` (og:title, headline, h1) equals it; otherwise a
-    first or last part equal to (or contained in) ``site_name`` is dropped.
+    A part is kept alone when one of ``agree`` (og:title, headline, h1, a feed's title) equals
+    it; otherwise a first or last part equal to (or contained in) ``site_name`` (one name or
+    several) is dropped.
     """
     title = _clean(title)
     if not title:
@@ -122,14 +173,26 @@ def strip_site_name(title: str | None, site_name: str | None = None, agree: tupl
                 head = title[: _nth_sep_start(title, i)]
                 if _same(head, ref):
                     return head
-    if site_name:
-        site = site_name.casefold()
-        if _same(parts[-1], site_name) or (len(parts[-1]) > 2 and parts[-1].casefold() in site):
+                tail = title[_nth_sep_end(title, i):]
+                if _same(tail, ref):
+                    return tail
+    names = [site_name] if isinstance(site_name, str) else [n for n in site_name or () if n]
+    for name in names:
+        site = name.casefold()
+        last, first = parts[-1], parts[0]
+        if is_site_name(last, name) or (len(last) > 2 and last.casefold() in site):
             return title[: _nth_sep_start(title, len(parts) - 1)].strip()
-        if _same(parts[0], site_name) or (len(parts[0]) > 2 and parts[0].casefold() in site):
+        if is_site_name(first, name) or (len(first) > 2 and first.casefold() in site):
             first_sep = _TITLE_SEP_RE.search(title)
             return title[first_sep.end():].strip()
     return title
+
+
+def _nth_sep_end(title: str, n: int) -> int:
+    for i, m in enumerate(_TITLE_SEP_RE.finditer(title), start=1):
+        if i == n:
+            return m.end()
+    return len(title)
 
 
 def _nth_sep_start(title: str, n: int) -> int:
@@ -251,8 +314,16 @@ def _str_list(value) -> list[str]:
 
 
 # -- the page --------------------------------------------------------------------------------------
-def extract_metadata(tree, url: str | None = None) -> PageMetadata:
-    """Everything the page declares about itself (see the module docstring)."""
+def extract_metadata(
+    tree, url: str | None = None, *, site_names=(), title_hint: str | None = None,
+    language: str | None = None,
+) -> PageMetadata:
+    """Everything the page declares about itself (see the module docstring).
+
+    ``site_names``: names the caller knows the site by (a source's publisher and name);
+    ``title_hint``: a title from elsewhere (a feed entry's) used to recognise the site-name part
+    of the ``<title>``; ``language``: the page's expected language, for dates written in words.
+    """
     md = PageMetadata()
     if tree is None:
         return md
@@ -305,7 +376,7 @@ def extract_metadata(tree, url: str | None = None) -> PageMetadata:
     # titles
     title_el = tree.find(".//title")
     md.html_title = _clean(title_el.text_content()) if title_el is not None else None
-    h1 = tree.find(".//h1")
+    h1, md.h1_in_main = _article_h1(tree)
     md.h1 = _clean(h1.text_content()) if h1 is not None else None
     md.og_title = first("og:title", "twitter:title", "dc.title", "dcterms.title", "citation_title")
     if primary is not None:
@@ -314,14 +385,17 @@ def extract_metadata(tree, url: str | None = None) -> PageMetadata:
     if primary is not None and not md.site_name:
         pub = _names(primary.get("publisher"), ids)
         md.site_name = pub[0] if pub else None
-    refs = (md.og_title, md.headline, md.h1)
-    for cand in (md.og_title, md.headline, md.html_title):
-        t = strip_site_name(cand, md.site_name, tuple(r for r in refs if r is not cand))
-        if t and not _same(t, md.site_name):  # a bare site name is no title
-            md.title = t
-            break
-    if not md.title and not _same(md.h1, md.site_name):
-        md.title = md.h1
+    # weaker names (application-name, JSON-LD nodes, home links) that equal the page's own
+    # title are the page's title, not the site's (some sites misuse application-name)
+    weak = [first("application-name"), *_website_names(nodes, ids), *_home_link_texts(tree, url)]
+    own = (md.og_title, md.headline, md.h1 if md.h1_in_main else None)
+    md.site_names = _dedupe(
+        [first("og:site_name"), *(n for n in site_names if n)]
+        + [n for n in weak if n and not any(_same(n, t) for t in own)]
+    )
+    if md.site_name and any(_same(md.site_name, t) for t in own) and md.site_name not in md.site_names:
+        md.site_name = None
+    _choose_title(md, title_hint)
 
     # description
     md.description = first(*_DESCRIPTION_KEYS)
@@ -400,6 +474,8 @@ def extract_metadata(tree, url: str | None = None) -> PageMetadata:
         kws.extend(_str_list(primary.get("keywords")))
         kws.extend(_str_list(primary.get("articleSection")))
     md.keywords = _dedupe(k for k in kws if len(k) <= 80)[:30]
+
+    md.shown_date = _shown_date(tree, h1, language or md.language)
     return md
 
 
@@ -420,4 +496,196 @@ def _time_element_date(tree) -> datetime | None:
     times = tree.xpath("//time[@datetime]")
     if len(times) == 1:  # one date on the page: it is the page's
         return parse_date(times[0].get("datetime"))
+    return None
+
+
+# -- title -----------------------------------------------------------------------------------------
+_MAIN_XPATHS = ("//article", "//main", "//*[@role='main']")
+
+
+def _article_h1(tree):
+    """``(h1 element, inside article/main)``: the first ``<h1>`` of the article or main part,
+    else the page's first ``<h1>``."""
+    for xp in _MAIN_XPATHS:
+        for container in tree.xpath(xp):
+            h1 = container.find(".//h1")
+            if h1 is not None and _clean(h1.text_content()):
+                return h1, True
+    for h1 in tree.iter("h1"):
+        if _clean(h1.text_content()):
+            return h1, False
+    return None, False
+
+
+def _website_names(nodes: list[dict], ids: dict[str, dict]) -> list[str]:
+    out = []
+    for node in nodes:
+        types = {t.lower().rsplit("/", 1)[-1] for t in _types(node)}
+        if types & {"website", "organization", "governmentorganization"}:
+            out += _names(node, ids)
+        elif "publisher" in node:
+            out += _names(node.get("publisher"), ids)
+    return out
+
+
+_LOGO_RE = re.compile(r"(?:^|[\s_-])(?:logo|brand|site-?(?:title|name)|navbar-brand)(?:$|[\s_-])", re.I)
+
+
+def _home_link_texts(tree, url: str | None) -> list[str]:
+    """Texts of the page's links to its home page and of its logo (the site's name, as shown)."""
+    homes = {"/", "./", "index.html"}
+    if url:
+        home = urljoin(url, "/")
+        homes |= {home, home.rstrip("/")}
+    out: list[str] = []
+    for a in tree.xpath("//a[@href]")[:200]:
+        href = (a.get("href") or "").strip()
+        cls = a.get("class") or ""
+        if href not in homes and not _LOGO_RE.search(cls):
+            continue
+        text = _clean(a.text_content())
+        if not text:
+            alts = [img.get("alt") for img in a.iter("img") if img.get("alt")]
+            text = _clean(alts[0]) if alts else None
+        if text and 3 <= len(text) <= 80:
+            out.append(text)
+    return out[:5]
+
+
+def _choose_title(md: PageMetadata, title_hint: str | None) -> None:
+    """Set ``md.title``/``title_source``/``html_title_generic`` (see the module docstring)."""
+    names = md.site_names
+    for source, cand in (("meta", md.og_title), ("jsonld", md.headline)):
+        refs = tuple(r for r in (md.og_title, md.headline, md.h1, title_hint) if r is not cand)
+        t = strip_site_name(cand, names, refs)
+        if t and not is_site_name(t, names):  # a bare site name is no title
+            md.title, md.title_source = t, source
+            break
+    h1 = md.h1 if not is_site_name(md.h1, names) else None
+    html = None
+    if md.html_title:
+        html = strip_site_name(md.html_title, names, (md.og_title, md.headline, h1, title_hint))
+        if not html or is_site_name(html, names):
+            md.html_title_generic = True
+        elif h1 and md.h1_in_main and not share_words(html, h1):
+            md.html_title_generic = True  # "Home", "News", a section name: the <h1> says more
+    if md.title:
+        return
+    if html and not md.html_title_generic:
+        md.title, md.title_source = html, "html"
+    elif h1:
+        md.title, md.title_source = h1, "h1"
+
+
+# -- the date shown in the article's header --------------------------------------------------------
+_DATE_CLASS_RE = re.compile(r"date|time|posted|publi|byline|dateline|meta|info|datum|fecha|data", re.I)
+_UPDATED_CLASS_RE = re.compile(r"updat|modif|revis|bijgewerkt|aktualis|aggiorn|actualiz|atualiz|atnaujin|oppdat", re.I)
+_HEADER_TEXT_MAX = 300
+_NOT_DATELINE_TAGS = {"figure", "figcaption", "picture", "aside", "nav", "blockquote", "table"}
+_NOT_DATELINE_CLASS_RE = re.compile(
+    r"caption|credit|related|teaser|comment|share|social|image|img|photo|media|video|gallery", re.I
+)
+_SKIPPED_PART_CLASS_RE = re.compile(r"caption|credit|related|teaser|comment", re.I)
+# "Updated 3 May 2025": a label just before a date makes it a modification date
+_UPDATED_LABEL_RE = re.compile(
+    r"(?:updated|modified|revised|last changed|bijgewerkt|gewijzigd|aktualisiert|geändert|"
+    r"mis à jour|modifié|aggiornat[oa]|modificat[oa]|actualizad[oa]|atualizad[oa]|atnaujinta|"
+    r"oppdatert|endret|zaktualizowan[oy]|aktualizacja)\W*(?:on|le|am|il|el|em|op|den)?\W*$",
+    re.I,
+)
+
+
+def _is_updated_marker(el) -> bool:
+    for attr in ("class", "itemprop", "id"):
+        if _UPDATED_CLASS_RE.search(el.get(attr) or ""):
+            return True
+    return False
+
+
+def _not_dateline(el) -> bool:
+    """A caption, a related-articles box, a quote: dates there are about something else."""
+    for depth, node in enumerate((el, *el.iterancestors())):
+        if node.tag in ("article", "main", "body", "header") or depth > 2:
+            break
+        if node.tag in _NOT_DATELINE_TAGS or _NOT_DATELINE_CLASS_RE.search(node.get("class") or ""):
+            return True
+    return False
+
+
+def _labelled_updated(el) -> bool:
+    """The text just before ``el`` ("Updated <time>…</time>") labels it as an update date."""
+    prev = el.getprevious()
+    if prev is not None:
+        before = (prev.text_content() or "") + (prev.tail or "")
+    else:
+        parent = el.getparent()
+        before = (parent.text or "") if parent is not None else ""
+    return bool(_UPDATED_LABEL_RE.search(before[-40:]))
+
+
+def _publication_date_in(text: str, language: str | None) -> datetime | None:
+    """The first date in ``text`` that is not labelled as an update."""
+    for m in _DATE_SEARCH_RE.finditer(text):
+        if _UPDATED_LABEL_RE.search(text[max(0, m.start() - 40):m.start()]):
+            continue
+        dt = parse_date(m.group(0), language)
+        if dt:
+            return dt
+    return None
+
+
+def _own_text(el) -> str:
+    """Text of ``el`` without the parts marked as an update date, captions, quotes and boxes."""
+    parts: list[str] = []
+
+    def walk(node):
+        if not isinstance(node.tag, str) or (node is not el and (
+                _is_updated_marker(node) or node.tag in _NOT_DATELINE_TAGS
+                or _SKIPPED_PART_CLASS_RE.search(node.get("class") or ""))):
+            if node.tail:
+                parts.append(node.tail)
+            return
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+        if node is not el and node.tail:
+            parts.append(node.tail)
+
+    walk(el)
+    return _WS_RE.sub(" ", " ".join(parts)).strip()
+
+
+def _shown_date(tree, h1, language: str | None) -> datetime | None:
+    """The date printed near the article's title (see the module docstring), or None."""
+    regions = []
+    if h1 is not None:
+        header = next((a for a in h1.iterancestors() if a.tag == "header"), None)
+        if header is not None:
+            regions.append(header)  # the article's header (title, dateline, byline)
+        # the title's neighbours: a dateline just before or after it
+        parent = h1.getparent()
+        if parent is not None:
+            siblings = list(parent)
+            i = siblings.index(h1)
+            regions += siblings[max(0, i - 1):i] + siblings[i + 1:i + 4]
+    for xp in _MAIN_XPATHS:
+        for container in tree.xpath(xp)[:1]:
+            regions += [el for el in container.iter() if isinstance(el.tag, str) and el.tag != "time"
+                        and _DATE_CLASS_RE.search(el.get("class") or "")][:6]
+            regions += [el for el in container.iter("time")][:3]
+    seen = set()
+    for region in regions:
+        if (id(region) in seen or region is h1 or _is_updated_marker(region) or _not_dateline(region)
+                or _labelled_updated(region)):
+            continue
+        seen.add(id(region))
+        text = _own_text(region)
+        if h1 is not None and region is not h1 and h1 in region.iterdescendants():
+            text = text.replace(_clean(h1.text_content()) or "", " ")
+        if not text or len(text) > _HEADER_TEXT_MAX:
+            continue
+        dt = _publication_date_in(text, language)
+        if dt:
+            return dt
     return None

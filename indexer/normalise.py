@@ -10,9 +10,14 @@ Precedence, most trusted first:
 * URL: the page's ``<link rel=canonical>`` when it is on the same site (and does not collapse
   an article onto the home page), else the URL the bytes came from; always canonicalised.
 * title: the source's ``selectors.title``; the page's metadata (OpenGraph / JSON-LD /
-  ``<title>`` without the site name / ``<h1>``) or the PDF's own title; the feed's title; the
-  first line of the text.
-* dates: ``selectors.date``; the page's metadata or the PDF's dates; the feed's dates.
+  ``<title>`` without the site name) or the PDF's own title; where the page's ``<title>`` is
+  generic (the site's name, a section name) or missing, the article's ``<h1>`` or the feed
+  entry's title (see :func:`_page_title`); the first line of the text. Never the bare site name
+  when anything better exists.
+* published: ``selectors.date``; the page's metadata or the PDF's dates; the feed entry's
+  publication date; the date shown in the article's header (next to the title, never the whole
+  text); last the feed's or sitemap's modification date (RSS 1.0 ``dc:date``, ``<lastmod>``).
+  updated: the page's or PDF's, else the feed's or sitemap's, when later than published.
 * summary: meta description / og:description / JSON-LD description / PDF subject; the feed's
   summary; the first sentences of the text. Plain text, at most 400 characters.
 * body: ``selectors.body``; the extracted main text (or the PDF's text); the feed's content when
@@ -42,7 +47,7 @@ from .extract import (
     select_texts,
 )
 from .language import detect_language
-from .metadata import PageMetadata, clean_author, extract_metadata
+from .metadata import PageMetadata, clean_author, extract_metadata, is_site_name, share_words
 from .pdf import PdfError, extract_pdf, is_pdf
 from .resource import Hints, Instance, Place, RawDocument, Resource, as_utc, resource_id_for
 from .urls import canonicalize_url, is_web_url, same_site
@@ -140,6 +145,36 @@ def _canonical(raw: RawDocument, declared: str | None) -> str:
     return fetched
 
 
+def _page_title(md: PageMetadata, feed_title: str | None) -> str:
+    """The page's title, or the feed entry's where the page's own is weak.
+
+    OpenGraph / Dublin Core / JSON-LD titles and a ``<title>`` that agrees with the article's
+    ``<h1>`` are the page's word. Otherwise (a generic or missing ``<title>``) the article's
+    ``<h1>`` is the title when it is inside ``<article>``/``<main>`` or agrees with the feed
+    entry's title; else the feed entry's title. Never a bare site name when there is anything
+    better.
+    """
+    feed_title = _one_line(feed_title) or None
+    if feed_title and is_site_name(feed_title, md.site_names):
+        feed_title = None
+    if md.title and md.title_source in ("meta", "jsonld"):
+        return md.title
+    if md.title and md.title_source == "html":
+        if feed_title and not share_words(md.title, feed_title) and not share_words(md.title, md.h1):
+            return feed_title  # a section name or a stale template title
+        return md.title
+    if md.title and md.title_source == "h1":
+        if md.h1_in_main or not feed_title or share_words(md.title, feed_title):
+            return md.title
+    if feed_title:
+        return feed_title
+    if md.title:
+        return md.title
+    if md.html_title and not is_site_name(md.html_title, md.site_names):
+        return md.html_title
+    return ""
+
+
 def _title_from_url(url: str) -> str:
     last = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
     last = re.sub(r"\.[A-Za-z0-9]{2,5}$", "", last)
@@ -177,6 +212,7 @@ def normalise(raw: RawDocument, source, *, taxonomy=None) -> Resource:
         raise NormaliseError("no text could be extracted: empty response body and no feed content")
 
     md = PageMetadata()
+    shown_date = None
     title = summary = body = ""
     authors: list[str] = []
     published = updated = None
@@ -213,7 +249,9 @@ def normalise(raw: RawDocument, source, *, taxonomy=None) -> Resource:
         if tree is None:
             raise NormaliseError("no text could be extracted: the HTML page is empty")
         page_url = raw.final_url or raw.url
-        md = extract_metadata(tree, page_url)
+        site_names = [getattr(source, "publisher", None), getattr(source, "name", None)]
+        md = extract_metadata(tree, page_url, site_names=[n for n in site_names if n],
+                              title_hint=hints.title, language=getattr(source, "language", None))
         selectors = getattr(source, "selectors", None)
         try:
             if selectors is not None and selectors.body:
@@ -233,8 +271,9 @@ def normalise(raw: RawDocument, source, *, taxonomy=None) -> Resource:
             raise NormaliseError(f"source {source.id}: {exc}") from None
         if feed_text and len(body) < _THIN_PAGE and len(feed_text) > len(body):
             body = feed_text  # a script-rendered page: the feed carried the article
-        title = title or md.title or ""
+        title = title or _page_title(md, hints.title)
         published = published or md.published
+        shown_date = md.shown_date
         updated = md.updated
         authors = authors or md.authors
         summary = md.description or ""
@@ -253,11 +292,20 @@ def normalise(raw: RawDocument, source, *, taxonomy=None) -> Resource:
 
     url = _canonical(raw, declared_url)
     title = _one_line(title) or _one_line(hints.title) or _one_line(fallback_title) or ""
+    first = next((p for p in body.split("\n\n") if p.strip()), "")
+    first_title = _one_line(first, 200) if len(first) <= 200 else ""
     if not title:
-        first = next((p for p in body.split("\n\n") if p.strip()), "")
-        title = _one_line(first, 200) if len(first) <= 200 else _title_from_url(url)
-    published = as_utc(published) or as_utc(hints.published)
+        title = first_title or _title_from_url(url)
+    site_names = md.site_names or [n for n in (getattr(source, "publisher", None), getattr(source, "name", None)) if n]
+    if is_site_name(title, site_names):  # a bare site name is no title when there is better
+        better = (_one_line(hints.title), _one_line(fallback_title), first_title)
+        title = next((t for t in better if t and not is_site_name(t, site_names)), title)
+    # the page's metadata, the feed's publication date, the date shown in the article's header,
+    # and last the feed's/sitemap's modification date (RSS 1.0 dc:date, <lastmod>)
+    published = as_utc(published) or as_utc(hints.published) or as_utc(shown_date) or as_utc(hints.updated)
     updated = as_utc(updated) or as_utc(hints.updated)
+    if updated and published and updated <= published:
+        updated = None
     if not authors:
         authors = [a for a in (clean_author(x) for x in hints.authors or []) if a]
     summary = make_summary(_plain(summary)) or make_summary(_plain(hints.summary)) or _lead(body)

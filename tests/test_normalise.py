@@ -312,6 +312,54 @@ def test_strip_site_name(title, site, agree, expected):
     assert strip_site_name(title, site, agree) == expected
 
 
+def _site_page(title_tag: str, h1: str, *, dateline: str = "", head: str = "", body_extra: str = "") -> str:
+    """A city page: logo link to the home page, an article with a header, related links."""
+    return f"""<html lang="nl"><head><title>{title_tag}</title>{head}</head><body>
+<header class="site-header"><a class="logo" href="/">Gemeente Voorbeeld</a><nav><a href="/nieuws/">Nieuws</a></nav></header>
+<main><article><header class="article-header"><h1>{h1}</h1><div class="article-meta">{dateline}</div></header>
+<div class="article-body"><p>De gemeente opent in 2026 vijf nieuwe compostplaatsen. De inschrijving sluit op 1 april 2026.</p>{body_extra}</div>
+</article></main><aside class="related"><h2>Gerelateerd</h2><p>Nieuwsbrief van 3 januari 2020</p></aside></body></html>"""
+
+
+def test_generic_title_gives_way_to_the_article_h1():
+    # <title> is the site's name (as its logo link says): the <h1> of the article is the title
+    md = meta_of(_site_page("Gemeente Voorbeeld", "Compost in elke wijk"))
+    assert md.title == "Compost in elke wijk" and md.title_source == "h1"
+    assert md.html_title_generic and "Gemeente Voorbeeld" in md.site_names
+    # a section name shares no word with the article's <h1>
+    md = meta_of(_site_page("Nieuws", "Compost in elke wijk"))
+    assert md.title == "Compost in elke wijk" and md.html_title_generic
+    # a site name the caller knows (the source's publisher), shown with a note in brackets
+    html = "<html><head><title>Comune di Prato (fixture)</title></head><body><h1>Bando 2024</h1><p>Testo.</p></body></html>"
+    assert extract_metadata(parse_html(html), "https://x.it/a", site_names=["Comune di Prato"]).title == "Bando 2024"
+    # the logo's name is dropped from "Title – Site"; a <title> that agrees with the <h1> stays
+    md = meta_of(_site_page("Compost in elke wijk – Gemeente Voorbeeld", "Compost in elke wijk!"))
+    assert md.title == "Compost in elke wijk" and md.title_source == "html"
+
+
+def test_a_misused_application_name_is_not_the_site_name():
+    html = """<html><head><title>Duvet lung: a medical mystery</title>
+<meta name="application-name" content="Duvet lung: a medical mystery"><meta property="og:site_name" content="MSN">
+</head><body><article><h1>Duvet lung: a medical mystery</h1><p>Text.</p></article></body></html>"""
+    md = meta_of(html)
+    assert md.title == "Duvet lung: a medical mystery"
+    assert md.site_names == ["MSN"]
+
+
+def test_date_shown_in_the_article_header():
+    md = meta_of(_site_page("Gemeente Voorbeeld", "Compost", dateline='<p class="date">14 maart 2025</p>'), )
+    assert md.published is None  # no metadata date …
+    assert md.shown_date == utc(2025, 3, 14)  # … but the header shows one; not the body's 1 april 2026
+    # an update date is not the publication date
+    md = meta_of(_site_page("X", "Compost", dateline='Bijgewerkt <time>3 mei 2025</time> · <span>1 maart 2025</span>'))
+    assert md.shown_date == utc(2025, 3, 1)
+    # a date in a photo caption next to the title is about the photo
+    page = _site_page("X", "Compost", dateline='<figure><figcaption>De eerste compostplaats, 12 juni 2019</figcaption></figure>')
+    assert meta_of(page).shown_date is None
+    # nothing in the header: body text and sidebars are not read
+    assert meta_of(_site_page("X", "Compost")).shown_date is None
+
+
 def test_language_codes():
     assert normalise_language_code("en-GB") == "en"
     assert normalise_language_code("pt_BR") == "pt"
@@ -544,10 +592,11 @@ CLASSIFY_CASES = [
     # (title, body, url, categories, language, type, themes that must be there, themes that must not)
     ("Circular Economy Strategy 2030", "The city adopts a strategy with a roadmap for plastics, plastic packaging and single-use items.",
      "https://city.eu/en/policy/strategy-2030", [], "en", "strategy", {"strategies-roadmaps", "plastics"}, {"water"}),
+    # a sub-theme does not bring its parent along (governance, urban-resources): facets stay narrow
     ("Webinar: circular public procurement", "Join us online.", "https://city.eu/events/2025/webinar", [], "en",
-     "event", {"incentives-procurement", "governance"}, {"textiles"}),
+     "event", {"incentives-procurement"}, {"textiles", "governance"}),
     ("Routekaart circulaire bouw", "In 2030 zijn alle bouwprojecten circulair. Bouw- en sloopafval wordt hergebruikt in nieuwe gebouwen.",
-     "https://gemeente.nl/routekaart", [], "nl", "strategy", {"construction", "urban-resources", "strategies-roadmaps"}, {"plastics"}),
+     "https://gemeente.nl/routekaart", [], "nl", "strategy", {"construction", "strategies-roadmaps"}, {"plastics", "urban-resources"}),
     ("Gaspillage alimentaire : appel à projets 2025", "La métropole lance un appel à projets contre le gaspillage alimentaire dans les cantines.",
      "https://metropole.fr/appel-a-projets", [], "fr", "funding", {"food-waste"}, {"water"}),
     ("Leitfaden für zirkuläres Bauen", "Der Leitfaden zeigt, wie Baustoffe aus dem Rückbau wiederverwendet werden.",
@@ -612,6 +661,63 @@ def test_folding_matches_accents_and_case():
     assert "waste" in r.themes
 
 
+FILLER = "The city council discussed the budget, the new tram line and the opening hours of the library. " * 10
+
+
+def test_overlapping_keywords_count_for_the_most_specific_theme():
+    body = "Food waste in school canteens halves. Surplus food goes to the food bank. " * 2
+    r = classify(title="Canteens", body=body + FILLER, language="en")
+    assert "food-waste" in r.themes and "waste" not in r.themes, r.explain()
+    assert classify(title="Afvalwater hergebruiken", language="nl").themes == ["water"]  # afvalwater*, not afval*
+
+
+def test_broad_words_count_in_the_title_not_in_the_body():
+    body = FILLER + "Waste, waste and more waste: construction of the new waste depot. Buildings. " * 3
+    r = classify(title="Council news", body=body, language="en")
+    assert r.themes == [], r.explain()
+    assert "waste" in classify(title="Less waste in every district", body=FILLER, language="en").themes
+    # specific terms in the body are evidence
+    r = classify(title="Council news", body=FILLER + "Separate collection and waste prevention cut landfill.", language="en")
+    assert "waste" in r.themes, r.explain()
+
+
+def test_a_parent_theme_needs_its_own_evidence():
+    r = classify(title="Compost and biogas from garden waste", body="Organic waste becomes compost.", language="en")
+    assert "bio-waste" in r.themes and "urban-resources" not in r.themes, r.explain()
+    r = classify(title="Urban mining", body="A material flow analysis of secondary raw materials in the city; compost.", language="en")
+    assert "urban-resources" in r.themes, r.explain()
+    assert default_taxonomy().children("urban-resources")  # the hierarchy is there, for display
+
+
+def test_few_themes_and_a_relative_cut_off():
+    body = ("Textile collection, second-hand clothing and textile recycling: the city's textiles plan. " * 3
+            + "One bin is also for plastic bottles. ")
+    r = classify(title="Textiles everywhere", body=body + FILLER, language="en")
+    assert r.themes == ["textiles"], r.explain()  # one mention of plastics is no theme
+    # eight themes with two keywords each: only the few best are kept
+    everything = ("Food waste and the food bank; compost and biogas; rainwater and wastewater; textiles and "
+                  "clothing; a repair café in the sharing economy; a living lab for co-creation; urban mining "
+                  "and material flow analysis; eco-design and the right to repair. ")
+    r = classify(title="Everything", body=everything * 2, language="en")
+    assert len([t for t, v in r.theme_scores.items() if v >= 3]) >= 8
+    assert 1 <= len(r.themes) <= Classifier.MAX_THEMES == 4
+
+
+def test_categories_name_themes_and_types_imply_themes():
+    r = classify(title="Update", body="Short text.", categories=["food-waste", "Awareness & education"], language="en")
+    assert set(r.themes) == {"food-waste", "awareness-education"}, r.explain()
+    r = classify(title="Den Haag Circulair 2030: de strategie", body="De gemeente stelt het uitvoeringsprogramma vast.",
+                 url="https://gemeente.nl/nieuws/x", language="nl")
+    assert r.type == "strategy" and "strategies-roadmaps" in r.themes, r.explain()
+
+
+def test_news_is_a_fallback_type():
+    # cities publish calls, strategies and events in their news section: the URL says little
+    r = classify(title="Call for proposals: circular start-ups 2026", url="https://city.eu/news/call", language="en")
+    assert r.type == "funding", r.explain()
+    assert classify(title="New bins in the harbour", url="https://city.eu/news/bins", language="en").type == "news"
+
+
 def test_taxonomy_matches_resource_types_and_languages():
     tax = default_taxonomy()
     assert set(tax.types) == set(RESOURCE_TYPES)
@@ -633,6 +739,9 @@ def test_taxonomy_matches_resource_types_and_languages():
         ("version: 1\ntypes: {}\nthemes: {}\n", "other"),
         ("version: 1\ntypes: {other: {label: Other}}\nthemes:\n  x: {label: X, keywords: {en: [a]}}\n", "no keywords for nl"),
         ("version: 1\ntypes: {other: {label: Other}}\nthemes:\n  x: {label: X, parent: nope}\n", "unknown theme"),
+        ("version: 1\ntypes: {other: {label: Other}}\nthemes:\n  x: {label: X, types: [nope], keywords: {"
+         + ", ".join(f'"{lang}": [a]' for lang in REQUIRED_LANGUAGES) + "}}\n", "unknown type 'nope'"),
+        ("version: 1\ntypes: {other: {label: Other}}\nthemes:\n  x: {label: X, broad: {en: ['a(b']}}\n", "letters or digits"),
         ("version: 1\ntypes: {other: {label: Other, colour: red}}\nthemes: {}\n", "unknown key"),
         ("version: 1\ntypes: {other: {label: Other}}\nthemes:\n  x: {label: X, keywords: {en: ['a(b']}}\n", "letters or digits"),
         ("version: [\n", "not valid YAML"),
@@ -701,6 +810,39 @@ def test_canonical_link_on_another_host_or_home_is_ignored():
         assert res.url == "https://stad.gent/nl/x"
 
 
+def test_title_and_date_of_a_page_without_metadata():
+    # the <title> is the site's name and there is no date in the metadata (a common CMS template)
+    page = _site_page("Gemeente Voorbeeld", "Compost in elke wijk", dateline='<p class="date">14 maart 2025</p>')
+    source = FeedSource(id="gem", name="Gemeente Voorbeeld – nieuws", type="feed", url="https://gem.nl/feed",
+                        publisher="Gemeente Voorbeeld", language="nl")
+    res = normalise(raw_doc(page.encode(), url="https://gem.nl/nieuws/compost"), source)
+    assert res.title == "Compost in elke wijk"
+    assert res.published == utc(2025, 3, 14)  # the date shown under the title
+    # the feed's publication date comes before the shown date; a sitemap's <lastmod> after it
+    res = normalise(raw_doc(page.encode(), hints=Hints(published=utc(2025, 3, 13, 16), updated=utc(2025, 6, 1))), source)
+    assert res.published == utc(2025, 3, 13, 16) and res.updated == utc(2025, 6, 1)
+    res = normalise(raw_doc(page.encode(), hints=Hints(updated=utc(2025, 6, 1))), source)
+    assert res.published == utc(2025, 3, 14) and res.updated == utc(2025, 6, 1)
+    bare = _site_page("Gemeente Voorbeeld", "Compost in elke wijk")
+    res = normalise(raw_doc(bare.encode(), hints=Hints(updated=utc(2025, 6, 1))), source)
+    assert res.published == utc(2025, 6, 1) and res.updated is None  # the only date there is
+
+
+def test_feed_title_beats_a_generic_title():
+    page = b"""<html><head><title>Gemeente Voorbeeld</title></head><body><a href="/">Gemeente Voorbeeld</a>
+<div class="content"><p>De gemeente opent vijf nieuwe compostplaatsen in de wijken.</p></div></body></html>"""
+    res = normalise(raw_doc(page, hints=Hints(title="Vijf nieuwe compostplaatsen")), FEED_SOURCE)
+    assert res.title == "Vijf nieuwe compostplaatsen"
+    # a <title> that agrees with the feed's title is the page's word (the feed's may be shortened) …
+    res = normalise(raw_doc(page.replace(b"<title>Gemeente Voorbeeld", b"<title>Vijf nieuwe compostplaatsen in de wijken"),
+                            hints=Hints(title="Vijf compostplaatsen")), FEED_SOURCE)
+    assert res.title == "Vijf nieuwe compostplaatsen in de wijken"
+    # … one that shares no word with it is a section name or a stale template
+    res = normalise(raw_doc(page.replace(b"<title>Gemeente Voorbeeld", b"<title>Nieuws"),
+                            hints=Hints(title="Vijf nieuwe compostplaatsen")), FEED_SOURCE)
+    assert res.title == "Vijf nieuwe compostplaatsen"
+
+
 def test_feed_dates_used_when_page_has_none():
     html = b"<html><head><title>Kringloop</title></head><body><article><p>" + b"De kringloopwinkel verhuist naar de haven. " * 5 + b"</p></article></body></html>"
     res = normalise(raw_doc(html, hints=Hints(published=utc(2024, 5, 6, 7), updated=utc(2024, 5, 7), authors=["Redactie"])), FEED_SOURCE)
@@ -729,6 +871,13 @@ def test_normalise_pdf():
     assert "construction" in res.themes
     assert "alle bouwprojecten circulair" in res.body
     assert len(res.summary) <= 400 and res.summary
+
+
+def test_pdf_titled_with_the_publishers_name_gets_a_real_title():
+    data = make_pdf([["Afvalbeleidsplan 2025-2030", "Het plan halveert het restafval per inwoner."]],
+                    info={"Title": "City of Example"})
+    res = normalise(raw_doc(data, url="https://www.city.eu/docs/plan.pdf", ctype="application/pdf"), FEED_SOURCE)
+    assert res.title == "Afvalbeleidsplan 2025-2030"
 
 
 def test_pdf_served_as_octet_stream_is_sniffed():
