@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -108,6 +109,12 @@ def test_ccp_up_runs_scheduler_and_web_and_ctrl_c_stops_both(web, tmp_path):
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
-    # both children are gone: the port is free again
-    with socket.socket() as s:
+    # both children are gone
+    pids = [int(x) for x in re.findall(r"pid (\d+)", out)]
+    assert len(pids) == 2, out
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    with socket.socket() as s:  # and the web port is free again
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
