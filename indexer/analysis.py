@@ -1,6 +1,6 @@
 """Text analysis shared by the search backends: the user's query syntax and per-language stemming.
 
-Two halves:
+Three parts:
 
 * :func:`parse_user_query` turns what a person types into a search box into a small,
   backend-neutral structure (:class:`UserQuery`): AND-ed groups of OR-ed clauses, plus
@@ -78,7 +78,7 @@ def stem_language(language: str | None) -> str | None:
 
 
 def analyzer_name(stem_lang: str | None) -> str:
-    """Name under which the analyzer for a :data:`STEMMERS` key (or None: no stemming) is registered."""
+    """Name of the registered analyzer for a :data:`STEMMERS` key (None: no stemming)."""
     return f"ccp_stem_{stem_lang}" if stem_lang else FOLD_ANALYZER
 
 
@@ -224,7 +224,7 @@ def parse_user_query(text: str) -> UserQuery:
 
 
 def _fold_table() -> bytes:
-    """Latin-1 byte -> lower-case base letter (A -> a, É -> e, ß -> s, æ -> a); others unchanged."""
+    """Latin-1 byte -> lower-case base letter (A -> a, É -> e, ß -> s, æ -> a), others as is."""
     import unicodedata as ud
 
     table = bytearray(range(256))

@@ -2,8 +2,8 @@
 
 Backends are listed in ``BACKENDS``; each entry names a factory in ``FACTORIES`` that returns an
 empty backend for one test. To run the suite against another engine, add a factory and a
-``pytest.param`` — the Elasticsearch entry will carry ``needs_elasticsearch`` so it is skipped
-unless ``CCP_TEST_ELASTICSEARCH_URL`` points at a server.
+``pytest.param``. The Elasticsearch entry runs on a unique index of the session's server from
+``tests/es_support.py`` (``CCP_TEST_ELASTICSEARCH_URL``, else noida-db started on 127.0.0.1).
 
 What the suite relies on: after ``apply()``/``rebuild()`` return, ``search()`` sees the batch.
 """
@@ -19,6 +19,9 @@ import pytest
 from indexer.backends.base import SearchBackend, result_view
 from indexer.backends.embedded import EmbeddedBackend
 from indexer.query import FACETS, SearchQuery, SearchResults
+from tests.es_support import drop as drop_es_backend
+from tests.es_support import es_url  # noqa: F401  (session fixture, used by empty_backend)
+from tests.es_support import make_backend as make_es_backend
 from tests.search_corpus import corpus, expected_facets, live, make_resource, utc
 
 needs_elasticsearch = pytest.mark.skipif(
@@ -32,11 +35,17 @@ def _embedded(tmp_path: Path) -> SearchBackend:
 
 
 FACTORIES: dict[str, Callable[[Path], SearchBackend]] = {"embedded": _embedded}
-BACKENDS = [pytest.param("embedded", id="embedded")]
+BACKENDS = [pytest.param("embedded", id="embedded"),
+            pytest.param("elasticsearch", id="elasticsearch")]
 
 
 @pytest.fixture(params=BACKENDS)
 def empty_backend(request, tmp_path):
+    if request.param == "elasticsearch":
+        backend = make_es_backend(request.getfixturevalue("es_url"))  # a unique index per test
+        yield backend
+        drop_es_backend(backend)  # deletes the test's indices
+        return
     backend = FACTORIES[request.param](tmp_path)
     yield backend
     backend.close()
@@ -209,6 +218,19 @@ def test_facet_counts_follow_the_text_query(backend):
     matched = [r for r in live(corpus()) if r.id in set(ids(results))]
     assert results.total == len(matched) == 5
     assert _facets(results) == expected_facets(matched, {})
+
+
+def test_facet_counts_follow_changes(backend):
+    before = _facets(search(backend, page=1))
+    backend.apply(
+        [make_resource("new-es", "Estrategia de economía circular", language="es",
+                       type="strategy", countries=("ES",), published=utc(2024, 5, 1))],
+        deletes=["prato-textiles"],
+    )
+    after = _facets(search(backend, page=2))
+    assert dict(after["language"]).get("es") == 1 and "es" not in dict(before["language"])
+    assert "it" in dict(before["language"]) and "it" not in dict(after["language"])
+    assert dict(after["type"])["strategy"] == dict(before["type"])["strategy"] + 1
 
 
 def test_facet_size_limits_values(backend):

@@ -2,7 +2,7 @@
 
 Layout of ``index_dir``::
 
-    CURRENT          JSON {"generation": "gen-…", "schema": N}: the live index, replaced atomically
+    CURRENT          JSON {"generation": "gen-…", "schema": N}: the live index (os.replace'd)
     write.lock       every write (apply, rebuild) holds an exclusive flock on it
     gen-<id>/        a complete tantivy index; only the one CURRENT names is live
 
@@ -38,6 +38,7 @@ import secrets
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ SNIPPET_CHARS = 240
 SNIPPET_SOURCE_CHARS = 20_000
 NO_DATE = -(2**62)  # sort value of documents without a date: after every real date
 FACET_BUCKETS = 50_000  # distinct value combinations counted per facet
+FACET_CACHE_ENTRIES = 256
 SET_SEPARATOR = "\x1f"
 
 WRITER_HEAP_BYTES = 64_000_000
@@ -108,6 +110,29 @@ def _stat_signature(path: Path) -> tuple[int, int, int, int]:
     return (st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
 
 
+class _FacetCache:
+    """Facet counts of recent queries against one searcher (pages 2, 3... and the landing page
+    reuse them). Thread-safe, least recently used entries go first."""
+
+    def __init__(self, size: int = FACET_CACHE_ENTRIES) -> None:
+        self.size = size
+        self._data: OrderedDict[Any, dict[str, list[FacetValue]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> dict[str, list[FacetValue]] | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: dict[str, list[FacetValue]]) -> None:
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
 @dataclass
 class _Generation:
     """An open, readable generation of the index."""
@@ -115,8 +140,20 @@ class _Generation:
     name: str
     path: Path
     index: tantivy.Index
-    searcher: tantivy.Searcher
     meta_signature: tuple[int, int, int, int] | None
+    # The searcher and the facet cache that belongs to it, swapped together on reload.
+    view: tuple[tantivy.Searcher, _FacetCache] = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.view is None:
+            self.reload_view()
+
+    def reload_view(self) -> None:
+        self.view = (self.index.searcher(), _FacetCache())
+
+    @property
+    def searcher(self) -> tantivy.Searcher:
+        return self.view[0]
 
 
 class EmbeddedBackend(SearchBackend):
@@ -249,7 +286,8 @@ class EmbeddedBackend(SearchBackend):
         return doc
 
     def apply(self, upserts: Iterable[Resource], deletes: Iterable[str] = ()) -> None:
-        """Write one batch with one commit. ``upserts`` and ``deletes`` are consumed under the lock."""
+        """Write one batch with one commit (deletes first, then upserts, which replace any
+        document with the same id). Both iterables are consumed while holding the lock."""
         with self._exclusive():
             info = self._read_current()
             created: Path | None = None
@@ -259,7 +297,13 @@ class EmbeddedBackend(SearchBackend):
                 index = self._new_index(created)
             else:
                 self._remove_stale_generations(keep=info["generation"])
-                index = self._open_index(self.index_dir / info["generation"])
+                try:
+                    index = self._open_index(self.index_dir / info["generation"])
+                except (OSError, ValueError) as e:
+                    raise BackendUnavailable(
+                        f"embedded index at {self.index_dir} cannot be opened for writing: {e}; "
+                        "rebuild the index"
+                    ) from e
             try:
                 writer = index.writer(self.writer_heap_bytes, 1)
                 try:
@@ -349,7 +393,7 @@ class EmbeddedBackend(SearchBackend):
                 else:
                     if meta != gen.meta_signature:
                         gen.index.reload()
-                        gen.searcher = gen.index.searcher()
+                        gen.reload_view()
                         gen.meta_signature = meta
                     return gen
             self._gen = self._open_generation()
@@ -369,7 +413,7 @@ class EmbeddedBackend(SearchBackend):
                 try:
                     gen.meta_signature = _stat_signature(gen.path / "meta.json")
                     gen.index.reload()
-                    gen.searcher = gen.index.searcher()
+                    gen.reload_view()
                     return gen
                 except (OSError, ValueError) as e:
                     last_error = e
@@ -379,7 +423,7 @@ class EmbeddedBackend(SearchBackend):
                 meta = _stat_signature(path / "meta.json")
                 index = self._open_index(path)
                 index.config_reader("Manual")
-                return _Generation(name, path, index, index.searcher(), meta)
+                return _Generation(name, path, index, meta)
             except (OSError, ValueError) as e:
                 # A rebuild may have swapped CURRENT and removed this generation meanwhile.
                 last_error = e
@@ -417,6 +461,12 @@ class EmbeddedBackend(SearchBackend):
             return False, f"embedded index at {self.index_dir} does not answer: {e}"
         return True, f"embedded index: {n} documents"
 
+    def clear_caches(self) -> None:
+        """Forget cached facet counts (they are dropped on every commit anyway)."""
+        with self._read_lock:
+            if self._gen is not None:
+                self._gen.view = (self._gen.view[0], _FacetCache())
+
     def close(self) -> None:
         with self._read_lock:
             self._gen = None
@@ -425,8 +475,12 @@ class EmbeddedBackend(SearchBackend):
     # -- searching -------------------------------------------------------------------------
     def _clause_query(self, index: tantivy.Index, words: tuple[str, ...]) -> tantivy.Query:
         # Words are runs of letters and digits (see analysis.words), so a quoted string of them
-        # is always valid syntax; several words make a phrase in every field.
-        return index.parse_query('"' + " ".join(words) + '"', self._default_fields, self._boosts)
+        # is valid syntax; several words make a phrase in every field.
+        text = '"' + " ".join(words) + '"'
+        try:
+            return index.parse_query(text, self._default_fields, self._boosts)
+        except ValueError:  # never let the user's input fail the search
+            return index.parse_query_lenient(text, self._default_fields, self._boosts)[0]
 
     def _text_query(self, index: tantivy.Index, parsed: UserQuery) -> tantivy.Query | None:
         """The full-text part of a query, or None when it matches every document."""
@@ -466,7 +520,7 @@ class EmbeddedBackend(SearchBackend):
                 total=0, hits=[], facets={f: [] for f in FACETS}, query=query,
                 took_ms=(time.perf_counter() - started) * 1000,
             )
-        searcher, index = gen.searcher, gen.index
+        (searcher, facet_cache), index = gen.view, gen.index
         parsed = parse_user_query(query.text) if query.text else UserQuery()
         text_q = self._text_query(index, parsed)
 
@@ -487,8 +541,16 @@ class EmbeddedBackend(SearchBackend):
                 )
             else:
                 result = searcher.search(main, query.per_page, count=True, offset=query.offset)
-            hits = self._hits(gen, result.hits, parsed, with_scores=not by_date)
-            facets = self._facets(searcher, base, query.filters, main, query.facet_size)
+            hits = self._hits(searcher, result.hits, parsed, with_scores=not by_date)
+            facets_key = (
+                query.text, query.include_gone, query.facet_size,
+                tuple(sorted((f, tuple(sorted(v))) for f, v in query.filters.items())),
+            )
+            cached = facet_cache.get(facets_key)
+            if cached is None:
+                cached = self._facets(searcher, base, query.filters, main, query.facet_size)
+                facet_cache.put(facets_key, cached)
+            facets = {f: list(values) for f, values in cached.items()}
         except ValueError as e:  # tantivy reports engine errors as ValueError
             raise BackendUnavailable(f"embedded index failed to answer: {e}") from e
         return SearchResults(
@@ -500,9 +562,8 @@ class EmbeddedBackend(SearchBackend):
         )
 
     def _hits(
-        self, gen: _Generation, found: list, parsed: UserQuery, with_scores: bool
+        self, searcher: tantivy.Searcher, found: list, parsed: UserQuery, with_scores: bool
     ) -> list[Hit]:
-        searcher = gen.searcher
         highlighter = Highlighter(parsed.positive_words, SNIPPET_CHARS) if parsed.groups else None
         hits = []
         for key, addr in found:
@@ -544,7 +605,8 @@ class EmbeddedBackend(SearchBackend):
         paths: dict[str, tuple[str, ...]] = {}
         unfiltered = [f for f in FACETS if f not in filters]
         if unfiltered:
-            spec["all_filters"] = {"filter": _filter_string(filters), "aggs": _terms_specs(unfiltered)}
+            spec["all_filters"] = {
+                "filter": _filter_string(filters), "aggs": _terms_specs(unfiltered)}
             paths.update({f: ("all_filters",) for f in unfiltered})
         for facet in filters:
             others = {f: v for f, v in filters.items() if f != facet}
