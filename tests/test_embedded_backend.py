@@ -475,3 +475,25 @@ def test_get_backend_elasticsearch_when_unavailable(tmp_path):
         pytest.skip("the Elasticsearch backend exists (tested with its own suite)")
     with pytest.raises(BackendConfigError, match="elasticsearch"):
         get_backend(Settings(data_dir=tmp_path, search_backend="elasticsearch"))
+
+
+def test_same_date_results_keep_one_order_across_a_rebuild(tmp_path):
+    from indexer.backends.embedded import EmbeddedBackend
+    from tests.search_corpus import make_resource, utc
+
+    docs = [make_resource(f"doc-{i:02d}", f"Circular note {i}", body="Same day note.",
+                          published=utc(2025, 5, 5)) for i in range(30)]
+    b = EmbeddedBackend(tmp_path / "index")
+    b.apply(docs)
+
+    def order():
+        out = []
+        for page in (1, 2, 3):
+            out += [h.id for h in b.search(SearchQuery(text="", per_page=10, page=page)).hits]
+        return out
+
+    before = order()
+    assert sorted(before) == sorted(d.id for d in docs)  # every page distinct, none missing
+    b.rebuild(list(reversed(docs)))
+    assert order() == before
+    b.close()

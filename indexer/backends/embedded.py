@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -61,7 +62,7 @@ from ..query import FACETS, FacetValue, Hit, SearchQuery, SearchResults, Snippet
 from ..resource import Resource
 from .base import BackendUnavailable, SearchBackend, facet_values, result_view
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "write.lock"
@@ -73,6 +74,9 @@ SNIPPET_CHARS = 240
 # cutting a snippet re-tokenizes the stored text of every hit.
 SNIPPET_SOURCE_CHARS = 20_000
 NO_DATE = -(2**62)  # sort value of documents without a date: after every real date
+# The date sort key is seconds × TIE_SLOTS + a stable slot from the id, so documents of the
+# same date always come in the same order (pages never overlap, before or after a rebuild).
+TIE_SLOTS = 4096
 FACET_BUCKETS = 50_000  # distinct value combinations counted per facet
 FACET_CACHE_ENTRIES = 256
 SET_SEPARATOR = "\x1f"
@@ -154,6 +158,13 @@ class _Generation:
     @property
     def searcher(self) -> tantivy.Searcher:
         return self.view[0]
+
+
+def date_key(r: Resource) -> int:
+    """The sort value of a resource's date, with a stable tie-breaker from its id."""
+    slot = int(hashlib.blake2b(r.id.encode("utf-8"), digest_size=4).hexdigest(), 16) % TIE_SLOTS
+    d = r.date
+    return (int(d.timestamp()) * TIE_SLOTS if d else NO_DATE) + slot
 
 
 class EmbeddedBackend(SearchBackend):
@@ -278,8 +289,7 @@ class EmbeddedBackend(SearchBackend):
             for value in values:
                 doc.add_text(facet, value)
             doc.add_text(f"{facet}_set", SET_SEPARATOR.join(values))
-        d = r.date
-        doc.add_integer("date", int(d.timestamp()) if d else NO_DATE)
+        doc.add_integer("date", date_key(r))
         doc.add_text("live", "yes" if r.is_live else "no")
         view = json.dumps(result_view(r), ensure_ascii=False, separators=(",", ":"))
         doc.add_bytes("doc", view.encode("utf-8"))
