@@ -641,8 +641,25 @@ def serve(env: Env, host: str, port: int, threads: int):
     from search_ui.wsgi import serve as serve_app
 
     app = create_app(settings=env.settings)
+    _check_port(host, port)
     click.echo(f"Serving the Circular City Portal on http://{host}:{port}/ (Ctrl-C to stop)")
     serve_app(app, host=host, port=port, threads=threads)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with a clear message (exit 2) when the port cannot be listened on."""
+    import socket
+
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            click.secho(f"Cannot listen on {host}:{port}: {exc.strerror}. Choose another port "
+                        "with --port (0 takes any free port).", fg="red", err=True)
+            sys.exit(2)
 
 
 DEMO_SCRAPY = {
@@ -670,6 +687,7 @@ def demo(env: Env, host: str, port: int, no_serve: bool):
     from ccp.fixtureweb import FixtureWeb
     from harvesters.run import run_harvest
 
+    _check_port(host, port)
     demo_dir = env.settings.data_dir / "demo"
     if demo_dir.exists():
         shutil.rmtree(demo_dir)
