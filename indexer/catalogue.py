@@ -10,7 +10,12 @@ Deduplication happens here, in :meth:`Catalogue.ingest`, in layers:
    main text changed, else *unchanged*);
 2. the same canonical URL seen through another source → the same resource, one more instance;
 3. the same normalised main text (content hash) at another URL or source → the same resource,
-   one more instance.
+   one more instance;
+4. nearly the same main text (a MinHash signature of its five-word shingles, candidates found
+   through LSH band keys) → the same resource, one more instance: from another source at an
+   estimated Jaccard similarity ≥ 0.8, from the same source (the candidate still has a live
+   instance of it at another URL) only ≥ 0.95. Texts under 50 words never merge this way.
+   :mod:`indexer.neardup` has the signatures and argues the thresholds.
 
 Every change that alters what the index shows is written to the outbox in the same
 transaction; :mod:`indexer.indexing` drains it into the search backend.
@@ -21,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections import Counter
 from contextlib import contextmanager
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,16 +35,21 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
     UniqueConstraint,
+    and_,
+    bindparam,
     create_engine,
     delete,
     or_,
@@ -52,6 +63,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator
 
+from . import neardup
 from .resource import Instance, Place, Resource, as_utc, resource_id_for, utcnow
 
 
@@ -109,6 +121,19 @@ resources_t = Table(
     Column("harvested_at", UTCDateTime),
     Column("indexed_at", UTCDateTime),
     Column("modified_at", UTCDateTime),
+    # MinHash signature of the body (indexer.neardup); NULL when the text is too short
+    Column("minhash", LargeBinary),
+)
+
+# LSH band keys of each resource's signature: candidates for near-duplicate matching.
+resource_bands_t = Table(
+    "resource_bands", metadata,
+    Column("band", SmallInteger, primary_key=True),
+    Column("key", BigInteger, primary_key=True),
+    Column("resource_id", String(40), ForeignKey("resources.id", ondelete="CASCADE"),
+           primary_key=True),
+    Index("ix_resource_bands_resource_id", "resource_id"),
+    sqlite_with_rowid=False,
 )
 
 instances_t = Table(
@@ -709,6 +734,12 @@ class Catalogue:
         if match is None and res.content_hash:
             match = c.execute(select(resources_t.c.id)
                               .where(resources_t.c.content_hash == res.content_hash)).first()
+        # 4. nearly the same main text (the signature is computed only when needed)
+        sig = None
+        if match is None:
+            sig = neardup.signature(res.body)
+            if sig is not None:
+                match = _near_duplicate(c, sig, inst.source_id)
         if match is not None:
             rid = match[0]
             c.execute(insert(instances_t).values(
@@ -724,7 +755,9 @@ class Catalogue:
             # a different resource already owns this id (its first URL equals ours but it is
             # known at that URL under no instance any more): make ours distinct and stable
             rid = resource_id_for(f"{inst.source_id} {inst.url}")
-        c.execute(insert(resources_t).values(id=rid, modified_at=now, **self._row(res, now)))
+        c.execute(insert(resources_t).values(id=rid, modified_at=now, minhash=_sig_bytes(sig),
+                                             **self._row(res, now)))
+        _insert_bands(c, rid, sig)
         c.execute(insert(instances_t).values(
             resource_id=rid, source_id=inst.source_id, url=inst.url, guid=inst.guid,
             content_hash=res.content_hash,
@@ -751,8 +784,10 @@ class Catalogue:
         if existing is not None:
             row["places"] = _union_places(existing[0] or [], row["places"])
             row["url"] = existing[1]  # the resource keeps its canonical URL
+        sig = neardup.signature(res.body)
         c.execute(update(resources_t).where(resources_t.c.id == rid)
-                  .values(modified_at=now, **row))
+                  .values(modified_at=now, minhash=_sig_bytes(sig), **row))
+        _replace_bands(c, rid, sig)
 
     def _merge_metadata(self, c: Connection, rid: str, res: Resource) -> None:
         cur = c.execute(select(resources_t).where(resources_t.c.id == rid)).mappings().first()
@@ -832,7 +867,8 @@ class Catalogue:
         return rids
 
     def find_duplicate(self, res: Resource) -> Resource | None:
-        """An existing resource that ``res`` would be merged into (same URL or same text)."""
+        """An existing resource that ``res`` would be merged into (same URL, same text or
+        nearly the same text)."""
         urls = [res.url, *(i.url for i in res.instances)]
         with self.engine.connect() as c:
             row = c.execute(select(instances_t.c.resource_id)
@@ -840,6 +876,11 @@ class Catalogue:
             if row is None and res.content_hash:
                 row = c.execute(select(resources_t.c.id)
                                 .where(resources_t.c.content_hash == res.content_hash)).first()
+            if row is None:
+                sig = neardup.signature(res.body)
+                if sig is not None:
+                    source_id = res.instances[0].source_id if res.instances else None
+                    row = _near_duplicate(c, sig, source_id)
         return self.get_resource(row[0]) if row else None
 
     def put_resource(self, res: Resource) -> str:
@@ -848,12 +889,15 @@ class Catalogue:
         with self.engine.begin() as c:
             exists = c.execute(select(resources_t.c.id).where(resources_t.c.id == res.id)).first()
             row = self._row(res, now)
+            sig = neardup.signature(res.body)
+            row["minhash"] = _sig_bytes(sig)
             if exists:
                 c.execute(update(resources_t).where(resources_t.c.id == res.id)
                           .values(modified_at=now, **row))
                 c.execute(delete(instances_t).where(instances_t.c.resource_id == res.id))
             else:
                 c.execute(insert(resources_t).values(id=res.id, modified_at=now, **row))
+            _replace_bands(c, res.id, sig)
             for i in res.instances:
                 c.execute(insert(instances_t).values(
                     resource_id=res.id, source_id=i.source_id, url=i.url, guid=i.guid,
@@ -865,6 +909,7 @@ class Catalogue:
 
     def delete_resource(self, rid: str) -> bool:
         with self.engine.begin() as c:
+            c.execute(delete(resource_bands_t).where(resource_bands_t.c.resource_id == rid))
             n = c.execute(delete(instances_t).where(instances_t.c.resource_id == rid)).rowcount
             n += c.execute(delete(resources_t).where(resources_t.c.id == rid)).rowcount
             c.execute(insert(outbox_t).values(resource_id=rid, op="delete", created_at=utcnow()))
@@ -1020,13 +1065,81 @@ def _load_resources(c: Connection, ids: list[str]) -> list[Resource]:
     """Resources with their instances, in the order of ``ids`` (unknown ids are left out)."""
     out: dict[str, Resource] = {}
     for chunk in _chunks(ids, 500):
-        for r in c.execute(select(resources_t).where(resources_t.c.id.in_(chunk))).mappings():
+        for r in c.execute(select(*_RECORD_COLUMNS).where(resources_t.c.id.in_(chunk))
+                           ).mappings():
             out[r["id"]] = _resource_from_row(r)
         for i in c.execute(select(instances_t).where(instances_t.c.resource_id.in_(chunk))
                            .order_by(instances_t.c.first_seen, instances_t.c.id)).mappings():
             if i["resource_id"] in out:
                 out[i["resource_id"]].instances.append(_instance_from_row(i))
     return [out[i] for i in ids if i in out]
+
+
+# what a Resource is made of (the signature stays in the catalogue)
+_RECORD_COLUMNS = [col for col in resources_t.c if col.name != "minhash"]
+# Candidates compared per lookup, those sharing the most bands first (a text nearly the same
+# as an existing one shares most of its 16 bands with it), out of at most MAX_BAND_ROWS band
+# matches: bounds the work when a template makes many pages share bands.
+MAX_NEAR_CANDIDATES = 50
+MAX_BAND_ROWS = 2000
+# Resources sharing a band key with a signature: an OR of (band = i AND key = :k<i>) rather
+# than a row-value IN, which SQLite plans as a scan of the table (the OR: one primary key
+# search per band); built once, as building it per lookup costs more than running it.
+_BAND_MATCHES = (
+    select(resource_bands_t.c.resource_id)
+    .where(or_(*(and_(resource_bands_t.c.band == i,
+                      resource_bands_t.c.key == bindparam(f"k{i}", type_=BigInteger))
+                 for i in range(neardup.BANDS))))
+    .limit(MAX_BAND_ROWS)
+)
+_SIGNATURES = (select(resources_t.c.id, resources_t.c.minhash)
+               .where(resources_t.c.id.in_(bindparam("ids", expanding=True))))
+_SERVED_BY_SOURCE = (select(instances_t.c.resource_id)
+                     .where(instances_t.c.resource_id.in_(bindparam("ids", expanding=True)),
+                            instances_t.c.source_id == bindparam("source_id"),
+                            instances_t.c.status == "live"))
+
+
+def _sig_bytes(sig: neardup.Signature | None) -> bytes | None:
+    return None if sig is None else neardup.to_bytes(sig)
+
+
+def _insert_bands(c: Connection, rid: str, sig: neardup.Signature | None) -> None:
+    if sig is not None:
+        c.execute(insert(resource_bands_t),
+                  [{"band": b, "key": k, "resource_id": rid} for b, k in neardup.band_keys(sig)])
+
+
+def _replace_bands(c: Connection, rid: str, sig: neardup.Signature | None) -> None:
+    c.execute(delete(resource_bands_t).where(resource_bands_t.c.resource_id == rid))
+    _insert_bands(c, rid, sig)
+
+
+def _near_duplicate(c: Connection, sig: neardup.Signature, source_id: str | None
+                    ) -> tuple[str, float] | None:
+    """(resource id, estimated Jaccard) of the most similar resource whose text is a near
+    duplicate of the text with signature ``sig``, seen from ``source_id`` (the stricter
+    threshold applies to a resource that source still serves at a live instance)."""
+    shared = Counter(r[0] for r in c.execute(
+        _BAND_MATCHES, {f"k{b}": k for b, k in neardup.band_keys(sig)}))
+    if not shared:
+        return None
+    rids = [rid for rid, _n in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))
+            [:MAX_NEAR_CANDIDATES]]
+    stored = dict(c.execute(_SIGNATURES, {"ids": rids}).all())
+    same_source: set[str] = set()
+    if source_id is not None:
+        same_source = {r[0] for r in c.execute(_SERVED_BY_SOURCE,
+                                               {"ids": rids, "source_id": source_id})}
+    best: tuple[str, float] | None = None
+    for rid in rids:
+        if not stored.get(rid):
+            continue
+        sim = neardup.similarity(sig, neardup.from_bytes(stored[rid]))
+        need = neardup.SAME_SOURCE_THRESHOLD if rid in same_source else neardup.THRESHOLD
+        if sim >= need and (best is None or sim > best[1]):
+            best = (rid, sim)
+    return best
 
 
 def _union_places(a: list[dict], b: list[dict]) -> list[dict]:
