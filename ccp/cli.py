@@ -31,9 +31,13 @@ class Env:
         return cat
 
     def backend(self):
+        return self.backend_for(self.settings)
+
+    @staticmethod
+    def backend_for(settings: Settings):
         from indexer.backends import get_backend
 
-        return get_backend(self.settings)
+        return get_backend(settings)
 
     def load_sources(self, *, include_disabled: bool = True):
         try:
@@ -662,6 +666,33 @@ def _check_port(host: str, port: int) -> None:
             sys.exit(2)
 
 
+DEMO_SOURCE_PREFIXES = ("euhub-", "urbact-", "denhaag-", "porto-", "prato-", "kaunas-", "oslo-")
+
+
+def _fresh_demo_stores(settings: Settings) -> None:
+    """Start the demo from empty stores, never touching a real portal's data."""
+    if settings.search_backend == "elasticsearch":
+        settings.elasticsearch_index = f"{settings.elasticsearch_index}-demo"
+        backend = Env.backend_for(settings)
+        try:
+            backend.delete_indices()
+        finally:
+            backend.close()
+    if settings.database_url:
+        from indexer.catalogue import Catalogue
+
+        cat = Catalogue(settings.catalogue_url)
+        cat.create_all()
+        others = [s.id for s in cat.sources() if not s.id.startswith(DEMO_SOURCE_PREFIXES)]
+        if others:
+            click.secho(f"CCP_DATABASE_URL holds a portal's catalogue (sources {', '.join(others[:5])}"
+                        "…): the demo only runs on an empty database or an earlier demo's.",
+                        fg="red", err=True)
+            sys.exit(2)
+        cat.clear()
+        cat.close()
+
+
 DEMO_SCRAPY = {
     "DOWNLOAD_DELAY": 0.0,
     "AUTOTHROTTLE_START_DELAY": 0.01,
@@ -683,6 +714,10 @@ def demo(env: Env, host: str, port: int, no_serve: bool):
     Starts the fixture web (an EU knowledge hub, an URBACT-like network and city sites, in
     several languages) on 127.0.0.1, harvests it with the real pipeline into
     DATA_DIR/demo (recreated each time), and serves the search UI.
+
+    With CCP_SEARCH_BACKEND=elasticsearch the demo indexes into "<index>-demo" (recreated);
+    with CCP_DATABASE_URL its catalogue goes there, which must be empty or hold only an
+    earlier demo (it is emptied first).
     """
     from ccp.fixtureweb import FixtureWeb
     from harvesters.run import run_harvest
@@ -694,6 +729,7 @@ def demo(env: Env, host: str, port: int, no_serve: bool):
     demo_dir.mkdir(parents=True)
     settings = Settings.from_env(data_dir=str(demo_dir), sources=str(demo_dir / "sources"))
     settings.download_timeout = 15.0
+    _fresh_demo_stores(settings)
     web = FixtureWeb()
     web.start()
     try:

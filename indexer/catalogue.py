@@ -907,6 +907,12 @@ class Catalogue:
             c.execute(insert(outbox_t).values(resource_id=res.id, op="upsert", created_at=now))
         return UPDATED if exists else ADDED
 
+    def clear(self) -> None:
+        """Delete every row (the demo starts from an empty catalogue); the schema stays."""
+        with self.engine.begin() as c:
+            for table in reversed(metadata.sorted_tables):
+                c.execute(delete(table))
+
     def delete_resource(self, rid: str) -> bool:
         with self.engine.begin() as c:
             c.execute(delete(resource_bands_t).where(resource_bands_t.c.resource_id == rid))

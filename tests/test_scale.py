@@ -177,3 +177,53 @@ def test_rebuild_during_a_harvest_loses_nothing(web, tmp_path, es_url):  # noqa:
         assert _everything(backend) == {r.id for r in cat.iter_resources()}
     finally:
         backend.close()
+
+
+def test_ccp_demo_on_elasticsearch_and_postgresql_matches_the_embedded_demo(tmp_path, es_url):  # noqa: F811
+    """The main job on the scale-out stack: `ccp demo` with Elasticsearch (and PostgreSQL
+    when the tests have one) gives the same results as on the embedded default."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+    from .test_catalogue import PG_URL, _drop_pg_database, _pg_database
+
+    pg = _pg_database(PG_URL) if PG_URL else None
+    stacks = {
+        "embedded": {},
+        "scale": {"CCP_SEARCH_BACKEND": "elasticsearch", "CCP_ELASTICSEARCH_URL": es_url,
+                  "CCP_ELASTICSEARCH_INDEX": unique_index("ccp-demo-cli"),
+                  **({"CCP_DATABASE_URL": pg} if pg else {})},
+    }
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CCP_")}
+    answers = {}
+    try:
+        for name, extra in stacks.items():
+            env = {**base, **extra, "CCP_DATA_DIR": str(tmp_path / name)}
+            run = subprocess.run([sys.executable, "-m", "ccp.cli", "demo", "--no-serve"],
+                                 env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+            assert run.returncode == 0, run.stdout + run.stderr
+            assert "0 failed" in run.stdout
+            env["CCP_DATA_DIR"] = str(tmp_path / name / "demo")
+            if "CCP_ELASTICSEARCH_INDEX" in env:
+                env["CCP_ELASTICSEARCH_INDEX"] += "-demo"
+            answers[name] = []
+            for args in ([""], ["roadmap"], ["Prato"], ["", "--language", "nl"],
+                         ["", "--type", "strategy"]):
+                out = subprocess.run([sys.executable, "-m", "ccp.cli", "search", "--json",
+                                      *args], env=env, cwd=ROOT, capture_output=True, text=True,
+                                     timeout=120)
+                assert out.returncode == 0, out.stderr
+                d = json.loads(out.stdout)
+                answers[name].append((
+                    d["total"],
+                    sorted((r["title"], r["format"], len(r["instances"])) for r in d["results"]),
+                    {k: sorted((f["value"], f["count"]) for f in v)
+                     for k, v in d["facets"].items()},
+                ))
+    finally:
+        if pg:
+            _drop_pg_database(PG_URL, pg)
+    assert answers["scale"] == answers["embedded"]
