@@ -111,6 +111,13 @@ class Settings:
                   "as JSON (optional)."},
     )
 
+    revalidate_days: float = field(
+        default=7.0,
+        metadata={"env": "CCP_REVALIDATE_DAYS", "help": "A feed or sitemap that keeps answering "
+                  "304 is fetched in full after this many days, so pages edited without the "
+                  "listing changing are noticed (their own requests stay conditional)."},
+    )
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
         env = os.environ if environ is None else environ

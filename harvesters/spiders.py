@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -75,6 +76,11 @@ class SourceSpider(scrapy.Spider):
         self.source = source
         self.ctx = ctx
         self.validators = ctx.catalogue.http_state(source_id=source.id)
+        # listings (feeds, sitemaps) whose validators are older than the revalidation period
+        # are asked unconditionally, so their pages get looked at again
+        cutoff = utcnow() - timedelta(days=ctx.settings.revalidate_days)
+        self.stale_listings = {u for u, at in ctx.catalogue.http_checked(source.id).items()
+                               if at is None or at < cutoff}
         self.root_failure: tuple[str, str, str] | None = None  # (url, kind, message)
         self.root_ok = 0
         self.root_unchanged: list[str] = []
@@ -97,6 +103,8 @@ class SourceSpider(scrapy.Spider):
     def make_request(self, url: str, callback, *, conditional: bool, root: bool = False,
                      meta: dict[str, Any] | None = None, priority: int = 0) -> scrapy.Request:
         headers = {}
+        if root and url in self.stale_listings:
+            conditional = False
         if conditional and url in self.validators:
             etag, last_modified = self.validators[url]
             if etag:

@@ -436,6 +436,13 @@ class Catalogue:
         with self.engine.connect() as c:
             return {r[0]: (r[1], r[2]) for r in c.execute(q)}
 
+    def http_checked(self, source_id: str) -> dict[str, datetime | None]:
+        """{url: when its validators were last stored} for one source."""
+        with self.engine.connect() as c:
+            return {r[0]: r[1] for r in c.execute(
+                select(http_state_t.c.url, http_state_t.c.checked_at)
+                .where(http_state_t.c.source_id == source_id))}
+
     def save_http_state(self, url: str, source_id: str, etag: str | None,
                         last_modified: str | None, status: int,
                         instance_url: str | None = None) -> None:

@@ -259,3 +259,43 @@ def test_retry_after_is_honoured(web, tmp_path):
     assert report.ok
     hits = [r for r in web.requests if r.site == "trouble" and r.path == "/feed.xml"]
     assert [r.status for r in hits][:2] == [429, 200]
+
+
+def test_feed_that_keeps_answering_304_is_revalidated_after_a_week(web, tmp_path):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from indexer.catalogue import http_state_t
+    from indexer.resource import utcnow
+
+    settings = make_settings(tmp_path)
+    src = next(s for s in web.demo_sources() if s["id"] == "prato-notizie")
+    write_sources(settings.sources, [src])
+    assert harvest(settings).ok
+    cat = Catalogue(settings.catalogue_url)
+    target = next(cat.iter_resources())
+    site, path = "prato", urlparse(target.instances[0].url).path
+    original = web.document(site, path)
+    edited = original.replace(
+        b'<div class="article-body">',
+        b'<div class="article-body"><p>Aggiornamento: nuove date per il 2027, con sessioni '
+        b'aperte a tutte le scuole della provincia.</p>', 1)
+    assert edited != original
+    web.set_document(site, path, edited, "text/html; charset=utf-8")
+    try:
+        # the feed did not change: it answers 304 and its pages are not asked again
+        assert harvest(settings).totals()["updated"] == 0
+        # a week later the feed is fetched in full and every page asked (conditionally)
+        with cat.engine.begin() as c:
+            c.execute(update(http_state_t).where(http_state_t.c.url == src["url"])
+                      .values(checked_at=utcnow() - timedelta(days=8)))
+        web.clear_requests()
+        report = harvest(settings)
+        assert report.totals()["updated"] == 1, report.to_dict()
+        feed_req = [r for r in web.requests if r.site == "prato" and r.path == "/rss.rdf"]
+        assert feed_req and "if-none-match" not in feed_req[0].headers
+        pages = [r for r in web.requests if r.site == "prato" and r.path.startswith("/notizie/")]
+        assert pages and all("if-none-match" in r.headers for r in pages)
+    finally:
+        web.set_document(site, path, original, "text/html; charset=utf-8")
