@@ -722,7 +722,8 @@ def demo(env: Env, host: str, port: int, no_serve: bool):
     from ccp.fixtureweb import FixtureWeb
     from harvesters.run import run_harvest
 
-    _check_port(host, port)
+    if not no_serve:
+        _check_port(host, port)
     demo_dir = env.settings.data_dir / "demo"
     if demo_dir.exists():
         shutil.rmtree(demo_dir)
