@@ -64,3 +64,25 @@ def harvest(settings: Settings, ids: list[str] | None = None, **kw):
         srcs = [s for s in srcs if s.id in ids]
     return run_harvest(settings, srcs, scrapy_overrides={**FAST_SCRAPY, **kw.pop("scrapy", {})},
                        **kw)
+
+
+# -- the real browser (Debian's chromium through Playwright) ----------------------------------
+@pytest.fixture(scope="session")
+def browser():
+    from tests.browser_support import chromium
+
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture()
+def page(browser):
+    """A fresh page; any console error (a CSP violation, a script error) fails the test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: problems.append(str(e)))
+    yield pg
+    context.close()
+    assert not problems, problems

@@ -14,7 +14,7 @@ from config.settings import Settings
 from indexer.catalogue import Catalogue, SourceHealth
 from indexer.resource import utcnow
 from search_ui import create_app
-from tests.browser_support import chromium, require_chromium, serve_app
+from tests.browser_support import require_chromium, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -70,25 +70,6 @@ def base_url(tmp_path_factory):
     with serve_app(app) as url:
         yield url
     cat.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture()
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    pg = context.new_page()
-    problems: list[str] = []
-    # CSP violations and script errors show up here: the admin pages must produce none.
-    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: problems.append(str(e)))
-    yield pg
-    context.close()
-    assert not problems, problems
 
 
 def test_anonymous_visit_lands_on_the_login_page(page, base_url):

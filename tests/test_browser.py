@@ -8,7 +8,7 @@ import re
 import pytest
 
 from search_ui import create_app
-from tests.browser_support import build_portal, chromium, require_chromium, serve_app
+from tests.browser_support import build_portal, require_chromium, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -29,25 +29,6 @@ def base_url(portal):
     app = create_app(settings=portal.settings, catalogue=portal.catalogue, backend=portal.backend)
     with serve_app(app) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture()
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    pg = context.new_page()
-    problems: list[str] = []
-    # CSP violations and script errors show up here: the pages must produce none.
-    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: problems.append(str(e)))
-    yield pg
-    context.close()
-    assert not problems, problems
 
 
 def result_titles(pg) -> list[str]:

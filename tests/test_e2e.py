@@ -8,7 +8,7 @@ import re
 import pytest
 
 from search_ui import create_app
-from tests.browser_support import chromium, require_chromium, serve_app
+from tests.browser_support import require_chromium, serve_app
 
 from .conftest import harvest, make_settings
 
@@ -27,18 +27,6 @@ def portal_url(web, tmp_path_factory):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture()
-def page(browser):
-    ctx = browser.new_context()
-    p = ctx.new_page()
-    yield p
-    ctx.close()
 
 
 def test_search_click_a_facet_and_open_a_resource_published_in_two_places(page, portal_url):
