@@ -120,8 +120,10 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str]) -> ParsedFee
         link = e.get("link")
         if link:
             link = urljoin(url, link)
-        published = _struct_to_dt(e.get("published_parsed"))
-        updated = _struct_to_dt(e.get("updated_parsed"))
+        # dict.get: feedparser's own get() maps a missing updated_parsed to published_parsed
+        # (deprecated); an entry without an update date has none
+        published = _struct_to_dt(dict.get(e, "published_parsed"))
+        updated = _struct_to_dt(dict.get(e, "updated_parsed"))
         content_html = None
         if e.get("content"):
             content_html = max((c.get("value") or "" for c in e["content"]), key=len) or None
