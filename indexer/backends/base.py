@@ -97,9 +97,9 @@ class SearchBackend(ABC):
     def health(self) -> tuple[bool, str]:
         """(ok, message) — whether the engine answers, and why not."""
 
+    @abstractmethod
     def ids(self) -> set[str]:
         """Every indexed id (for consistency checks; small indexes only)."""
-        raise NotImplementedError
 
     def close(self) -> None:
         """Release files and connections."""
