@@ -87,10 +87,11 @@ def update_health(catalogue: Catalogue, report: RunReport, settings: Settings) -
             events.append(_event("source.recovered", h, report))
     # a host that asked us to wait: every source on it waits
     if host_waits:
+        current = catalogue.source_health()
         for sid, url in urls.items():
             host = urlparse(url or "").netloc
             if host in host_waits:
-                h = catalogue.source_health().get(sid) or SourceHealth(source_id=sid)
+                h = current.get(sid) or SourceHealth(source_id=sid)
                 until = now + timedelta(seconds=host_waits[host])
                 if not h.retry_not_before or h.retry_not_before < until:
                     h.retry_not_before = until

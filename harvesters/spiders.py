@@ -62,6 +62,11 @@ def _headers(response: Response) -> dict[str, str]:
     return out
 
 
+def _requested_url(r) -> str:
+    """The URL we asked for (before redirects): the key of its stored validators."""
+    return r.meta.get("redirect_urls", [r.url])[0]
+
+
 def _is_pdf_url(url: str) -> bool:
     return urlparse(url).path.lower().endswith(".pdf")
 
@@ -75,12 +80,12 @@ class SourceSpider(scrapy.Spider):
         super().__init__(name=f"{source.type}-{source.id}", **kwargs)
         self.source = source
         self.ctx = ctx
-        self.validators = ctx.catalogue.http_state(source_id=source.id)
+        state = ctx.catalogue.http_state(source_id=source.id)
+        self.validators = {u: (etag, lm) for u, (etag, lm, _at) in state.items()}
         # listings (feeds, sitemaps) whose validators are older than the revalidation period
         # are asked unconditionally, so their pages get looked at again
         cutoff = utcnow() - timedelta(days=ctx.settings.revalidate_days)
-        self.stale_listings = {u for u, at in ctx.catalogue.http_checked(source.id).items()
-                               if at is None or at < cutoff}
+        self.stale_listings = {u for u, (_e, _l, at) in state.items() if at is None or at < cutoff}
         self.root_failure: tuple[str, str, str] | None = None  # (url, kind, message)
         self.root_ok = 0
         self.root_unchanged: list[str] = []
@@ -131,7 +136,7 @@ class SourceSpider(scrapy.Spider):
     # -- responses -----------------------------------------------------------------------
     def parse_document(self, response: Response, **_):
         """A document answered: unchanged (304), or bytes for the pipeline."""
-        request_url = response.meta.get("redirect_urls", [response.url])[0]
+        request_url = _requested_url(response)
         if response.status == 304:
             state = self.ctx.catalogue.touch_url(self.source.id, request_url, run_id=self.ctx.run_id)
             log.debug("unchanged (304): %s -> %s", request_url, state)
@@ -165,7 +170,7 @@ class SourceSpider(scrapy.Spider):
         self.root_ok += 1
         h = _headers(response)
         if h.get("etag") or h.get("last-modified"):
-            self.root_states.append((response.meta.get("redirect_urls", [response.url])[0],
+            self.root_states.append((_requested_url(response),
                                      h.get("etag"), h.get("last-modified"), response.status))
         return True
 
@@ -174,7 +179,7 @@ class SourceSpider(scrapy.Spider):
         request = failure.request
         kind, message, counter = describe_failure(
             failure, timeout=self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT"))
-        url = request.meta.get("redirect_urls", [request.url])[0]
+        url = _requested_url(request)
         if request.meta.get("ccp_listing"):
             self.partial = True  # what this page lists was not seen this run
         if request.meta.get("ccp_root"):
@@ -202,19 +207,15 @@ class SourceSpider(scrapy.Spider):
             return
         cat, run_id = self.ctx.catalogue, self.ctx.run_id
         requests = self.crawler.stats.get_value("downloader/request_count", 0)
+        message = None
         if reason not in ("finished", "closespider_itemcount"):
             status, message = "interrupted", f"the harvest of this source stopped early ({reason})"
-        elif self.root_failure and not self.root_ok and not self.root_unchanged:
+        elif self.root_failure:
             url, kind, msg = self.root_failure
             status, message = "failed", f"{kind}: {url}: {msg}"
         else:
             status = "succeeded"
-            message = None
-            if self.root_failure:
-                status = "failed"
-                url, kind, msg = self.root_failure
-                message = f"{kind}: {url}: {msg}"
-            elif self.root_unchanged and not self.root_ok:
+            if self.root_unchanged and not self.root_ok:
                 message = "not modified since the last run (conditional GET)"
         if status == "succeeded" and self.failures == 0:
             for url, etag, lm, code in self.root_states:
@@ -327,7 +328,7 @@ class SitemapSpider(SourceSpider):
                 return
             h = _headers(response)
             if h.get("etag") or h.get("last-modified"):
-                self.root_states.append((response.meta.get("redirect_urls", [response.url])[0],
+                self.root_states.append((_requested_url(response),
                                          h.get("etag"), h.get("last-modified"),
                                          response.status))
         body = self._body(response)

@@ -426,22 +426,16 @@ class Catalogue:
 
     # -- HTTP state for conditional GET -------------------------------------------------------
     def http_state(self, urls: Iterable[str] | None = None, source_id: str | None = None
-                   ) -> dict[str, tuple[str | None, str | None]]:
-        """{url: (etag, last_modified)} for the given URLs or the whole source."""
-        q = select(http_state_t.c.url, http_state_t.c.etag, http_state_t.c.last_modified)
+                   ) -> dict[str, tuple[str | None, str | None, datetime | None]]:
+        """{url: (etag, last_modified, when they were stored)} for the given URLs or source."""
+        q = select(http_state_t.c.url, http_state_t.c.etag, http_state_t.c.last_modified,
+                   http_state_t.c.checked_at)
         if source_id is not None:
             q = q.where(http_state_t.c.source_id == source_id)
         if urls is not None:
             q = q.where(http_state_t.c.url.in_(list(urls)))
         with self.engine.connect() as c:
-            return {r[0]: (r[1], r[2]) for r in c.execute(q)}
-
-    def http_checked(self, source_id: str) -> dict[str, datetime | None]:
-        """{url: when its validators were last stored} for one source."""
-        with self.engine.connect() as c:
-            return {r[0]: r[1] for r in c.execute(
-                select(http_state_t.c.url, http_state_t.c.checked_at)
-                .where(http_state_t.c.source_id == source_id))}
+            return {r[0]: (r[1], r[2], r[3]) for r in c.execute(q)}
 
     def save_http_state(self, url: str, source_id: str, etag: str | None,
                         last_modified: str | None, status: int,
