@@ -169,7 +169,7 @@ def sources_status(env: Env, as_json: bool):
             "last_success": h.last_success_at.isoformat() if h and h.last_success_at else None,
             "next_run": h.next_run_at.isoformat() if h and h.next_run_at else None,
             "backing_off_until": backoff.isoformat() if backoff else None,
-            "last_error": h.last_error if h and h.state == "failing" or (h and h.consecutive_failures) else None,
+            "last_error": h.last_error if h and h.consecutive_failures else None,
         }
         out.append(item)
         rows.append((s.id, state, _short(item["last_run"]), item["last_status"] or "",

@@ -211,8 +211,8 @@ def test_failing_sources_are_reported_while_the_rest_is_stored(web, tmp_path):
     e = fatal("server-error")
     assert e.kind == "http" and "500" in e.message and e.url.endswith("/status/500")
     e = fatal("not-a-feed")
-    assert e.kind == "not-a-feed" and "not a feed" in by_id["not-a-feed"].message.lower() or \
-        "html" in e.message.lower()
+    assert e.kind == "not-a-feed" and "html page" in e.message.lower()
+    assert by_id["not-a-feed"].message.startswith("not-a-feed:")
     e = fatal("too-large")
     assert e.kind == "too-large"
     e = fatal("too-slow")
