@@ -29,7 +29,14 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .loader import ConfigProblem, SourceConfigError, _problems_from, load_source_file
+from .loader import (
+    ConfigProblem,
+    SourceConfigError,
+    _Loader,
+    _problems_from,
+    _source_files,
+    load_source_file,
+)
 from .models import SOURCE_ADAPTER, SourceConfig
 
 __all__ = [
@@ -71,12 +78,10 @@ class SourceScan:
 
 def source_files(sources_path: str | Path) -> list[Path]:
     """The YAML files under ``sources_path`` (a directory, or one file); none if missing."""
-    path = Path(sources_path)
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix in _SUFFIXES and p.is_file())
-    return []
+    try:
+        return _source_files(Path(sources_path))
+    except SourceConfigError:  # neither a file nor a directory
+        return []
 
 
 def scan_sources(sources_path: str | Path) -> SourceScan:
@@ -107,7 +112,7 @@ def scan_sources(sources_path: str | Path) -> SourceScan:
 def _declared_id(path: Path) -> str | None:
     """The ``id`` a file declares, even when the rest of it is invalid; None if unreadable."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     if isinstance(data, dict) and isinstance(data.get("id"), str):
@@ -240,15 +245,14 @@ def set_source_enabled(sources_path: str | Path, source_id: str, enabled: bool) 
     path = find_source_file(sources_path, source_id)
     raw = path.read_bytes()
     text = raw.decode("utf-8")
-    before = yaml.safe_load(text)
+    before = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
     if not isinstance(before, dict):  # pragma: no cover - find_source_file read a mapping
         raise ValueError(f"{path} does not hold a source definition")
-    _validate(before, str(path))
-    if before.get("enabled", True) is enabled:
+    if _validate(before, str(path)).enabled is enabled:
         return path  # already so: the file is not touched
     edited = _edit_enabled(text, enabled)
     try:
-        after = yaml.safe_load(edited)
+        after = yaml.load(edited, Loader=_Loader)  # noqa: S506
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: cannot set 'enabled' without breaking the file ({exc}); "
                          "edit it by hand") from None

@@ -171,9 +171,6 @@ class Taxonomy(BaseModel):
     def children(self, key: str) -> list[str]:
         return [k for k, t in self.themes.items() if t.parent == key]
 
-    def theme_label(self, key: str) -> str:
-        return self.themes[key].label if key in self.themes else key
-
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """Read and validate a taxonomy file (default: ``config/taxonomy.yaml``)."""

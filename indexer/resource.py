@@ -26,8 +26,6 @@ RESOURCE_TYPES: dict[str, str] = {
     "other": "Other",
 }
 
-FORMATS = ("html", "pdf")
-
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
@@ -121,24 +119,6 @@ class Resource:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (datetimes as ISO 8601 UTC strings)."""
         return _jsonable(asdict(self))
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Resource":
-        d = dict(d)
-        d["instances"] = [
-            Instance(**{**i, "first_seen": _dt(i.get("first_seen")), "last_seen": _dt(i.get("last_seen"))})
-            for i in d.get("instances", [])
-        ]
-        d["places"] = [Place(**p) for p in d.get("places", [])]
-        for k in ("published", "updated", "harvested_at", "indexed_at"):
-            d[k] = _dt(d.get(k))
-        return cls(**d)
-
-
-def _dt(v: Any) -> datetime | None:
-    if v is None or isinstance(v, datetime):
-        return as_utc(v)
-    return as_utc(datetime.fromisoformat(str(v).replace("Z", "+00:00")))
 
 
 def _jsonable(v: Any) -> Any:

@@ -133,9 +133,6 @@ class SearchState:
     def page_url(self, page: int) -> str:
         return self.url(page=page)
 
-    def sort_url(self, sort: str) -> str:
-        return self.url(sort=sort, page=1)
-
 
 def pagination(current: int, pages: int, window: int = 2) -> list[int | None]:
     """Page numbers to link: first, last and ``window`` around the current; ``None`` is a gap.

@@ -55,12 +55,13 @@ class SearchRun:
         ]
 
 
-def run_search() -> SearchRun:
+def run_search(per_page: int | None = None) -> SearchRun:
     """Parse the request, ask the backend, and bundle what every rendering needs.
 
+    ``per_page`` is the page size when the request does not give one (default: the portal's).
     Raises QueryError (400) and BackendUnavailable (503); the error handlers render them.
     """
-    per_page = int(current_app.config["CCP_PER_PAGE"])
+    per_page = per_page or int(current_app.config["CCP_PER_PAGE"])
     query = parse_query(request.args, default_per_page=per_page)
     state = SearchState(query, path=url_for("portal.search"), default_per_page=per_page)
     results = services().backend.search(query)
@@ -96,8 +97,8 @@ def search():
 
 @bp.get("/search.atom")
 def search_atom():
-    run = run_search()
     feed_size = int(current_app.config["CCP_FEED_SIZE"])
+    run = run_search(per_page=feed_size)
     body = atom.render_feed(
         run,
         feed_size=feed_size,

@@ -834,3 +834,12 @@ def test_scan_sources_reports_problems_without_hiding_valid_sources(sources_dir)
     assert set(scan.sources) == {"oslo-reports", "porto-circular"}
     assert scan.file_of("oslo-reports") == sources_dir / "dup.yaml"  # the first file wins
     assert sorted(Path(p.file).name for p in scan.problems) == ["junk.yaml", "oslo-reports.yaml"]
+
+
+def test_set_source_enabled_finds_a_source_whose_id_yaml_1_1_reads_as_a_boolean(sources_dir):
+    path = sources_dir / "on.yaml"
+    path.write_text("id: on\ntype: feed\nname: A source called on\n"
+                    "url: https://on.example/feed\n")
+    assert set_source_enabled(sources_dir, "on", False) == path
+    assert "\nenabled: false\n" in path.read_text()
+    assert set_source_enabled(sources_dir, "on", False) == path  # already disabled: found again

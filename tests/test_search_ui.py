@@ -554,3 +554,8 @@ def test_served_over_real_http(app):
             assert resp.status == 200
     assert data["total"] == 2
 
+
+
+def test_atom_feed_carries_feed_size_entries_not_one_page(client, portal):
+    feed = feedparser.parse(client.get("/search.atom?q=").data)
+    assert len(feed.entries) == len(portal.live) > 10  # CCP_FEED_SIZE (30), not CCP_PER_PAGE (10)
