@@ -118,6 +118,15 @@ class Settings:
                   "listing changing are noticed (their own requests stay conditional)."},
     )
 
+    allowed_private_addresses: str = field(
+        default="",
+        metadata={"env": "CCP_ALLOWED_PRIVATE_ADDRESSES", "help": "Comma-separated CIDR ranges "
+                  "of private, loopback or link-local addresses the harvester may fetch from "
+                  "(default: none; every other private address is refused, checked on the "
+                  "resolved address of every request). Named after Mastodon's "
+                  "ALLOWED_PRIVATE_ADDRESSES."},
+    )
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
         env = os.environ if environ is None else environ

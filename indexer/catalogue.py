@@ -123,6 +123,8 @@ resources_t = Table(
     Column("modified_at", UTCDateTime),
     # MinHash signature of the body (indexer.neardup); NULL when the text is too short
     Column("minhash", LargeBinary),
+    # conditions a reader should know of, e.g. "no-text-layer" (a PDF with no text to extract)
+    Column("flags", JSON),
 )
 
 # LSH band keys of each resource's signature: candidates for near-duplicate matching.
@@ -163,6 +165,10 @@ http_state_t = Table(
     Column("last_modified", Text),
     Column("status", Integer),
     Column("checked_at", UTCDateTime),
+    # the last failure of this URL (kind and message) and how many runs in a row it failed
+    Column("error_kind", String(32)),
+    Column("error", Text),
+    Column("failures", Integer, nullable=False, default=0),
 )
 
 runs_t = Table(
@@ -191,6 +197,8 @@ run_sources_t = Table(
     Column("skipped", Integer, nullable=False, default=0),
     Column("merged", Integer, nullable=False, default=0),
     Column("requests", Integer, nullable=False, default=0),
+    # items the source's listings (feed, sitemaps, crawled listing pages) named this run
+    Column("listed", Integer),
     Column("message", Text),
 )
 
@@ -249,6 +257,27 @@ tasks_t = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("started_at", UTCDateTime),
     Column("finished_at", UTCDateTime),
+)
+
+admin_sessions_t = Table(
+    "admin_sessions", metadata,
+    Column("id", String(64), primary_key=True),  # SHA-256 of the token in the cookie
+    Column("user", Text, nullable=False),
+    Column("credential_tag", String(64), nullable=False),  # changes with the password
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Column("client", Text),
+)
+
+login_throttle_t = Table(
+    "login_throttle", metadata,
+    Column("key", String(300), primary_key=True),  # "client:<address>" or "account:<user>"
+    Column("failures", Integer, nullable=False, default=0),
+    Column("first_failure_at", UTCDateTime),
+    Column("last_failure_at", UTCDateTime),
+    Column("locked_until", UTCDateTime),
 )
 
 # Record statuses of one harvested document.
