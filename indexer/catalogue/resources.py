@@ -1,0 +1,303 @@
+"""Resources and their instances: ingest with the dedupe layers, reads, removal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from .. import neardup
+from ..resource import Instance, Resource, resource_id_for, utcnow
+from .dedupe import insert_bands, near_duplicate, replace_bands, sig_bytes, union_places
+from .records import load_resources
+from .tables import (
+    ADDED,
+    MERGED,
+    UNCHANGED,
+    UPDATED,
+    http_state_t,
+    instances_t,
+    outbox_t,
+    resource_bands_t,
+    resources_t,
+)
+
+
+class ResourcesMixin:
+    # -- resources -----------------------------------------------------------------------------
+    def ingest(self, res: Resource, *, run_id: int | None = None) -> str:
+        """Store one normalised document (a Resource with exactly one instance).
+
+        Returns added / updated / unchanged / merged (see the module docstring), counting it
+        in the run when ``run_id`` is given. Everything happens in one transaction with its
+        outbox entry.
+        """
+        if len(res.instances) != 1:
+            raise ValueError("ingest() takes a resource with exactly one instance")
+        inst = res.instances[0]
+        now = res.harvested_at or utcnow()
+        with self.engine.begin() as c:
+            status, rid = self._ingest(c, res, inst, now)
+            if status != UNCHANGED:
+                c.execute(insert(outbox_t).values(resource_id=rid, op="upsert", created_at=now))
+            if run_id is not None:
+                self.count(run_id, inst.source_id, status, conn=c)
+        return status
+
+    def _ingest(self, c: Connection, res: Resource, inst: Instance, now: datetime
+                ) -> tuple[str, str]:
+        # 1. this source's own record: same URL, or same GUID
+        conds = [instances_t.c.url == inst.url]
+        if inst.guid:
+            conds.append(instances_t.c.guid == inst.guid)
+        own = c.execute(
+            select(instances_t).where(instances_t.c.source_id == inst.source_id, or_(*conds))
+            .order_by((instances_t.c.url == inst.url).desc())
+        ).mappings().first()
+        if own is not None:
+            rid = own["resource_id"]
+            inst_vals: dict[str, Any] = dict(last_seen=inst.last_seen or now, missed_runs=0)
+            revived = own["status"] != "live"
+            if revived:
+                inst_vals["status"] = "live"
+            if own["url"] != inst.url:
+                # the GUID is stable but the URL moved: keep the newest URL
+                clash = c.execute(select(instances_t.c.id).where(
+                    instances_t.c.source_id == inst.source_id, instances_t.c.url == inst.url)
+                ).first()
+                if clash is None:
+                    inst_vals["url"] = inst.url
+            if inst.guid and own["guid"] != inst.guid:
+                inst_vals["guid"] = inst.guid
+            # compare with what *this instance* served last time, so two sources that carry
+            # slightly different copies do not overwrite each other on every run
+            if own["content_hash"] == res.content_hash:
+                c.execute(update(instances_t).where(instances_t.c.id == own["id"])
+                          .values(**inst_vals))
+                return (UPDATED if revived or "url" in inst_vals else UNCHANGED), rid
+            inst_vals["content_hash"] = res.content_hash
+            c.execute(update(instances_t).where(instances_t.c.id == own["id"]).values(**inst_vals))
+            self._update_content(c, rid, res, now)
+            return UPDATED, rid
+
+        # 2. the same canonical URL through another source, 3. the same main text
+        match = c.execute(select(instances_t.c.resource_id).where(instances_t.c.url == inst.url)
+                          ).first()
+        if match is None and res.content_hash:
+            match = c.execute(select(resources_t.c.id)
+                              .where(resources_t.c.content_hash == res.content_hash)).first()
+        # 4. nearly the same main text (the signature is computed only when needed)
+        sig = None
+        if match is None:
+            sig = neardup.signature(res.body)
+            if sig is not None:
+                match = near_duplicate(c, sig, inst.source_id)
+        if match is not None:
+            rid = match[0]
+            c.execute(insert(instances_t).values(
+                resource_id=rid, source_id=inst.source_id, url=inst.url, guid=inst.guid,
+                content_hash=res.content_hash,
+                first_seen=inst.first_seen or now, last_seen=inst.last_seen or now,
+                status="live", missed_runs=0))
+            self._merge_metadata(c, rid, res)
+            return MERGED, rid
+
+        rid = res.id
+        if c.execute(select(resources_t.c.id).where(resources_t.c.id == rid)).first() is not None:
+            # a different resource already owns this id (its first URL equals ours but it is
+            # known at that URL under no instance any more): make ours distinct and stable
+            rid = resource_id_for(f"{inst.source_id} {inst.url}")
+        c.execute(insert(resources_t).values(id=rid, modified_at=now, minhash=sig_bytes(sig),
+                                             **self._row(res, now)))
+        insert_bands(c, rid, sig)
+        c.execute(insert(instances_t).values(
+            resource_id=rid, source_id=inst.source_id, url=inst.url, guid=inst.guid,
+            content_hash=res.content_hash,
+            first_seen=inst.first_seen or now, last_seen=inst.last_seen or now,
+            status="live", missed_runs=0))
+        return ADDED, rid
+
+    @staticmethod
+    def _row(res: Resource, now: datetime) -> dict[str, Any]:
+        return dict(
+            title=res.title, url=res.url, summary=res.summary or "", body=res.body or "",
+            publisher=res.publisher, authors=list(res.authors), published=res.published,
+            updated=res.updated, language=res.language, type=res.type or "other",
+            themes=list(res.themes),
+            places=[{"country": p.country, "city": p.city} for p in res.places],
+            format=res.format, licence=res.licence, content_hash=res.content_hash,
+            harvested_at=res.harvested_at or now,
+        )
+
+    def _update_content(self, c: Connection, rid: str, res: Resource, now: datetime) -> None:
+        row = self._row(res, now)
+        existing = c.execute(select(resources_t.c.places, resources_t.c.url)
+                             .where(resources_t.c.id == rid)).first()
+        if existing is not None:
+            row["places"] = union_places(existing[0] or [], row["places"])
+            row["url"] = existing[1]  # the resource keeps its canonical URL
+        sig = neardup.signature(res.body)
+        c.execute(update(resources_t).where(resources_t.c.id == rid)
+                  .values(modified_at=now, minhash=sig_bytes(sig), **row))
+        replace_bands(c, rid, sig)
+
+    def _merge_metadata(self, c: Connection, rid: str, res: Resource) -> None:
+        cur = c.execute(select(resources_t).where(resources_t.c.id == rid)).mappings().first()
+        vals: dict[str, Any] = {
+            "places": union_places(cur["places"] or [],
+                                    [{"country": p.country, "city": p.city} for p in res.places]),
+            "themes": sorted(set(cur["themes"] or []) | set(res.themes)),
+        }
+        if res.published and (cur["published"] is None or res.published < cur["published"]):
+            vals["published"] = res.published
+        for k in ("publisher", "language", "licence"):
+            if not cur[k] and getattr(res, k):
+                vals[k] = getattr(res, k)
+        if not cur["authors"] and res.authors:
+            vals["authors"] = list(res.authors)
+        c.execute(update(resources_t).where(resources_t.c.id == rid).values(**vals))
+
+    def touch(self, source_id: str, url: str, *, run_id: int | None = None) -> str | None:
+        """A document answered 304 Not Modified: it is still there, unchanged.
+
+        Returns ``unchanged`` when the catalogue knows the URL for that source, else None.
+        """
+        now = utcnow()
+        with self.engine.begin() as c:
+            row = c.execute(select(instances_t.c.id, instances_t.c.status).where(
+                instances_t.c.source_id == source_id, instances_t.c.url == url)).first()
+            if row is None:
+                return None
+            c.execute(update(instances_t).where(instances_t.c.id == row[0])
+                      .values(last_seen=now, missed_runs=0, status="live"))
+            if row[1] != "live":
+                rid = c.execute(select(instances_t.c.resource_id)
+                                .where(instances_t.c.id == row[0])).scalar_one()
+                c.execute(insert(outbox_t).values(resource_id=rid, op="upsert", created_at=now))
+            if run_id is not None:
+                self.count(run_id, source_id, UNCHANGED, conn=c)
+        return UNCHANGED
+
+    def touch_url(self, source_id: str, request_url: str, *, run_id: int | None = None) -> str:
+        """A requested URL answered 304: touch the instance it made last time."""
+        with self.engine.connect() as c:
+            row = c.execute(select(http_state_t.c.instance_url)
+                            .where(http_state_t.c.url == request_url)).first()
+        target = (row[0] if row and row[0] else request_url)
+        if self.touch(source_id, target, run_id=run_id) is None and run_id is not None:
+            self.count(run_id, source_id, UNCHANGED)
+        return UNCHANGED
+
+    def mark_missing(self, source_id: str, seen_since: datetime | None, gone_after: int
+                     ) -> list[str]:
+        """After a complete run of a source: its live instances not seen since ``seen_since``
+        miss one more run; those that missed ``gone_after`` runs in a row are marked gone
+        (their resources leave the default search; still reachable by id). Returns the ids of
+        resources whose instance went gone.
+
+        ``seen_since=None`` is a run whose listing (feed, sitemap) answered 304: it lists what
+        it listed last time, so what was missing then is missing once more.
+        """
+        now = utcnow()
+        missing = instances_t.c.missed_runs > 0 if seen_since is None \
+            else instances_t.c.last_seen < seen_since
+        with self.engine.begin() as c:
+            c.execute(update(instances_t)
+                      .where(instances_t.c.source_id == source_id,
+                             instances_t.c.status == "live", missing)
+                      .values(missed_runs=instances_t.c.missed_runs + 1))
+            rows = c.execute(select(instances_t.c.id, instances_t.c.resource_id).where(
+                instances_t.c.source_id == source_id, instances_t.c.status == "live",
+                instances_t.c.missed_runs >= gone_after)).all()
+            if not rows:
+                return []
+            c.execute(update(instances_t).where(instances_t.c.id.in_([r[0] for r in rows]))
+                      .values(status="gone"))
+            rids = sorted({r[1] for r in rows})
+            for rid in rids:
+                c.execute(insert(outbox_t).values(resource_id=rid, op="upsert", created_at=now))
+        return rids
+
+    def find_duplicate(self, res: Resource) -> Resource | None:
+        """An existing resource that ``res`` would be merged into (same URL, same text or
+        nearly the same text)."""
+        urls = [res.url, *(i.url for i in res.instances)]
+        with self.engine.connect() as c:
+            row = c.execute(select(instances_t.c.resource_id)
+                            .where(instances_t.c.url.in_(urls))).first()
+            if row is None and res.content_hash:
+                row = c.execute(select(resources_t.c.id)
+                                .where(resources_t.c.content_hash == res.content_hash)).first()
+            if row is None:
+                sig = neardup.signature(res.body)
+                if sig is not None:
+                    source_id = res.instances[0].source_id if res.instances else None
+                    row = near_duplicate(c, sig, source_id)
+        return self.get_resource(row[0]) if row else None
+
+    def put_resource(self, res: Resource) -> str:
+        """Insert or replace a whole resource with its instances (imports, tests)."""
+        now = utcnow()
+        with self.engine.begin() as c:
+            exists = c.execute(select(resources_t.c.id).where(resources_t.c.id == res.id)).first()
+            row = self._row(res, now)
+            sig = neardup.signature(res.body)
+            row["minhash"] = sig_bytes(sig)
+            if exists:
+                c.execute(update(resources_t).where(resources_t.c.id == res.id)
+                          .values(modified_at=now, **row))
+                c.execute(delete(instances_t).where(instances_t.c.resource_id == res.id))
+            else:
+                c.execute(insert(resources_t).values(id=res.id, modified_at=now, **row))
+            replace_bands(c, res.id, sig)
+            for i in res.instances:
+                c.execute(insert(instances_t).values(
+                    resource_id=res.id, source_id=i.source_id, url=i.url, guid=i.guid,
+                    content_hash=res.content_hash,
+                    first_seen=i.first_seen or now, last_seen=i.last_seen or now,
+                    status=i.status, missed_runs=0))
+            c.execute(insert(outbox_t).values(resource_id=res.id, op="upsert", created_at=now))
+        return UPDATED if exists else ADDED
+
+    def delete_resource(self, rid: str) -> bool:
+        with self.engine.begin() as c:
+            c.execute(delete(resource_bands_t).where(resource_bands_t.c.resource_id == rid))
+            n = c.execute(delete(instances_t).where(instances_t.c.resource_id == rid)).rowcount
+            n += c.execute(delete(resources_t).where(resources_t.c.id == rid)).rowcount
+            c.execute(insert(outbox_t).values(resource_id=rid, op="delete", created_at=utcnow()))
+        return n > 0
+
+    def get_resource(self, rid: str) -> Resource | None:
+        found = self.get_resources([rid])
+        return found[0] if found else None
+
+    def get_resources(self, ids: Iterable[str]) -> list[Resource]:
+        ids = list(ids)
+        if not ids:
+            return []
+        with self.engine.connect() as c:
+            return load_resources(c, ids)
+
+    def iter_resources(self, batch: int = 500) -> Iterator[Resource]:
+        """Every resource with its instances, in id order (for index rebuilds)."""
+        last = ""
+        while True:
+            with self.engine.connect() as c:
+                ids = [r[0] for r in c.execute(
+                    select(resources_t.c.id).where(resources_t.c.id > last)
+                    .order_by(resources_t.c.id).limit(batch))]
+            if not ids:
+                return
+            yield from self.get_resources(ids)
+            last = ids[-1]
+
+    def resource_count(self) -> int:
+        with self.engine.connect() as c:
+            return c.execute(select(func.count()).select_from(resources_t)).scalar_one()
+
+    def instance_count(self) -> int:
+        with self.engine.connect() as c:
+            return c.execute(select(func.count()).select_from(instances_t)).scalar_one()
