@@ -1,0 +1,155 @@
+"""``ccp index``, ``ccp search`` and ``ccp db``: the index, searching it, the catalogue schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .common import Env, pass_env
+
+
+@click.group()
+def db():
+    """The catalogue database (SQLite by default; PostgreSQL with CCP_DATABASE_URL)."""
+
+
+@db.command("upgrade")
+@pass_env
+def db_upgrade(env: Env):
+    """Apply the catalogue's schema migrations (Alembic) up to this version's."""
+    from indexer.catalogue import Catalogue
+    from indexer.schema import upgrade
+
+    cat = Catalogue(env.settings.catalogue_url)
+    before, after = upgrade(cat.engine, env.settings.catalogue_url)
+    if before == after:
+        click.echo(f"The catalogue schema is up to date (revision {after}).")
+    else:
+        click.echo(f"Catalogue schema upgraded from {before or 'empty'} to {after}.")
+
+
+@db.command("current")
+@pass_env
+def db_current(env: Env):
+    """Show the catalogue's schema revision and the one this version needs."""
+    from indexer.catalogue import Catalogue
+    from indexer.schema import current_revision, head_revision
+
+    cat = Catalogue(env.settings.catalogue_url)
+    cur, head = current_revision(cat.engine), head_revision(env.settings.catalogue_url)
+    click.echo(f"Database: {cat.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"Schema revision: {cur or 'none (empty database)'}; this portal needs {head}.")
+    sys.exit(0 if cur == head else 1)
+
+
+# -- index ------------------------------------------------------------------------------------
+@click.group()
+def index():
+    """Look after the search index."""
+
+
+@index.command("rebuild")
+@pass_env
+def index_rebuild(env: Env):
+    """Rebuild the whole index from the catalogue (no re-crawling)."""
+    from indexer.indexing import rebuild
+
+    cat, backend = env.catalogue(), env.backend()
+    n = rebuild(cat, backend)
+    click.echo(f"Index rebuilt: {n} resources.")
+
+
+@index.command("drain")
+@pass_env
+def index_drain(env: Env):
+    """Apply pending catalogue changes (the outbox) to the index."""
+    from indexer.indexing import drain
+
+    result = drain(env.catalogue(), env.backend())
+    click.echo(f"Applied {result.applied} change(s): {result.upserted} indexed, "
+               f"{result.deleted} removed.")
+    if result.error:
+        click.secho(f"Stopped early: {result.error}", fg="red")
+        sys.exit(1)
+
+
+@index.command("status")
+@pass_env
+def index_status(env: Env):
+    """Documents indexed, resources catalogued, and the outbox backlog."""
+    from indexer.resource import utcnow
+
+    cat, backend = env.catalogue(), env.backend()
+    ok, msg = backend.health()
+    pending, oldest = cat.outbox_status()
+    click.echo(f"Backend: {env.settings.search_backend} — {msg}")
+    click.echo(f"Catalogue: {cat.resource_count()} resources, {cat.instance_count()} instances")
+    lag = f", oldest {int((utcnow() - oldest).total_seconds())} s ago" if oldest else ""
+    click.echo(f"Outbox: {pending} pending{lag}")
+    sys.exit(0 if ok else 1)
+
+
+# -- search -----------------------------------------------------------------------------------
+@click.command()
+@click.argument("query", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+@click.option("--page", default=1, show_default=True)
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
+              show_default=True)
+@click.option("--language", multiple=True, help="Filter by language (ISO 639-1); repeatable.")
+@click.option("--type", "type_", multiple=True, help="Filter by resource type; repeatable.")
+@click.option("--country", multiple=True, help="Filter by country; repeatable.")
+@click.option("--source", multiple=True, help="Filter by source id; repeatable.")
+@click.option("--year", multiple=True, help="Filter by year; repeatable.")
+@click.option("--theme", multiple=True, help="Filter by theme; repeatable.")
+@pass_env
+def search(env: Env, query, as_json, page, sort, language, type_, country, source, year, theme):
+    """Search the index from the terminal."""
+    from indexer.query import QueryError, SearchQuery
+
+    filters = {k: list(v) for k, v in dict(language=language, type=type_, country=country,
+                                             source=source, year=year, theme=theme).items() if v}
+    try:
+        q = SearchQuery(text=" ".join(query), filters=filters, page=page, sort=sort)
+    except QueryError as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(2)
+    results = env.backend().search(q)
+    if as_json:
+        from search_ui.api import results_json
+
+        click.echo(json.dumps(results_json(results), indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{results.total} result(s) in {results.took_ms:.1f} ms"
+               + (f" — page {q.page} of {results.pages}" if results.pages > 1 else ""))
+    for i, hit in enumerate(results.hits, start=q.offset + 1):
+        d = hit.doc
+        click.secho(f"\n{i}. {d['title']}", bold=True)
+        meta = " · ".join(x for x in (d.get("language"), d.get("type"), (d.get("date") or "")[:10],
+                                      ", ".join(sorted({x["source_id"] for x in d["instances"]})))
+                          if x)
+        click.echo(f"   {meta}")
+        click.echo(f"   {d['url']}")
+        if hit.snippet and hit.snippet.text:
+            click.echo("   " + _terminal_snippet(hit.snippet))
+    if results.facets:
+        click.echo("")
+        for name, values in results.facets.items():
+            if values:
+                click.echo(f"{name}: " + ", ".join(f"{v.value} ({v.count})" for v in values[:8]))
+
+
+def _terminal_snippet(snippet) -> str:
+    out, pos = [], 0
+    for start, end in sorted(snippet.highlights):
+        if start < pos:
+            continue
+        out.append(snippet.text[pos:start])
+        out.append(click.style(snippet.text[start:end], bold=True))
+        pos = end
+    out.append(snippet.text[pos:])
+    return " ".join("".join(out).split())
+
+

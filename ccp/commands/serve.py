@@ -1,0 +1,211 @@
+"""``ccp serve``, ``ccp schedule``, ``ccp up`` and ``ccp demo``: the long-running commands."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+import click
+
+from config import Settings, load_sources
+
+from .common import Env, pass_env
+from .harvest import _Progress, print_report
+
+
+# -- scheduling ------------------------------------------------------------------------------
+@click.command()
+@pass_env
+def schedule(env: Env):
+    """Run the scheduler (its own long-running process): every enabled source is harvested
+    on its schedule. SIGHUP re-reads the source files; SIGTERM/Ctrl-C stops cleanly."""
+    from harvesters.scheduler import serve_forever
+
+    env.load_sources()  # fail early, with exit 2, on invalid files
+    click.echo(f"Scheduler started (data dir {env.settings.data_dir}); Ctrl-C to stop.")
+    serve_forever(env.settings)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@pass_env
+def up(env: Env, host: str, port: int):
+    """Run the scheduler and the web UI together (two processes; Ctrl-C stops both)."""
+    import signal
+    import subprocess
+    import time
+
+    env.load_sources()
+    base = [sys.executable, "-m", "ccp.cli", "--data-dir", str(env.settings.data_dir),
+            "--sources", str(env.settings.sources)]
+    procs = [
+        subprocess.Popen([*base, "schedule"]),
+        subprocess.Popen([*base, "serve", "--host", host, "--port", str(port)]),
+    ]
+    click.echo(f"Scheduler pid {procs[0].pid}, web UI pid {procs[1].pid} on "
+               f"http://{host}:{port}/ — Ctrl-C stops both.")
+    stopping = {"flag": False}
+
+    def stop(*_):
+        stopping["flag"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    code = 0
+    try:
+        while not stopping["flag"]:
+            for p in procs:
+                if p.poll() is not None:
+                    click.secho(f"process {p.pid} exited with {p.returncode}; stopping",
+                                fg="red", err=True)
+                    code = p.returncode or 1
+                    stopping["flag"] = True
+            time.sleep(0.3)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 60
+        for p in procs:
+            try:
+                p.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+    sys.exit(code)
+
+
+# -- serve / demo -----------------------------------------------------------------------------
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@pass_env
+def serve(env: Env, host: str, port: int, threads: int):
+    """Serve the search UI and JSON API (waitress, a production WSGI server)."""
+    from search_ui import create_app
+    from search_ui.wsgi import serve as serve_app
+
+    app = create_app(settings=env.settings)
+    _check_port(host, port)
+    click.echo(f"Serving the Circular City Portal on http://{host}:{port}/ (Ctrl-C to stop)")
+    serve_app(app, host=host, port=port, threads=threads)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with a clear message (exit 2) when the port cannot be listened on."""
+    import socket
+
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            click.secho(f"Cannot listen on {host}:{port}: {exc.strerror}. Choose another port "
+                        "with --port (0 takes any free port).", fg="red", err=True)
+            sys.exit(2)
+
+
+DEMO_SOURCE_PREFIXES = ("euhub-", "urbact-", "denhaag-", "porto-", "prato-", "kaunas-", "oslo-")
+
+
+def _fresh_demo_stores(settings: Settings) -> None:
+    """Start the demo from empty stores, never touching a real portal's data."""
+    if settings.search_backend == "elasticsearch":
+        settings.elasticsearch_index = f"{settings.elasticsearch_index}-demo"
+        backend = Env.backend_for(settings)
+        try:
+            backend.delete_indices()
+        finally:
+            backend.close()
+    if settings.database_url:
+        from indexer.catalogue import Catalogue
+
+        cat = Catalogue(settings.catalogue_url)
+        cat.create_all()
+        others = [s.id for s in cat.sources() if not s.id.startswith(DEMO_SOURCE_PREFIXES)]
+        if others:
+            click.secho(f"CCP_DATABASE_URL holds a portal's catalogue (sources {', '.join(others[:5])}"
+                        "…): the demo only runs on an empty database or an earlier demo's.",
+                        fg="red", err=True)
+            sys.exit(2)
+        cat.clear()
+        cat.close()
+
+
+DEMO_SCRAPY = {
+    "DOWNLOAD_DELAY": 0.0,
+    "AUTOTHROTTLE_START_DELAY": 0.01,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": 8.0,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "DOWNLOAD_DELAY_JITTER": 0,
+}
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Where to serve the UI.")
+@click.option("--port", default=8080, show_default=True, type=int,
+              help="Port of the search UI (0: any free port).")
+@click.option("--no-serve", is_flag=True, help="Harvest and index the fixture web, then stop.")
+@pass_env
+def demo(env: Env, host: str, port: int, no_serve: bool):
+    """Run the whole portal on a local web of fixture sites.
+
+    Starts the fixture web (an EU knowledge hub, an URBACT-like network and city sites, in
+    several languages) on 127.0.0.1, harvests it with the real pipeline into
+    DATA_DIR/demo (recreated each time), and serves the search UI.
+
+    With CCP_SEARCH_BACKEND=elasticsearch the demo indexes into "<index>-demo" (recreated);
+    with CCP_DATABASE_URL its catalogue goes there, which must be empty or hold only an
+    earlier demo (it is emptied first).
+    """
+    from ccp.fixtureweb import FixtureWeb
+    from harvesters.run import run_harvest
+
+    if not no_serve:
+        _check_port(host, port)
+    demo_dir = env.settings.data_dir / "demo"
+    if demo_dir.exists():
+        shutil.rmtree(demo_dir)
+    demo_dir.mkdir(parents=True)
+    settings = Settings.from_env(data_dir=str(demo_dir), sources=str(demo_dir / "sources"))
+    settings.download_timeout = 15.0
+    _fresh_demo_stores(settings)
+    web = FixtureWeb()
+    web.start()
+    try:
+        for name, site in web.sites.items():
+            if name != "trouble":  # the failure fixtures are for the tests
+                click.echo(f"Fixture site {name:<8} {site.base_url}/  {site.title}")
+        web.write_demo_sources(settings.sources)
+        srcs = load_sources(settings.sources)
+        click.echo(f"Harvesting {len(srcs)} demo sources into {demo_dir} …")
+        progress = _Progress() if sys.stdout.isatty() else None
+        report = run_harvest(settings, srcs, trigger="demo", scrapy_overrides=DEMO_SCRAPY,
+                             progress=progress)
+        if progress:
+            progress.done()
+        print_report(report, settings)
+        if no_serve:
+            sys.exit(0 if report.ok else 1)
+        from search_ui import create_app
+        from search_ui.wsgi import make_server
+
+        app = create_app(settings=settings)
+        server = make_server(app, host=host, port=port)
+        url = f"http://{host}:{server.effective_port}/"
+        click.secho(f"\nThe Circular City Portal demo is ready: {url}", fg="green", bold=True)
+        click.echo("Try searching for: textile · circulaire · économie circulaire · "
+                   "food waste · roadmap   (Ctrl-C to stop)")
+        sys.stdout.flush()
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+    finally:
+        web.stop()
+
