@@ -1,0 +1,70 @@
+"""The Elasticsearch backend's constants: language analyzers, boosts, limits, markers."""
+
+from __future__ import annotations
+
+import re
+
+SCHEMA_VERSION = 1  # stored in the mapping's _meta; bump when index_body() changes
+DEFAULT_INDEX = "ccp-resources"
+
+# ISO 639-1 code -> Elasticsearch's built-in language analyzer, for the EU/EEA and regional
+# languages it has one for. Polish, Slovak, Slovenian, Croatian, Maltese and Icelandic have none
+# built in (Polish needs the analysis-stempel plugin): their text goes to the "other" slot.
+LANGUAGE_ANALYZERS: dict[str, str] = {
+    "bg": "bulgarian",
+    "ca": "catalan",
+    "cs": "czech",
+    "da": "danish",
+    "de": "german",
+    "el": "greek",
+    "en": "english",
+    "es": "spanish",
+    "et": "estonian",
+    "eu": "basque",
+    "fi": "finnish",
+    "fr": "french",
+    "ga": "irish",
+    "gl": "galician",
+    "hu": "hungarian",
+    "it": "italian",
+    "lt": "lithuanian",
+    "lv": "latvian",
+    "nl": "dutch",
+    "no": "norwegian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "sv": "swedish",
+}
+LANGUAGE_ALIASES: dict[str, str] = {"nb": "no", "nn": "no"}
+OTHER_SLOT = "other"
+
+FOLD_ANALYZER = "ccp_fold"
+# Words are runs of letters and digits, exactly like indexer.analysis.words (the query side).
+WORD_SPLIT_PATTERN = r"[^\p{L}\p{N}]+"
+
+TITLE_BOOST = 3.0
+SNIPPET_CHARS = 240
+HIGHLIGHT_MAX_CHARS = 20_000  # highlighting analyses at most this much of a document's text
+HIGHLIGHT_FRAGMENTS = 3  # best passages asked for; the first one not from the title is shown
+LEAD_CHARS = 600  # the stored start of the body, for snippets of hits without a match in it
+KEYWORD_MAX_CHARS = 512  # longer facet values are stored but not indexed (ignore_above)
+
+MAX_RESULT_WINDOW = 10_000  # from + size beyond this is paged with search_after
+MAX_QUERY_CLAUSES = 20  # words/phrases searched per query (each expands into SEARCH_FIELDS)
+PIT_KEEP_ALIVE = "2m"
+
+BULK_CHUNK_DOCS = 500
+BULK_CHUNK_BYTES = 8_000_000
+
+# Highlight markers: private-use characters that are removed from indexed text, so every marker
+# in a fragment is one Elasticsearch put there.
+PRE_TAG = "\ue000"
+POST_TAG = "\ue001"
+MARKERS = {ord(PRE_TAG): None, ord(POST_TAG): None}
+
+# simple_query_string operators the compiled syntax uses; PREFIX, FUZZY, NEAR, SLOP and ESCAPE
+# stay off so no user input can turn into an expensive or invalid query.
+QUERY_FLAGS = "OR|NOT|PHRASE|PRECEDENCE|WHITESPACE"
+
+INDEX_NAME_BAD = re.compile(r'[\\/*?"<>| ,#:A-Z]')
+TIMESTAMP_FORMAT = "%Y%m%d-%H%M%S-%f"
