@@ -88,6 +88,7 @@ CITY_PARTNERS = {
     "Prato": "IT",
     "Kaunas": "LT",
     "Den Haag": "NL",
+    "Vlaanderen": "BE",  # the Flemish Region, a partner in its own right
 }
 EU_PARTNER_HOSTS = {
     "European Circular Economy Stakeholder Platform": "circulareconomy.europa.eu",
@@ -95,6 +96,7 @@ EU_PARTNER_HOSTS = {
     "Commission urban development (REGIO)": "ec.europa.eu/regional_policy",
     "Urban Agenda for the EU": "urbanagenda.urban-initiative.eu",
     "URBACT": "urbact.eu",
+    "Circular City Funding Guide (the partnership's Action 3)": "www.circularcityfundingguide.eu",
 }
 
 
@@ -174,6 +176,47 @@ ITEM_CASES = [
      "grondstoffentransitie-minder-afval-meer-grondstoffen/", True),
     ("denhaag-grondstoffen-duurzaamheid",
      "https://www.denhaag.nl/nl/in-de-stad/nieuws/wet-open-overheid-woo.htm", False),
+    # Porto's articles are /pt/noticia/<slug> (singular); only circular topics are kept. The
+    # circular slug is the one an article had on the previous site, in today's address shape.
+    ("porto-noticias",
+     "https://www.porto.pt/pt/noticia/porto-entra-na-rede-que-acelera-a-economia-circular", True),
+    ("porto-noticias",
+     "https://www.porto.pt/pt/noticia/"
+     "paineis-de-mensagem-variavel-mostram-ocupacao-dos-parques-de-estacionamento", False),
+    ("porto-noticias",
+     "https://www.porto.pt/noticias/porto-entra-na-rede-que-acelera-a-economia-circular", False),
+    # Vlaanderen Circulair's case pages, Dutch interface only (the English one is a duplicate),
+    # on either spelling of the host; its blog and call pages are not cases.
+    ("vlaanderen-circulair-cases",
+     "https://vlaanderen-circulair.be/nl/cases/detail/grensland-is-circulair", True),
+    ("vlaanderen-circulair-cases",
+     "https://www.vlaanderen-circulair.be/nl/cases/detail/grensland-is-circulair", True),
+    ("vlaanderen-circulair-cases",
+     "https://www.vlaanderen-circulair.be/en/cases/detail/grensland-is-circular", False),
+    ("vlaanderen-circulair-cases", "https://vlaanderen-circulair.be/nl/cases?page=2", False),
+    ("vlaanderen-circulair-cases",
+     "https://vlaanderen-circulair.be/nl/blog/detail-2/"
+     "zuhal-demir-maakt-2-8-miljoen-euro-vrij-om-vlaanderen-te-laten-versnellen-in-circulair-bouwen",
+     False),
+    ("vlaanderen-circulair-cases",
+     "https://vlaanderen-circulair.be/nl/aan-de-slag/gerichte-call-bouw-2020", False),
+    # OVAM: circular topics only, not soil or asbestos.
+    ("ovam-nieuws-circulair", "https://ovam.vlaanderen.be/vlaanderen-circulair2", True),
+    ("ovam-nieuws-circulair", "https://ovam.vlaanderen.be/faq-wetgeving-cateringmateriaal", True),
+    ("ovam-nieuws-circulair", "https://ovam.vlaanderen.be/asbestattest", False),
+    ("ovam-nieuws-circulair", "https://ovam.vlaanderen.be/nieuws", False),
+    # The Circular City Funding Guide: every content page, no WordPress plumbing.
+    ("circular-city-funding-guide",
+     "https://www.circularcityfundingguide.eu/how-to-create-programmes-financing-circular-economy-projects/",
+     True),
+    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/", False),
+    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/?p=212", False),
+    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/feed/", False),
+    ("circular-city-funding-guide",
+     "https://www.circularcityfundingguide.eu/how-to-create-programmes-financing-circular-economy-projects/feed/",
+     False),
+    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/wp-login.php", False),
+    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/tag/loans/", False),
 ]
 
 # Listing pages (pagination) a crawl must follow.
@@ -188,7 +231,29 @@ FOLLOW_CASES = [
     ("urbact-circular-networks", "https://urbact.eu/whats-new/networks-cities?network=4638&page=2"),
     ("urban-agenda-circular-economy",
      "https://urbanagenda.urban-initiative.eu/partnerships/circular-economy"),
+    ("vlaanderen-circulair-cases", "https://vlaanderen-circulair.be/nl/cases"),
+    ("vlaanderen-circulair-cases", "https://vlaanderen-circulair.be/nl/cases?page=2"),
+    ("ovam-nieuws-circulair", "https://ovam.vlaanderen.be/nieuws"),
+    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/"),
+    ("circular-city-funding-guide",
+     "https://www.circularcityfundingguide.eu/how-to-create-programmes-financing-circular-economy-projects/"),
 ]
+
+# Addresses a crawl must not walk into: admin and API paths, feeds, files.
+NOT_FOLLOW_CASES = [
+    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/wp-admin/"),
+    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/wp-json/wp/v2/posts"),
+    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/feed/"),
+    ("circular-city-funding-guide",
+     "https://www.circularcityfundingguide.eu/wp-content/uploads/2020/01/logo.png"),
+    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/?s=loans"),
+    ("vlaanderen-circulair-cases", "https://vlaanderen-circulair.be/en/cases"),
+]
+
+# Feeds whose address was corrected: the address public readers use for that host.
+FEED_URLS = {
+    "ec-environment-news": "https://environment.ec.europa.eu/node/92/rss_en",
+}
 
 
 @pytest.mark.parametrize("source_id,url,expected", ITEM_CASES)
@@ -203,3 +268,18 @@ def test_follow_rules_reach_the_listing_pages(sources, source_id, url):
     src = _by_id(sources)[source_id]
     url = canonicalize_url(url)
     assert any(re.search(rx, url) for rx in src.follow)
+
+
+@pytest.mark.parametrize("source_id,url", NOT_FOLLOW_CASES)
+def test_follow_rules_keep_out_of_technical_paths(sources, source_id, url):
+    src = _by_id(sources)[source_id]
+    url = canonicalize_url(url)
+    assert not any(re.search(rx, url) for rx in src.follow)
+
+
+@pytest.mark.parametrize("source_id,url", sorted(FEED_URLS.items()))
+def test_feeds_use_the_address_their_site_publishes(sources, source_id, url):
+    src = _by_id(sources)[source_id]
+    assert isinstance(src, FeedSource)
+    assert str(src.url) == url
+
