@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from . import hostile as _hostile
 from .content_loader import CONTENT_DIR, SiteContent, load_content
 from .sites import SPECS, Document, SiteSpec, build_site, not_found_page
 from .trouble import TITLE as TROUBLE_TITLE, build_trouble
@@ -122,6 +123,7 @@ class _SiteRuntime:
         self.lock = threading.Lock()
         self.connections: set[socket.socket] = set()
         self.in_flight = 0  # requests being answered right now
+        self.accepted = 0  # connections accepted since start (a request or not)
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
 
@@ -167,6 +169,11 @@ class _SiteRuntime:
             dynamic = _trouble_dynamic(self, path, query)
             if dynamic is not None:
                 return dynamic
+        if self.site.name == "hostile":
+            target = _hostile.hostile_redirect(path, self.web.url)
+            if target is not None:
+                return _Response(302, [("Location", target), ("Content-Type", "text/plain")],
+                                 b"Found\n")
         found = self.find_document(path, query)
         if found is not None:
             return self.document_response(found[1], headers)
@@ -314,6 +321,7 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         with self.runtime.lock:
             self.runtime.connections.add(self.connection)
+            self.runtime.accepted += 1
 
     def finish(self) -> None:
         try:
@@ -439,12 +447,16 @@ class FixtureWeb:
 
     ``content`` is ``None`` for the packaged ``content/*.yaml``, ``"sample"`` for the small
     built-in sample, a directory of YAML files, or an already loaded ``{site: SiteContent}``.
+    ``hostile=True`` adds the ``hostile`` site and the ``internal`` site (on
+    :data:`~ccp.fixtureweb.hostile.INTERNAL_HOST` when ``host`` is 127.0.0.1) for the
+    harvester's adversarial tests (see :mod:`.hostile`).
     """
 
     def __init__(
         self,
         host: str = "127.0.0.1",
         content: str | Path | Mapping[str, SiteContent] | None = None,
+        hostile: bool = False,
     ):
         self.host = host
         self._content_arg = content
@@ -455,13 +467,15 @@ class FixtureWeb:
         self._started = False
         self.sites: dict[str, Site] = {}
         self._runtimes: dict[str, _SiteRuntime] = {}
-        for name in SITE_ORDER:
+        titles = {"trouble": TROUBLE_TITLE, "hostile": _hostile.TITLE,
+                  "internal": _hostile.INTERNAL_TITLE}
+        for name in SITE_ORDER + (("hostile", "internal") if hostile else ()):
             spec = SPECS.get(name)
             if spec is not None:
                 site = Site(name, spec.title, publisher=spec.publisher, country=spec.country,
                             city=spec.city, language=spec.language)
             else:
-                site = Site(name, TROUBLE_TITLE, publisher="Fixture web", country="EU")
+                site = Site(name, titles[name], publisher="Fixture web", country="EU")
             self.sites[name] = site
             self._runtimes[name] = _SiteRuntime(self, site, spec)
 
@@ -490,7 +504,10 @@ class FixtureWeb:
         self._stopping.clear()
         try:
             for name, rt in self._runtimes.items():
-                server = _Server((self.host, 0), _Handler)
+                host = self.host
+                if name == "internal" and self.host == "127.0.0.1":
+                    host = _hostile.INTERNAL_HOST
+                server = _Server((host, 0), _Handler)
                 server.runtime = rt  # type: ignore[attr-defined]
                 rt.server = server
                 host, port = server.server_address[:2]
@@ -503,7 +520,9 @@ class FixtureWeb:
                         rt.site.title = site_content.title
                     rt.docs = build_site(rt.spec, site_content, self.url)
                 else:
-                    rt.docs = build_trouble(self.url)
+                    build = {"trouble": build_trouble, "hostile": _hostile.build_hostile,
+                             "internal": _hostile.build_internal}[name]
+                    rt.docs = build(self.url)
             for name, rt in self._runtimes.items():
                 assert rt.server is not None
                 rt.thread = threading.Thread(
@@ -579,6 +598,12 @@ class FixtureWeb:
     def clear_requests(self) -> None:
         with self._requests_lock:
             self._requests.clear()
+
+    def connections_accepted(self, site: str) -> int:
+        """How many connections *site* accepted since it started (requests or not)."""
+        rt = self._runtimes[self._site(site).name]
+        with rt.lock:
+            return rt.accepted
 
     def in_flight(self, site: str) -> int:
         """How many requests *site* is answering right now (e.g. waiting in ``/slow``)."""
