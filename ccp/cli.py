@@ -7,15 +7,15 @@ Exit codes: 0 success, 1 a harvest in which a source or record failed (the rest 
 
 from __future__ import annotations
 
-import sys
-
 import click
+
+from config.settings import SettingError
 
 from .commands import harvest as _harvest
 from .commands import index as _index
 from .commands import serve as _serve
 from .commands import sources as _sources
-from .commands.common import Env
+from .commands.common import Env, fail
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -23,14 +23,26 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 class PortalGroup(click.Group):
     """Turns the portal's well-known operational errors into clear messages (exit 2)."""
 
+    def parse_args(self, ctx, args):
+        words = args[:args.index("--")] if "--" in args else args
+        ctx.meta["ccp.help"] = any(a in ("-h", "--help") for a in words)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx):
+        from sqlalchemy.exc import OperationalError
+
         from indexer.schema import SchemaBehind
 
         try:
             return super().invoke(ctx)
         except SchemaBehind as exc:
-            click.secho(f"Catalogue: {exc}", fg="red", err=True)
-            sys.exit(2)
+            fail(f"Catalogue: {exc}")
+        except SettingError as exc:
+            fail(str(exc))
+        except OperationalError as exc:  # the database went away after start-up
+            reason = " ".join(str(exc.orig or exc).split())[:300]
+            fail(f"Catalogue database ({ctx.obj.settings.catalogue_url.split('@')[-1]}): "
+                 f"{reason}")
 
 
 @click.group(cls=PortalGroup, context_settings=CONTEXT_SETTINGS)
@@ -45,8 +57,10 @@ def main(ctx, data_dir, sources_path):
     """Circular City Portal: harvest circular-economy knowledge and search it."""
     try:
         ctx.obj = Env(data_dir, sources_path)
+        if not ctx.meta.get("ccp.help"):
+            ctx.obj.settings.validate()  # every setting, before any command does any work
     except ValueError as exc:  # a malformed setting in the environment
-        raise click.UsageError(str(exc), ctx) from None
+        fail(str(exc))
 
 
 for _cmd in (_sources.sources, _serve.schedule, _serve.up, _harvest.harvest, _harvest.runs,

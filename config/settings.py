@@ -5,9 +5,19 @@ Each setting is read from the environment (``CCP_…``) unless a command-line op
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
+
+SEARCH_BACKENDS = ("embedded", "elasticsearch")
+DATABASES = ("sqlite", "postgresql")
+
+
+class SettingError(ValueError):
+    """A setting has a value the portal cannot work with; the message names it."""
 
 
 def _default_sources() -> str:
@@ -144,11 +154,40 @@ class Settings:
             except ValueError:
                 source = f"--{f.name.replace('_', '-')}" if overrides.get(f.name) is not None \
                     else name
-                raise ValueError(f"{source}={raw!r}: expected {f.type}") from None
+                kind = "a whole number" if str(f.type).startswith("int") else "a number"
+                raise SettingError(f"{source}={raw!r} is not {kind}") from None
         s = cls(**values)
         s.data_dir = Path(s.data_dir)
         s.sources = Path(s.sources)
         return s
+
+    def validate(self) -> None:
+        """Check every setting before any work starts; raises :class:`SettingError` whose
+        message is one line per problem, each naming the setting (``CCP_…``)."""
+        problems = [p for check in _CHECKS for p in check(self)]
+        if problems:
+            raise SettingError("\n".join(problems))
+
+    def check_database(self, timeout: float = 5.0) -> None:
+        """Connect to a PostgreSQL catalogue once (SQLite needs nothing); raises
+        :class:`SettingError` naming CCP_DATABASE_URL when it cannot be reached."""
+        if not self.database_url or not self.database_url.startswith("postgresql"):
+            return
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.database_url)
+        engine = create_engine(url, connect_args={"connect_timeout": max(1, int(timeout))})
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any failure to connect is reported
+            reason = _first_line(getattr(exc, "orig", None) or exc)
+            raise SettingError(
+                f"CCP_DATABASE_URL: cannot connect to "
+                f"{url.render_as_string(hide_password=True)}: {reason}") from None
+        finally:
+            engine.dispose()
 
     @property
     def catalogue_url(self) -> str:
@@ -170,3 +209,151 @@ def _coerce(typ, raw):
     if t.startswith("float"):
         return float(raw)
     return raw
+
+
+def _first_line(exc: object) -> str:
+    text = " ".join(str(exc).strip().splitlines()[:1]) or exc.__class__.__name__
+    return text.removeprefix("connection failed: ")
+
+
+def _check_backend(s: Settings) -> list[str]:
+    name = (s.search_backend or "").strip().lower()
+    if name not in SEARCH_BACKENDS:
+        return [f"CCP_SEARCH_BACKEND={s.search_backend!r} is not a search backend: "
+                f"choose {' or '.join(SEARCH_BACKENDS)}"]
+    s.search_backend = name
+    if name != "elasticsearch":
+        return []
+    out = []
+    if not s.elasticsearch_url:
+        out.append("CCP_ELASTICSEARCH_URL is not set: the elasticsearch backend needs the "
+                   "URL of at least one Elasticsearch node (e.g. http://localhost:9200)")
+    else:
+        for u in (x.strip() for x in s.elasticsearch_url.split(",")):
+            problem = _url_problem(u)
+            if problem:
+                out.append(f"CCP_ELASTICSEARCH_URL: {u!r} {problem}")
+    if (s.elasticsearch_username is None) != (s.elasticsearch_password is None):
+        out.append("CCP_ELASTICSEARCH_USERNAME and CCP_ELASTICSEARCH_PASSWORD go together: "
+                   "set both or neither")
+    if s.elasticsearch_ca_certs and not Path(s.elasticsearch_ca_certs).is_file():
+        out.append(f"CCP_ELASTICSEARCH_CA_CERTS: {s.elasticsearch_ca_certs} is not a file")
+    index = s.elasticsearch_index or ""
+    if (not index or index != index.lower() or index.startswith(("-", "_", "+"))
+            or any(c in index for c in ' \\/*?"<>|,#:')):
+        out.append(f"CCP_ELASTICSEARCH_INDEX={index!r} is not a valid index name (lowercase "
+                   "letters, digits, '-' and '_', not starting with '-', '_' or '+')")
+    return out
+
+
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` is not an http(s) URL with a host, or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return "is not an http:// or https:// URL"
+    if not parts.hostname:
+        return "has no host name"
+    return None
+
+
+def _check_database_url(s: Settings) -> list[str]:
+    if not s.database_url:
+        return []
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    shown = s.database_url.split("@")[-1] if "@" in s.database_url else s.database_url
+    try:
+        url = make_url(s.database_url)
+    except (ArgumentError, ValueError):
+        return [f"CCP_DATABASE_URL ({shown}) is not a database URL: write it like "
+                "postgresql+psycopg://user:password@host:5432/name or sqlite:////path/file.db"]
+    if url.get_backend_name() not in DATABASES:
+        return [f"CCP_DATABASE_URL: {url.get_backend_name()!r} databases are not supported "
+                f"(use {' or '.join(DATABASES)})"]
+    try:
+        dialect = url.get_dialect()
+        dialect.import_dbapi()
+    except NoSuchModuleError:
+        return [f"CCP_DATABASE_URL: unknown database driver {url.drivername!r} "
+                "(use postgresql+psycopg or sqlite)"]
+    except ImportError as exc:
+        return [f"CCP_DATABASE_URL: the driver of {url.drivername!r} is not installed "
+                f"({exc.name or exc})"]
+    if url.get_backend_name() == "postgresql" and not url.database:
+        return ["CCP_DATABASE_URL names no database (add /<name> after the host)"]
+    return []
+
+
+# (setting, env name, lowest, highest, lowest allowed itself)
+_RANGES = (
+    ("download_timeout", "CCP_DOWNLOAD_TIMEOUT", 0, 3600, False),
+    ("max_response_bytes", "CCP_MAX_RESPONSE_BYTES", 1024, 2 ** 40, True),
+    ("retry_times", "CCP_RETRY_TIMES", 0, 20, True),
+    ("download_delay", "CCP_DOWNLOAD_DELAY", 0, 600, True),
+    ("concurrent_per_host", "CCP_CONCURRENT_PER_HOST", 1, 64, True),
+    ("harvest_timeout", "CCP_HARVEST_TIMEOUT", 0, 7 * 86400, False),
+    ("lock_stale_seconds", "CCP_LOCK_STALE_SECONDS", 0, 7 * 86400, False),
+    ("backoff_base_seconds", "CCP_BACKOFF_BASE_SECONDS", 0, 86400, False),
+    ("failing_after", "CCP_FAILING_AFTER", 1, 1000, True),
+    ("revalidate_days", "CCP_REVALIDATE_DAYS", 0, 3650, False),
+)
+
+
+def _check_numbers(s: Settings) -> list[str]:
+    out = []
+    for attr, env, low, high, inclusive in _RANGES:
+        v = getattr(s, attr)
+        ok = math.isfinite(v) and (v >= low if inclusive else v > low) and v <= high
+        if not ok:
+            lowest = f"{low} or more" if inclusive else f"more than {low}"
+            out.append(f"{env}={v!r} is out of range: it must be {lowest}, at most {high}")
+    return out
+
+
+def _check_other(s: Settings) -> list[str]:
+    out = []
+    if s.webhook_url and (problem := _url_problem(s.webhook_url)):
+        out.append(f"CCP_WEBHOOK_URL: {s.webhook_url!r} {problem}")
+    if not (s.user_agent or "").strip():
+        out.append("CCP_USER_AGENT is empty: the harvester must say who it is")
+    if Path(s.data_dir).exists() and not Path(s.data_dir).is_dir():
+        out.append(f"CCP_DATA_DIR: {s.data_dir} exists and is not a directory")
+    return out
+
+
+def _check_private_addresses(s: Settings) -> list[str]:
+    raw = s.allowed_private_addresses or ""
+    try:
+        from .netpolicy import parse_allowance as parse
+    except ImportError:
+        parse = _parse_cidrs
+    try:
+        parse(raw)
+    except ValueError as exc:
+        message = str(exc)
+        if "CCP_ALLOWED_PRIVATE_ADDRESSES" not in message:
+            message = f"CCP_ALLOWED_PRIVATE_ADDRESSES: {message}"
+        return [message]
+    return []
+
+
+def _parse_cidrs(raw: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    nets = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            nets.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"{part!r} is not an IP address or CIDR range "
+                             "(e.g. 10.0.0.0/8, 127.0.0.1/32, fd00::/8)") from None
+    return nets
+
+
+_CHECKS = (_check_backend, _check_database_url, _check_numbers, _check_other,
+           _check_private_addresses)

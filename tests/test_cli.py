@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from ccp.cli import main
 from search_ui import create_app
 
-from .conftest import ROOT, make_settings, write_sources
+from .conftest import FIXTURE_ALLOWANCE, ROOT, make_settings, write_sources
 
 GOOD = "good-feed"
 FAILING = "server-error"
@@ -39,7 +39,8 @@ def _process_env(data_dir: Path | None, sources: Path | None, **extra: str) -> d
     no politeness delay and no retries against 127.0.0.1."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCP_")}
     env.update({"CCP_DOWNLOAD_DELAY": "0", "CCP_RETRY_TIMES": "0",
-                "CCP_CONCURRENT_PER_HOST": "8", "CCP_DOWNLOAD_TIMEOUT": "10"})
+                "CCP_CONCURRENT_PER_HOST": "8", "CCP_DOWNLOAD_TIMEOUT": "10",
+                "CCP_ALLOWED_PRIVATE_ADDRESSES": FIXTURE_ALLOWANCE})
     if data_dir is not None:
         env["CCP_DATA_DIR"] = str(data_dir)
     if sources is not None:
@@ -90,7 +91,8 @@ def mixed(web, tmp_path_factory):
 def test_a_failing_source_exits_1_and_the_report_names_both(mixed):
     out = mixed.proc.stdout
     assert mixed.proc.returncode == 1, (out, mixed.proc.stderr)
-    assert out.startswith("Run 1: finished")
+    assert out.startswith("Run 1: finished, 1 of 2 source(s) failed")
+    assert "Sources: 1 succeeded, 1 failed, 0 skipped" in out
     good = _report_row(out, GOOD)
     failing = _report_row(out, FAILING)
     # SOURCE STATUS ADDED MERGED UPDATED UNCHANGED FAILED SKIPPED REQUESTS
@@ -119,8 +121,10 @@ def test_runs_lists_the_run(mixed):
     assert header.split()[:3] == ["RUN", "STARTED", "(UTC)"]
     [row] = rows
     cells = row.split()
-    # RUN DATE TIME STATUS TRIGGER SOURCES ADDED UPDATED FAILED RESULT
-    assert cells[0] == "1" and cells[3:] == ["finished", "cli", "2", "4", "0", "0", "attention"]
+    # RUN DATE TIME STATUS TRIGGER SOURCES SRC-FAILED SRC-SKIPPED ADDED UPDATED REC-FAILED
+    # RESULT: the failed source is counted, and the result agrees with the exit code (1)
+    assert cells[0] == "1"
+    assert cells[3:] == ["finished", "cli", "2", "1", "0", "4", "0", "0", "failed"]
     assert len(ccp("runs", "--source", GOOD, data_dir=mixed.data).stdout.splitlines()) == 2
     assert len(ccp("runs", "--source", "other", data_dir=mixed.data).stdout.splitlines()) == 1
 

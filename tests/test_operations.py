@@ -27,7 +27,7 @@ from indexer.catalogue import Catalogue
 from indexer.query import SearchQuery
 from indexer.resource import utcnow
 
-from .conftest import FAST_SCRAPY, ROOT, harvest, make_settings, write_sources
+from .conftest import FAST_SCRAPY, FIXTURE_ALLOWANCE, ROOT, harvest, make_settings, write_sources
 
 
 def _feed(web, sid, path="/feed.xml", **extra):
@@ -205,7 +205,8 @@ def test_sigterm_during_a_harvest_records_it_as_interrupted(tmp_path, web):
     settings = make_settings(tmp_path, download_timeout=60.0)
     write_sources(settings.sources, [_feed(web, "slow-src", "/slow?seconds=25")])
     env = {**os.environ, "CCP_DATA_DIR": str(settings.data_dir),
-           "CCP_SOURCES": str(settings.sources), "CCP_DOWNLOAD_DELAY": "0"}
+           "CCP_SOURCES": str(settings.sources), "CCP_DOWNLOAD_DELAY": "0",
+           "CCP_ALLOWED_PRIVATE_ADDRESSES": FIXTURE_ALLOWANCE}
     proc = subprocess.Popen([sys.executable, "-m", "ccp.cli", "harvest"], env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     cat = Catalogue(settings.catalogue_url)

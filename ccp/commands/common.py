@@ -8,13 +8,19 @@ import click
 
 from config import Settings, SourceConfigError, load_sources
 
+
 class Env:
     def __init__(self, data_dir: str | None, sources: str | None):
         self.settings = Settings.from_env(data_dir=data_dir, sources=sources)
 
+    def check_database(self) -> None:
+        """Refuse to start (exit 2, one line) when the configured database cannot be reached."""
+        self.settings.check_database()
+
     def catalogue(self):
         from indexer.catalogue import Catalogue
 
+        self.check_database()
         cat = Catalogue(self.settings.catalogue_url)
         cat.create_all()
         return cat
@@ -33,6 +39,13 @@ class Env:
             return load_sources(self.settings.sources, include_disabled=include_disabled)
         except SourceConfigError as exc:
             _config_error(exc)
+
+
+def fail(message: str, code: int = 2):
+    """Print ``message`` (one line per problem) on stderr and exit with ``code``."""
+    for line in message.splitlines():
+        click.secho(line, fg="red", err=True)
+    sys.exit(code)
 
 
 def _config_error(exc: SourceConfigError):

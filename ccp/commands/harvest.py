@@ -18,12 +18,14 @@ from .common import Env, _table, pass_env
 def harvest(env: Env, ids: tuple[str, ...], as_json: bool, timeout: float | None):
     """Harvest the given sources (default: every enabled source) and index the changes.
 
-    Exit status 0 when every source succeeded, 1 when a source or a record failed (the rest
-    is stored), 2 on bad usage or configuration.
+    Exit status 0 when every source succeeded, 1 when a source or a record failed or the run
+    was stopped (the rest is stored), 2 on bad usage or configuration, 3 when nothing failed
+    but a source was skipped because another run was harvesting it.
     """
     from harvesters.run import run_harvest
 
     srcs = env.load_sources()
+    env.check_database()
     if ids:
         known = {s.id: s for s in srcs}
         missing = [i for i in ids if i not in known]
@@ -46,7 +48,28 @@ def harvest(env: Env, ids: tuple[str, ...], as_json: bool, timeout: float | None
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
         print_report(report, env.settings)
-    sys.exit(0 if report.ok else 1)
+    sys.exit(outcome(report)[0])
+
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED = 0, 1, 2, 3
+
+
+def outcome(report) -> tuple[int, str]:
+    """The exit code of a run and its one-word result: ok (0), failed (1), skipped (3)."""
+    if report.ok:
+        return EXIT_OK, "ok"
+    if report.status in ("finished", "running") and all(
+            s.status in ("succeeded", "skipped") and s.failed == 0 for s in report.sources):
+        return EXIT_SKIPPED, "skipped" if report.status == "finished" else "running"
+    return EXIT_FAILED, "failed"
+
+
+def source_counts(report) -> dict[str, int]:
+    counts = {"succeeded": 0, "failed": 0, "skipped": 0, "interrupted": 0}
+    for s in report.sources:
+        key = s.status if s.status in counts else "interrupted"
+        counts[key] += 1
+    return counts
 
 
 def _stop_on_sigterm():
@@ -79,9 +102,15 @@ class _Progress:
 
 def print_report(report, settings=None) -> None:
     """The run report, as an operator reads it."""
-    ok = report.ok
-    colour = "green" if ok else "red"
-    click.secho(f"Run {report.id}: {report.status}" + (f" — {report.message}" if report.message else ""),
+    code, _ = outcome(report)
+    colour = {EXIT_OK: "green", EXIT_SKIPPED: "yellow"}.get(code, "red")
+    n = source_counts(report)
+    headline = f"Run {report.id}: {report.status}"
+    if n["failed"]:
+        headline += f", {n['failed']} of {len(report.sources)} source(s) failed"
+    elif n["skipped"]:
+        headline += f", {n['skipped']} of {len(report.sources)} source(s) skipped"
+    click.secho(headline + (f" — {report.message}" if report.message else ""),
                 fg=colour, bold=True)
     rows = []
     for s in report.sources:
@@ -98,9 +127,12 @@ def print_report(report, settings=None) -> None:
             colour = "yellow" if e.kind in ("robots", "unsupported", "ignored") else "red"
             click.secho(f"  {s.source_id}: {e.kind}: {e.url}: {e.message}", fg=colour)
     t = report.totals()
+    click.echo(f"Sources: {n['succeeded']} succeeded, {n['failed']} failed, "
+               f"{n['skipped']} skipped (another run held them)"
+               + (f", {n['interrupted']} interrupted" if n["interrupted"] else "") + ".")
     click.echo(f"Total: {t['added']} added, {t['merged']} merged into existing resources, "
-               f"{t['updated']} updated, {t['unchanged']} unchanged, {t['failed']} failed, "
-               f"{t['skipped']} skipped.")
+               f"{t['updated']} updated, {t['unchanged']} unchanged, {t['failed']} record(s) "
+               f"failed, {t['skipped']} skipped.")
     if settings is not None:
         from harvesters.run import log_path
 
@@ -122,11 +154,12 @@ def runs(ctx, source_id, limit):
     rows = []
     for r in cat.runs(source_id=source_id, limit=limit):
         t = r.totals()
+        n = source_counts(r)
         rows.append((r.id, r.started_at.strftime("%Y-%m-%d %H:%M:%S"), r.status, r.trigger,
-                     len(r.sources), t["added"], t["updated"], t["failed"],
-                     "ok" if r.ok else "attention"))
-    _table(("RUN", "STARTED (UTC)", "STATUS", "TRIGGER", "SOURCES", "ADDED", "UPDATED", "FAILED",
-            "RESULT"), rows)
+                     len(r.sources), n["failed"], n["skipped"], t["added"], t["updated"],
+                     t["failed"], outcome(r)[1]))
+    _table(("RUN", "STARTED (UTC)", "STATUS", "TRIGGER", "SOURCES", "SRC-FAILED", "SRC-SKIPPED",
+            "ADDED", "UPDATED", "REC-FAILED", "RESULT"), rows)
 
 
 @runs.command("show")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 
@@ -9,7 +10,7 @@ import click
 
 from config import Settings, load_sources
 
-from .common import Env, pass_env
+from .common import Env, fail, pass_env
 from .harvest import _Progress, print_report
 
 
@@ -37,14 +38,17 @@ def up(env: Env, host: str, port: int):
     import time
 
     env.load_sources()
+    env.check_database()
+    _check_port(host, port)
     base = [sys.executable, "-m", "ccp.cli", "--data-dir", str(env.settings.data_dir),
             "--sources", str(env.settings.sources)]
-    procs = [
-        subprocess.Popen([*base, "schedule"]),
-        subprocess.Popen([*base, "serve", "--host", host, "--port", str(port)]),
-    ]
-    click.echo(f"Scheduler pid {procs[0].pid}, web UI pid {procs[1].pid} on "
-               f"http://{host}:{port}/ — Ctrl-C stops both.")
+    procs = [subprocess.Popen([*base, "schedule"])]
+    web = subprocess.Popen([*base, "serve", "--host", host, "--port", str(port)],
+                           stdout=subprocess.PIPE, text=True, bufsize=1)
+    procs.append(web)
+    url = _served_url(web)
+    click.echo(f"Scheduler pid {procs[0].pid}, web UI pid {web.pid} on "
+               f"{url or f'http://{host}:{port}/'} — Ctrl-C stops both.")
     stopping = {"flag": False}
 
     def stop(*_):
@@ -84,12 +88,53 @@ def up(env: Env, host: str, port: int):
 def serve(env: Env, host: str, port: int, threads: int):
     """Serve the search UI and JSON API (waitress, a production WSGI server)."""
     from search_ui import create_app
-    from search_ui.wsgi import serve as serve_app
+    from search_ui.wsgi import make_server
 
-    app = create_app(settings=env.settings)
+    env.check_database()
+    try:
+        app = create_app(settings=env.settings)
+    except ValueError as exc:  # a web setting (CCP_PER_PAGE, CCP_ADMIN_…) the app refuses
+        fail(str(exc))
     _check_port(host, port)
-    click.echo(f"Serving the Circular City Portal on http://{host}:{port}/ (Ctrl-C to stop)")
-    serve_app(app, host=host, port=port, threads=threads)
+    server = make_server(app, host=host, port=port, threads=threads)
+    click.echo(f"Serving the Circular City Portal on {_url(host, server.effective_port)} "
+               "(Ctrl-C to stop)")
+    sys.stdout.flush()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+SERVED_RE = re.compile(r"(https?://\S+/)")
+
+
+def _served_url(web) -> str | None:
+    """The URL a ``ccp serve`` child says it listens on (its first line); the rest of its
+    output is passed through."""
+    import threading
+
+    url = None
+    for line in web.stdout:
+        if line.startswith("Serving "):
+            m = SERVED_RE.search(line)
+            url = m.group(1) if m else None
+            break
+        sys.stdout.write(line)
+    threading.Thread(target=_pass_through, args=(web.stdout,), daemon=True).start()
+    return url
+
+
+def _pass_through(stream) -> None:
+    for line in stream:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def _check_port(host: str, port: int) -> None:
@@ -195,7 +240,7 @@ def demo(env: Env, host: str, port: int, no_serve: bool):
 
         app = create_app(settings=settings)
         server = make_server(app, host=host, port=port)
-        url = f"http://{host}:{server.effective_port}/"
+        url = _url(host, server.effective_port)
         click.secho(f"\nThe Circular City Portal demo is ready: {url}", fg="green", bold=True)
         click.echo("Try searching for: textile · circulaire · économie circulaire · "
                    "food waste · roadmap   (Ctrl-C to stop)")
