@@ -1,0 +1,221 @@
+"""Searching the embedded index: the query, hits with snippets, disjunctive facets."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import tantivy
+
+from ...analysis import (
+    Highlighter,
+    UserQuery,
+    parse_user_query,
+)
+from ...query import FACETS, FacetValue, Hit, SearchQuery, SearchResults, Snippet
+from ..base import BackendUnavailable
+from .schema import FACET_BUCKETS, SET_SEPARATOR, SNIPPET_CHARS, Occur
+
+
+def _terms_specs(facets: Iterable[str]) -> dict[str, Any]:
+    return {
+        f: {"terms": {"field": f"{f}_set", "size": FACET_BUCKETS, "segment_size": FACET_BUCKETS}}
+        for f in facets
+    }
+
+
+def _filter_string(filters: dict[str, list[str]]) -> str:
+    """Facet filters in tantivy's query syntax (for ``filter`` aggregations)."""
+    def term(facet: str, value: str) -> str:
+        return facet + ':"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return " AND ".join(
+        "(" + " OR ".join(term(f, v) for v in values) + ")" for f, values in filters.items()
+    )
+
+
+def _collect(
+    result: dict[str, Any], paths: dict[str, tuple[str, ...]], size: int
+) -> dict[str, list[FacetValue]]:
+    """Exact counts per value from terms over the value-set columns: each set's count goes to
+    each of its values."""
+    out = {}
+    for facet in FACETS:
+        node: Any = result
+        for step in paths.get(facet, ()):
+            node = node.get(step, {})
+        counts: dict[str, int] = {}
+        for bucket in node.get(facet, {}).get("buckets", ()):
+            key, n = bucket["key"], bucket["doc_count"]
+            if not key:
+                continue
+            if SET_SEPARATOR in key:
+                for value in key.split(SET_SEPARATOR):
+                    counts[value] = counts.get(value, 0) + n
+            else:
+                counts[key] = counts.get(key, 0) + n
+        ranked = sorted(counts.items(), key=lambda vc: (-vc[1], vc[0]))[:size]
+        out[facet] = [FacetValue(v, c) for v, c in ranked]
+    return out
+
+
+def _leading_snippet(text: str) -> Snippet:
+    """The start of a text, cut at a word boundary, without highlights."""
+    text = " ".join(text.split())
+    if len(text) <= SNIPPET_CHARS:
+        return Snippet(text=text)
+    cut = text.rfind(" ", 0, SNIPPET_CHARS + 1)
+    return Snippet(text=text[: cut if cut > SNIPPET_CHARS // 2 else SNIPPET_CHARS])
+
+
+class SearchMixin:
+    """The reading half: queries, hits and facets."""
+
+    # -- searching -------------------------------------------------------------------------
+    def _clause_query(self, index: tantivy.Index, words: tuple[str, ...]) -> tantivy.Query:
+        # Words are runs of letters and digits (see analysis.words), so a quoted string of them
+        # is valid syntax; several words make a phrase in every field.
+        text = '"' + " ".join(words) + '"'
+        try:
+            return index.parse_query(text, self._default_fields, self._boosts)
+        except ValueError:  # never let the user's input fail the search
+            return index.parse_query_lenient(text, self._default_fields, self._boosts)[0]
+
+    def _text_query(self, index: tantivy.Index, parsed: UserQuery) -> tantivy.Query | None:
+        """The full-text part of a query, or None when it matches every document."""
+        Q = tantivy.Query
+        parts: list[tuple[Any, tantivy.Query]] = []
+        for group in parsed.groups:
+            queries = [self._clause_query(index, c.words) for c in group]
+            if len(queries) == 1:
+                parts.append((Occur.Must, queries[0]))
+            else:
+                parts.append((Occur.Must, Q.boolean_query([(Occur.Should, q) for q in queries])))
+        if not parts and not parsed.excluded:
+            return None
+        if not parts:
+            parts.append((Occur.Must, Q.all_query()))
+        for clause in parsed.excluded:
+            parts.append((Occur.MustNot, self._clause_query(index, clause.words)))
+        return Q.boolean_query(parts)
+
+    def _filter_query(self, facet: str, values: list[str]) -> tantivy.Query:
+        q = tantivy.Query.term_set_query(self._schema, facet, values)
+        return tantivy.Query.const_score_query(q, 0.0)  # filters don't change the ranking
+
+    @staticmethod
+    def _combine(parts: list[tuple[Any, tantivy.Query]]) -> tantivy.Query:
+        if not any(occur != Occur.MustNot for occur, _ in parts):
+            parts = [(Occur.Must, tantivy.Query.all_query()), *parts]
+        if len(parts) == 1:
+            return parts[0][1]
+        return tantivy.Query.boolean_query(parts)
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        started = time.perf_counter()
+        gen = self._refresh()
+        if gen is None:
+            return SearchResults(
+                total=0, hits=[], facets={f: [] for f in FACETS}, query=query,
+                took_ms=(time.perf_counter() - started) * 1000,
+            )
+        (searcher, facet_cache), index = gen.view, gen.index
+        parsed = parse_user_query(query.text) if query.text else UserQuery()
+        text_q = self._text_query(index, parsed)
+
+        base: list[tuple[Any, tantivy.Query]] = []
+        if text_q is not None:
+            base.append((Occur.Must, text_q))
+        if not query.include_gone:
+            base.append((Occur.MustNot, self._gone_query))
+        filters = {f: self._filter_query(f, vals) for f, vals in query.filters.items()}
+        main = self._combine(base + [(Occur.Must, q) for q in filters.values()])
+
+        by_date = query.effective_sort == "date" or not parsed.groups
+        try:
+            if by_date:
+                result = searcher.search(
+                    main, query.per_page, count=True, order_by_field="date",
+                    offset=query.offset, order=tantivy.Order.Desc,
+                )
+            else:
+                result = searcher.search(main, query.per_page, count=True, offset=query.offset)
+            hits = self._hits(searcher, result.hits, parsed, with_scores=not by_date)
+            facets_key = (
+                query.text, query.include_gone, query.facet_size,
+                tuple(sorted((f, tuple(sorted(v))) for f, v in query.filters.items())),
+            )
+            cached = facet_cache.get(facets_key)
+            if cached is None:
+                cached = self._facets(searcher, base, query.filters, main, query.facet_size)
+                facet_cache.put(facets_key, cached)
+            facets = {f: list(values) for f, values in cached.items()}
+        except ValueError as e:  # tantivy reports engine errors as ValueError
+            raise BackendUnavailable(f"embedded index failed to answer: {e}") from e
+        return SearchResults(
+            total=result.count or 0,
+            hits=hits,
+            facets=facets,
+            query=query,
+            took_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def _hits(
+        self, searcher: tantivy.Searcher, found: list, parsed: UserQuery, with_scores: bool
+    ) -> list[Hit]:
+        highlighter = Highlighter(parsed.positive_words, SNIPPET_CHARS) if parsed.groups else None
+        hits = []
+        for key, addr in found:
+            stored = searcher.doc(addr)
+            view = json.loads(stored.get_first("doc"))
+            raw_body = stored.get_first("body")
+            body = raw_body.decode("utf-8") if raw_body else ""
+            snippet = None
+            if highlighter is not None:
+                cut = highlighter.fragment(body, view.get("language"))
+                if cut is not None:
+                    snippet = Snippet(text=cut[0], highlights=cut[1])
+            if snippet is None:
+                snippet = _leading_snippet(view.get("summary") or body)
+            hits.append(
+                Hit(id=view["id"], score=float(key) if with_scores else None, doc=view,
+                    snippet=snippet)
+            )
+        return hits
+
+    def _facets(
+        self,
+        searcher: tantivy.Searcher,
+        base: list[tuple[Any, tantivy.Query]],
+        filters: dict[str, list[str]],
+        main: tantivy.Query,
+        size: int,
+    ) -> dict[str, list[FacetValue]]:
+        """Disjunctive counts: each facet counted under every filter except its own.
+
+        One aggregation pass over the documents matching the text: a ``filter`` aggregation per
+        distinct set of filters (all of them for the unselected facets, all but its own for each
+        selected facet) with terms aggregations under it.
+        """
+        if not filters:
+            return _collect(searcher.aggregate(main, _terms_specs(FACETS)), {f: () for f in FACETS},
+                            size)
+        spec: dict[str, Any] = {}
+        paths: dict[str, tuple[str, ...]] = {}
+        unfiltered = [f for f in FACETS if f not in filters]
+        if unfiltered:
+            spec["all_filters"] = {
+                "filter": _filter_string(filters), "aggs": _terms_specs(unfiltered)}
+            paths.update({f: ("all_filters",) for f in unfiltered})
+        for facet in filters:
+            others = {f: v for f, v in filters.items() if f != facet}
+            if others:
+                name = f"without_{facet}"
+                spec[name] = {"filter": _filter_string(others), "aggs": _terms_specs([facet])}
+                paths[facet] = (name,)
+            else:
+                spec.update(_terms_specs([facet]))
+                paths[facet] = ()
+        return _collect(searcher.aggregate(self._combine(base), spec), paths, size)
