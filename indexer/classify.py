@@ -41,44 +41,19 @@ Scoring (the numbers are the class attributes of :class:`Classifier`):
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable
 from urllib.parse import unquote, urlsplit
 
 from config.taxonomy import Taxonomy, default_taxonomy
 
+from .keywords import Matcher, Phrase, fold, longest, tokens
 from .resource import RESOURCE_TYPES
 
 __all__ = ["Classification", "Classifier", "classify", "fold", "tokens"]
 
-_COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-# letters that do not decompose into a base letter and a mark (str.replace beats str.translate)
-_FOLD_PAIRS = (("ł", "l"), ("ø", "o"), ("æ", "ae"), ("œ", "oe"), ("đ", "d"), ("ħ", "h"), ("ı", "i"), ("þ", "th"), ("ð", "d"))
-_TOKEN_RE = re.compile(r"[^\W_]+")
-
 BODY_CHARS = 40_000  # body text considered (the first ~6,000 words)
-
-
-def fold(text: str) -> str:
-    """Lower case, no accents: ``"Économie Circulaire"`` → ``"economie circulaire"``."""
-    text = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", text.casefold()))
-    for a, b in _FOLD_PAIRS:
-        if a in text:
-            text = text.replace(a, b)
-    return text
-
-
-def tokens(text: str) -> list[str]:
-    """Folded words (letters and digits) of ``text``."""
-    return _TOKEN_RE.findall(fold(text)) if text else []
-
-
-@dataclass(frozen=True)
-class _Phrase:
-    words: tuple[tuple[str, bool], ...]  # (folded word, is_prefix)
-    text: str  # as written in the taxonomy (first spelling seen)
 
 
 @dataclass
@@ -105,70 +80,6 @@ class Classification:
                 lines.append(f"{key[6:]} ({self.theme_scores.get(key[6:], 0):g})")
             lines.extend(f"  {e}" for e in self.evidence.get(key, []))
         return "\n".join(lines)
-
-
-class _Matcher:
-    """Finds phrases in a word list: first word by exact or prefix lookup, then word by word."""
-
-    def __init__(self, phrases: Sequence[_Phrase], ids: Iterable[int]):
-        self.phrases = phrases
-        self.exact: dict[str, list[int]] = defaultdict(list)
-        self.prefix: dict[str, list[int]] = defaultdict(list)
-        for i in ids:
-            word, is_prefix = phrases[i].words[0]
-            (self.prefix if is_prefix else self.exact)[word].append(i)
-        self.prefix_lengths = sorted({len(w) for w in self.prefix})
-
-    def find(self, words: list[str]) -> list[tuple[int, int, int]]:
-        """``(start, length, phrase id)`` for every match."""
-        positions: dict[str, list[int]] = defaultdict(list)
-        for i, w in enumerate(words):
-            positions[w].append(i)
-        out = []
-        exact, prefix, phrases = self.exact, self.prefix, self.phrases
-        n_words = len(words)
-        for w, pos in positions.items():
-            cands = list(exact.get(w, ()))
-            for n in self.prefix_lengths:
-                if n > len(w):
-                    break
-                hit = prefix.get(w[:n])
-                if hit:
-                    cands.extend(hit)
-            for pid in cands:
-                pw = phrases[pid].words
-                if len(pw) == 1:
-                    out.extend((p, 1, pid) for p in pos)
-                    continue
-                for p in pos:
-                    if p + len(pw) > n_words:
-                        continue
-                    ok = True
-                    for k in range(1, len(pw)):
-                        word, is_prefix = pw[k]
-                        t = words[p + k]
-                        if not (t.startswith(word) if is_prefix else t == word):
-                            ok = False
-                            break
-                    if ok:
-                        out.append((p, len(pw), pid))
-        return out
-
-
-def _longest(matches: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
-    """Drop matches covered by a longer overlapping one."""
-    kept: list[tuple[int, int, int]] = []
-    taken: set[int] = set()
-    for start, length, pid in sorted(matches, key=lambda m: (-m[1], m[0], m[2])):
-        span = set(range(start, start + length))
-        if span & taken:
-            # the same span may carry several phrases of equal length (types sharing a word)
-            if any(k[0] == start and k[1] == length for k in kept):
-                kept.append((start, length, pid))
-            continue
-        taken |= span
-        kept.append((start, length, pid))
-    return kept
 
 
 class Classifier:
@@ -203,7 +114,7 @@ class Classifier:
         self.taxonomy = taxonomy
         self.type_order = [t for t in taxonomy.types if t != "other"]
         self.theme_order = list(taxonomy.themes)
-        self.phrases: list[_Phrase] = []
+        self.phrases: list[Phrase] = []
         self._phrase_ids: dict[tuple, int] = {}
         # phrase id -> targets ("type:x" / "theme:y"); language -> phrase ids
         self.targets: dict[int, set[str]] = defaultdict(set)
@@ -232,12 +143,12 @@ class Classifier:
                             url_ids.add(pid)
         self._by_lang = {k: frozenset(v) for k, v in by_lang.items()}
         self._all_ids = frozenset(i for ids in by_lang.values() for i in ids)
-        self._url_matcher = _Matcher(self.phrases, url_ids)
-        self._all_matcher = _Matcher(self.phrases, self._all_ids)
+        self._url_matcher = Matcher(self.phrases, url_ids)
+        self._all_matcher = Matcher(self.phrases, self._all_ids)
         self._schema = {
             s.casefold(): key for key, spec in taxonomy.types.items() for s in spec.schema_types
         }
-        self._matchers: dict[str, _Matcher] = {}
+        self._matchers: dict[str, Matcher] = {}
         self._type_pids = frozenset(p for p, ts in self.targets.items() if any(t.startswith("type:") for t in ts))
         self._theme_targets = {
             p: tuple(sorted(t[6:] for t in ts if t.startswith("theme:"))) for p, ts in self.targets.items()
@@ -278,7 +189,7 @@ class Classifier:
         key = tuple(parts)
         if key not in self._phrase_ids:
             self._phrase_ids[key] = len(self.phrases)
-            self.phrases.append(_Phrase(key, keyword))
+            self.phrases.append(Phrase(key, keyword))
         return self._phrase_ids[key]
 
     def _themes_of(self, pid: int, broad: bool = True) -> tuple[str, ...]:
@@ -311,13 +222,13 @@ class Classifier:
             kept.append((start, length, pid))
         return kept
 
-    def _matcher(self, language: str | None) -> _Matcher:
+    def _matcher(self, language: str | None) -> Matcher:
         if not language or language not in self._by_lang:
             return self._all_matcher
         m = self._matchers.get(language)
         if m is None:
             ids = self._by_lang[language] | self._by_lang.get("en", frozenset())
-            m = self._matchers[language] = _Matcher(self.phrases, ids)
+            m = self._matchers[language] = Matcher(self.phrases, ids)
         return m
 
     # -- the classification --------------------------------------------------------------------
@@ -332,160 +243,185 @@ class Classifier:
         format: str = "html",
         language: str | None = None,
     ) -> Classification:
-        matcher = self._matcher(language)
-        type_score: dict[str, float] = defaultdict(float)
-        ev: dict[str, _ThemeEvidence] = defaultdict(_ThemeEvidence)
-        evidence: dict[str, list[str]] = defaultdict(list)
+        doc = _Scoring(self, self._matcher(language))
+        doc.title(title)
+        doc.categories(categories)
+        if url:
+            doc.url(url)
+        doc.schema(schema_types)
+        body_words = tokens(body[:BODY_CHARS]) if body else []
+        if body_words:
+            doc.body(body_words)
+        return doc.decide(format, len(body_words))
 
-        def note(target: str, where: str, pid: int) -> None:
-            e = f"{where}: {self.phrases[pid].text}"
-            if e not in evidence[target]:
-                evidence[target].append(e)
 
-        def credit(where: str, matches, type_w: float) -> None:
-            """Type points for the longest type keywords among ``matches``."""
-            for _, _, pid in _longest([m for m in matches if m[2] in self._type_pids]):
-                for target in self.targets[pid]:
-                    if target.startswith("type:"):
-                        type_score[target[5:]] += type_w
-                        note(target, where, pid)
+class _Scoring:
+    """The points and evidence of one document, field by field, then the decision."""
 
-        # title
-        title_words = tokens(title or "")
-        title_matches = matcher.find(title_words) if title_words else []
-        if title_matches:
-            credit("title", title_matches, self.TYPE_TITLE)
-            for pid in {m[2] for m in self._theme_matches(title_matches)}:
-                for theme in self._themes_of(pid):
-                    ev[theme].title.add(pid)
-                    note(f"theme:{theme}", "title", pid)
+    def __init__(self, c: Classifier, matcher: Matcher):
+        self.c = c
+        self.matcher = matcher
+        self.type_score: dict[str, float] = defaultdict(float)
+        self.ev: dict[str, _ThemeEvidence] = defaultdict(_ThemeEvidence)
+        self.evidence: dict[str, list[str]] = defaultdict(list)
 
-        # categories (feed categories, article:tag/section, keywords): one count per category
-        before_ty = dict(type_score)
-        for cat in list(dict.fromkeys(c for c in categories if c))[:20]:
+    def note(self, target: str, where: str, pid: int) -> None:
+        e = f"{where}: {self.c.phrases[pid].text}"
+        if e not in self.evidence[target]:
+            self.evidence[target].append(e)
+
+    def _type_points(self, where: str, matches, points: float,
+                     score: dict[str, float] | None = None) -> None:
+        """Type points for the longest type keywords among ``matches``."""
+        score = self.type_score if score is None else score
+        for _, _, pid in longest([m for m in matches if m[2] in self.c._type_pids]):
+            for target in self.c.targets[pid]:
+                if target.startswith("type:"):
+                    score[target[5:]] += points
+                    self.note(target, where, pid)
+
+    def title(self, title: str) -> None:
+        words = tokens(title or "")
+        matches = self.matcher.find(words) if words else []
+        if not matches:
+            return
+        self._type_points("title", matches, self.c.TYPE_TITLE)
+        for pid in {m[2] for m in self.c._theme_matches(matches)}:
+            for theme in self.c._themes_of(pid):
+                self.ev[theme].title.add(pid)
+                self.note(f"theme:{theme}", "title", pid)
+
+    def categories(self, categories: Iterable[str]) -> None:
+        """Feed categories, article:tag/section, keywords: one count per category."""
+        c = self.c
+        before = dict(self.type_score)
+        for cat in list(dict.fromkeys(x for x in categories if x))[:20]:
             words = tokens(cat)
             if not words:
                 continue
-            matches = matcher.find(words)
-            credit("category", matches, self.TYPE_CATEGORY)
-            hit = {t for m in self._theme_matches(matches) for t in self._themes_of(m[2])}
-            key = self._theme_keys.get(" ".join(words))
+            matches = self.matcher.find(words)
+            self._type_points("category", matches, c.TYPE_CATEGORY)
+            hit = {t for m in c._theme_matches(matches) for t in c._themes_of(m[2])}
+            key = c._theme_keys.get(" ".join(words))
             if key:
                 hit.add(key)  # the category is the theme's own key or label
             for theme in hit:
-                ev[theme].categories += 1
+                self.ev[theme].categories += 1
                 e = f"category: {cat}"
-                if e not in evidence[f"theme:{theme}"]:
-                    evidence[f"theme:{theme}"].append(e)
-        for k, v in list(type_score.items()):
-            type_score[k] = min(v, before_ty.get(k, 0.0) + self.TYPE_CATEGORY * 2)
+                if e not in self.evidence[f"theme:{theme}"]:
+                    self.evidence[f"theme:{theme}"].append(e)
+        for k, v in list(self.type_score.items()):
+            self.type_score[k] = min(v, before.get(k, 0.0) + c.TYPE_CATEGORY * 2)
 
-        # URL path: type URL words, and theme keywords of any language
-        if url:
-            path = unquote(urlsplit(url).path)
-            path_words = tokens(path)
-            if path_words:
-                for _, _, pid in _longest(self._url_matcher.find(path_words)):
-                    for target in self.url_targets[pid]:
-                        type_score[target[5:]] += self.TYPE_URL
-                        note(target, "url", pid)
-                for pid in {m[2] for m in self._theme_matches(self._all_matcher.find(path_words))}:
-                    for theme in self._themes_of(pid):
-                        if pid in ev[theme].title:
-                            continue  # the slug repeats the title: no new evidence
-                        ev[theme].url.add(pid)
-                        note(f"theme:{theme}", "url", pid)
+    def url(self, url: str) -> None:
+        """The URL path: type URL words, and theme keywords of any language."""
+        c = self.c
+        words = tokens(unquote(urlsplit(url).path))
+        if not words:
+            return
+        for _, _, pid in longest(c._url_matcher.find(words)):
+            for target in c.url_targets[pid]:
+                self.type_score[target[5:]] += c.TYPE_URL
+                self.note(target, "url", pid)
+        for pid in {m[2] for m in c._theme_matches(c._all_matcher.find(words))}:
+            for theme in c._themes_of(pid):
+                if pid in self.ev[theme].title:
+                    continue  # the slug repeats the title: no new evidence
+                self.ev[theme].url.add(pid)
+                self.note(f"theme:{theme}", "url", pid)
 
-        # schema.org / og:type
-        seen_schema = set()
+    def schema(self, schema_types: Iterable[str]) -> None:
+        """schema.org types and og:type."""
+        seen = set()
         for s in schema_types:
-            key = self._schema.get(str(s).rsplit("/", 1)[-1].casefold())
-            if key and key not in seen_schema:
-                seen_schema.add(key)
-                type_score[key] += self.TYPE_SCHEMA
-                evidence[f"type:{key}"].append(f"schema: {s}")
+            key = self.c._schema.get(str(s).rsplit("/", 1)[-1].casefold())
+            if key and key not in seen:
+                seen.add(key)
+                self.type_score[key] += self.c.TYPE_SCHEMA
+                self.evidence[f"type:{key}"].append(f"schema: {s}")
 
-        # body: themes by the number of different keywords and their density, types from the lead
-        body_words = tokens(body[:BODY_CHARS]) if body else []
-        if body_words:
-            matches = matcher.find(body_words)
-            for _, _, pid in self._theme_matches(matches, broad=False):
-                for theme in self._themes_of(pid, broad=False):
-                    e = ev[theme]
-                    e.body_hits += 1
-                    e.body.add(pid)
-                    if len(evidence[f"theme:{theme}"]) < 12:
-                        note(f"theme:{theme}", "body", pid)
-            lead = [m for m in matches if m[0] < self.TYPE_LEAD_WORDS]
-            lead_scores: dict[str, float] = defaultdict(float)
-            for _, _, pid in _longest([m for m in lead if any(t.startswith("type:") for t in self.targets[m[2]])]):
-                for target in self.targets[pid]:
-                    if target.startswith("type:"):
-                        lead_scores[target[5:]] += self.TYPE_LEAD
-                        note(target, "lead", pid)
-            for k, v in lead_scores.items():
-                type_score[k] += min(v, self.TYPE_LEAD_MAX)
+    def body(self, words: list[str]) -> None:
+        """Themes by the number of different keywords and their density; types from the lead."""
+        c = self.c
+        matches = self.matcher.find(words)
+        for _, _, pid in c._theme_matches(matches, broad=False):
+            for theme in c._themes_of(pid, broad=False):
+                e = self.ev[theme]
+                e.body_hits += 1
+                e.body.add(pid)
+                if len(self.evidence[f"theme:{theme}"]) < 12:
+                    self.note(f"theme:{theme}", "body", pid)
+        lead_scores: dict[str, float] = defaultdict(float)
+        self._type_points("lead", [m for m in matches if m[0] < c.TYPE_LEAD_WORDS],
+                          c.TYPE_LEAD, lead_scores)
+        for k, v in lead_scores.items():
+            self.type_score[k] += min(v, c.TYPE_LEAD_MAX)
 
-        scale = min(1.0, self.THEME_BODY_WORDS / len(body_words)) if body_words else 0.0
+    def _theme_points(self, n_body_words: int) -> tuple[dict[str, float], set[str], set[str]]:
+        """(score per theme, themes with real evidence, themes a category names)."""
+        c = self.c
+        scale = min(1.0, c.THEME_BODY_WORDS / n_body_words) if n_body_words else 0.0
         theme_score: dict[str, float] = {}
         qualified: set[str] = set()
         labelled: set[str] = set()  # named by a category: the publisher's own label
-        for theme, e in ev.items():
-            body_points = len(e.body) + self.THEME_REPEAT * (e.body_hits - len(e.body))
-            score = (
-                self.THEME_TITLE * min(2, len(e.title))
-                + self.THEME_CATEGORY * min(2, e.categories)
-                + self.THEME_URL * min(2, len(e.url))
-                + min(self.THEME_BODY_MAX, body_points * scale)
+        for theme, e in self.ev.items():
+            body_points = len(e.body) + c.THEME_REPEAT * (e.body_hits - len(e.body))
+            theme_score[theme] = (
+                c.THEME_TITLE * min(2, len(e.title))
+                + c.THEME_CATEGORY * min(2, e.categories)
+                + c.THEME_URL * min(2, len(e.url))
+                + min(c.THEME_BODY_MAX, body_points * scale)
             )
-            theme_score[theme] = score
             # real evidence: the title, a category, several different keywords in the text (or
             # one very dense), or the URL backed by the text
-            if (e.categories or e.title or len(e.body) >= self.THEME_BODY_DISTINCT
-                    or body_points * scale >= self.THEME_BODY_STRONG or (e.url and e.body)):
+            if (e.categories or e.title or len(e.body) >= c.THEME_BODY_DISTINCT
+                    or body_points * scale >= c.THEME_BODY_STRONG or (e.url and e.body)):
                 qualified.add(theme)
             if e.categories:
                 labelled.add(theme)
+        return theme_score, qualified, labelled
 
-        # decide: type
-        best_type = "other"
+    def _best_type(self, format: str) -> str:
+        c, score = self.c, self.type_score
         ranked = sorted(
-            (t for t in self.type_order if type_score.get(t, 0) >= self.TYPE_MIN),
-            key=lambda t: (-type_score[t], self.type_order.index(t)),
+            (t for t in c.type_order if score.get(t, 0) >= c.TYPE_MIN),
+            key=lambda t: (-score[t], c.type_order.index(t)),
         )
         if ranked:
             # a channel type (news) only when no type of content has the evidence
-            content = [t for t in ranked if not self.taxonomy.types[t].fallback]
-            best_type = content[0] if content else ranked[0]
-        elif format == "pdf":
-            best_type = "report"
-            evidence["type:report"].append("format: pdf (no other evidence)")
+            content = [t for t in ranked if not c.taxonomy.types[t].fallback]
+            return content[0] if content else ranked[0]
+        if format == "pdf":
+            self.evidence["type:report"].append("format: pdf (no other evidence)")
+            return "report"
+        return "other"
 
+    def decide(self, format: str, n_body_words: int) -> Classification:
+        c = self.c
+        theme_score, qualified, labelled = self._theme_points(n_body_words)
+        best_type = self._best_type(format)
         # the bar for the other themes is set by the text's own evidence, before the type's
         best = max((v for t, v in theme_score.items() if t in qualified), default=0.0)
         # a theme that is the document's kind (a strategy is about strategies & roadmaps)
-        for theme in self._themes_of_type.get(best_type, ()):
-            theme_score[theme] = theme_score.get(theme, 0.0) + self.THEME_TYPE
+        for theme in c._themes_of_type.get(best_type, ()):
+            theme_score[theme] = theme_score.get(theme, 0.0) + c.THEME_TYPE
             qualified.add(theme)
             labelled.add(theme)
-            evidence[f"theme:{theme}"].append(f"type: {best_type}")
-
-        # decide: themes, the few best-supported ones. A parent theme (urban-resources above
-        # waste) is chosen only on its own evidence: the hierarchy is for display.
-        ranked_themes = sorted(
-            (t for t in self.theme_order if t in qualified and theme_score[t] >= self.THEME_MIN),
-            key=lambda t: (-theme_score[t], self.theme_order.index(t)),
+            self.evidence[f"theme:{theme}"].append(f"type: {best_type}")
+        # the few best-supported themes. A parent theme (urban-resources above waste) is chosen
+        # only on its own evidence: the hierarchy is for display.
+        ranked = sorted(
+            (t for t in c.theme_order if t in qualified and theme_score[t] >= c.THEME_MIN),
+            key=lambda t: (-theme_score[t], c.theme_order.index(t)),
         )
-        themes = [
-            t for t in ranked_themes if t in labelled or theme_score[t] >= self.THEME_RELATIVE * best
-        ][: self.MAX_THEMES]
-
+        themes = [t for t in ranked
+                  if t in labelled or theme_score[t] >= c.THEME_RELATIVE * best][: c.MAX_THEMES]
         return Classification(
             type=best_type,
             themes=themes,
-            type_scores={k: round(v, 2) for k, v in type_score.items() if v},
+            type_scores={k: round(v, 2) for k, v in self.type_score.items() if v},
             theme_scores={k: round(v, 2) for k, v in theme_score.items() if v},
-            evidence=dict(evidence),
+            evidence=dict(self.evidence),
         )
 
 
@@ -502,20 +438,8 @@ def _classifier_for(taxonomy: Taxonomy) -> Classifier:
     return entry[1]
 
 
-def classify(
-    *,
-    title: str = "",
-    body: str = "",
-    categories: Iterable[str] = (),
-    url: str | None = None,
-    schema_types: Iterable[str] = (),
-    format: str = "html",
-    language: str | None = None,
-    taxonomy: Taxonomy | None = None,
-) -> Classification:
-    """Classify one document with ``taxonomy`` (default: ``config/taxonomy.yaml``)."""
+def classify(*, taxonomy: Taxonomy | None = None, **document) -> Classification:
+    """Classify one document with ``taxonomy`` (default: ``config/taxonomy.yaml``); the
+    document's fields are :meth:`Classifier.classify`'s keywords."""
     tax = taxonomy if taxonomy is not None else default_taxonomy()
-    return _classifier_for(tax).classify(
-        title=title, body=body, categories=categories, url=url,
-        schema_types=schema_types, format=format, language=language,
-    )
+    return _classifier_for(tax).classify(**document)
