@@ -24,7 +24,8 @@ read, never the whole text, which can mention other dates (deadlines, events, hi
 
 from __future__ import annotations
 
-from .page import PageMetadata, extract_metadata
+from .page import extract_metadata
+from .record import PageMetadata
 from .text import clean_author, is_site_name, share_words, strip_site_name
 
 __all__ = ["PageMetadata", "clean_author", "extract_metadata", "is_site_name", "share_words",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin
 
@@ -11,6 +11,7 @@ from ..dates import find_date, parse_date
 from ..language import normalise_language_code
 from .dateline import shown_date
 from .jsonld import json_ld_nodes, names_in, primary_node, str_list, types_of, url_of
+from .record import PageMetadata
 from .text import clean, clean_author, dedupe, same
 from .titles import article_h1, choose_title, home_link_texts, website_names
 
@@ -33,31 +34,6 @@ DESCRIPTION_KEYS = (
     "dcterms.description", "dcterms.abstract",
 )
 PUBLISHER_KEYS = ("og:site_name", "dc.publisher", "dcterms.publisher", "citation_publisher", "application-name")
-
-
-@dataclass
-class PageMetadata:
-    title: str | None = None  # the best title, site name removed
-    title_source: str | None = None  # "meta" (og/twitter/DC) | "jsonld" | "html" (<title>) | "h1"
-    html_title: str | None = None
-    html_title_generic: bool = False  # the <title> is the site's name or unrelated to the <h1>
-    og_title: str | None = None
-    headline: str | None = None  # JSON-LD headline / name of the primary node
-    h1: str | None = None  # the article's <h1> (inside <article>/<main> when there is one)
-    h1_in_main: bool = False  # that <h1> is inside <article>/<main>/role=main
-    site_name: str | None = None
-    site_names: list[str] = field(default_factory=list)  # every name of the site found on the page
-    shown_date: datetime | None = None  # the date printed in the article's header
-    description: str | None = None
-    published: datetime | None = None
-    updated: datetime | None = None
-    authors: list[str] = field(default_factory=list)
-    language: str | None = None  # ISO 639-1 from lang / og:locale / inLanguage
-    licence: str | None = None
-    canonical_url: str | None = None  # absolute, as written
-    publisher: str | None = None
-    keywords: list[str] = field(default_factory=list)  # meta keywords, article:tag, section
-    schema_types: list[str] = field(default_factory=list)  # JSON-LD @type values, og:type
 
 
 @dataclass

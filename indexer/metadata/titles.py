@@ -5,13 +5,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-from typing import TYPE_CHECKING
-
 from .jsonld import names_in, types_of
+from .record import PageMetadata
 from .text import clean, is_site_name, share_words, strip_site_name
-
-if TYPE_CHECKING:
-    from .page import PageMetadata
 
 
 MAIN_XPATHS = ("//article", "//main", "//*[@role='main']")

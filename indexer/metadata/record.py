@@ -1,0 +1,31 @@
+"""What a page declares about itself, as read by :func:`indexer.metadata.extract_metadata`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class PageMetadata:
+    title: str | None = None  # the best title, site name removed
+    title_source: str | None = None  # "meta" (og/twitter/DC) | "jsonld" | "html" (<title>) | "h1"
+    html_title: str | None = None
+    html_title_generic: bool = False  # the <title> is the site's name or unrelated to the <h1>
+    og_title: str | None = None
+    headline: str | None = None  # JSON-LD headline / name of the primary node
+    h1: str | None = None  # the article's <h1> (inside <article>/<main> when there is one)
+    h1_in_main: bool = False  # that <h1> is inside <article>/<main>/role=main
+    site_name: str | None = None
+    site_names: list[str] = field(default_factory=list)  # every name of the site found on the page
+    shown_date: datetime | None = None  # the date printed in the article's header
+    description: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    authors: list[str] = field(default_factory=list)
+    language: str | None = None  # ISO 639-1 from lang / og:locale / inLanguage
+    licence: str | None = None
+    canonical_url: str | None = None  # absolute, as written
+    publisher: str | None = None
+    keywords: list[str] = field(default_factory=list)  # meta keywords, article:tag, section
+    schema_types: list[str] = field(default_factory=list)  # JSON-LD @type values, og:type
