@@ -58,7 +58,7 @@ def main(ctx, data_dir, sources_path):
     try:
         ctx.obj = Env(data_dir, sources_path)
         if not ctx.meta.get("ccp.help"):
-            ctx.obj.settings.validate()  # every setting, before any command does any work
+            ctx.obj.validate()  # every setting, before any command does any work
     except ValueError as exc:  # a malformed setting in the environment
         fail(str(exc))
 

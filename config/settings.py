@@ -13,7 +13,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 SEARCH_BACKENDS = ("embedded", "elasticsearch")
-DATABASES = ("sqlite", "postgresql")
 
 
 class SettingError(ValueError):
@@ -161,33 +160,17 @@ class Settings:
         s.sources = Path(s.sources)
         return s
 
+    def problems(self) -> list[str]:
+        """What is wrong with the settings, one line per problem naming the setting
+        (``CCP_…``). CCP_DATABASE_URL is checked by :mod:`indexer.schema`, which knows the
+        database drivers."""
+        return [p for check in _CHECKS for p in check(self)]
+
     def validate(self) -> None:
-        """Check every setting before any work starts; raises :class:`SettingError` whose
-        message is one line per problem, each naming the setting (``CCP_…``)."""
-        problems = [p for check in _CHECKS for p in check(self)]
+        """Raise :class:`SettingError` (one line per problem) unless every setting is usable."""
+        problems = self.problems()
         if problems:
             raise SettingError("\n".join(problems))
-
-    def check_database(self, timeout: float = 5.0) -> None:
-        """Connect to a PostgreSQL catalogue once (SQLite needs nothing); raises
-        :class:`SettingError` naming CCP_DATABASE_URL when it cannot be reached."""
-        if not self.database_url or not self.database_url.startswith("postgresql"):
-            return
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        url = make_url(self.database_url)
-        engine = create_engine(url, connect_args={"connect_timeout": max(1, int(timeout))})
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception as exc:  # noqa: BLE001 - any failure to connect is reported
-            reason = _first_line(getattr(exc, "orig", None) or exc)
-            raise SettingError(
-                f"CCP_DATABASE_URL: cannot connect to "
-                f"{url.render_as_string(hide_password=True)}: {reason}") from None
-        finally:
-            engine.dispose()
 
     @property
     def catalogue_url(self) -> str:
@@ -209,11 +192,6 @@ def _coerce(typ, raw):
     if t.startswith("float"):
         return float(raw)
     return raw
-
-
-def _first_line(exc: object) -> str:
-    text = " ".join(str(exc).strip().splitlines()[:1]) or exc.__class__.__name__
-    return text.removeprefix("connection failed: ")
 
 
 def _check_backend(s: Settings) -> list[str]:
@@ -258,35 +236,6 @@ def _url_problem(url: str) -> str | None:
     if not parts.hostname:
         return "has no host name"
     return None
-
-
-def _check_database_url(s: Settings) -> list[str]:
-    if not s.database_url:
-        return []
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-
-    shown = s.database_url.split("@")[-1] if "@" in s.database_url else s.database_url
-    try:
-        url = make_url(s.database_url)
-    except (ArgumentError, ValueError):
-        return [f"CCP_DATABASE_URL ({shown}) is not a database URL: write it like "
-                "postgresql+psycopg://user:password@host:5432/name or sqlite:////path/file.db"]
-    if url.get_backend_name() not in DATABASES:
-        return [f"CCP_DATABASE_URL: {url.get_backend_name()!r} databases are not supported "
-                f"(use {' or '.join(DATABASES)})"]
-    try:
-        dialect = url.get_dialect()
-        dialect.import_dbapi()
-    except NoSuchModuleError:
-        return [f"CCP_DATABASE_URL: unknown database driver {url.drivername!r} "
-                "(use postgresql+psycopg or sqlite)"]
-    except ImportError as exc:
-        return [f"CCP_DATABASE_URL: the driver of {url.drivername!r} is not installed "
-                f"({exc.name or exc})"]
-    if url.get_backend_name() == "postgresql" and not url.database:
-        return ["CCP_DATABASE_URL names no database (add /<name> after the host)"]
-    return []
 
 
 # (setting, env name, lowest, highest, lowest allowed itself)
@@ -355,5 +304,5 @@ def _parse_cidrs(raw: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network
     return nets
 
 
-_CHECKS = (_check_backend, _check_database_url, _check_numbers, _check_other,
+_CHECKS = (_check_backend, _check_numbers, _check_other,
            _check_private_addresses)

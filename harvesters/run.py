@@ -213,16 +213,21 @@ def _stop(child, grace: float = 5.0) -> None:
 
 
 def _final_drain(settings: Settings, catalogue: Catalogue) -> None:
-    """Index whatever the child left in the outbox (it may have crashed before draining)."""
-    pending, _ = catalogue.outbox_status()
-    if not pending:
-        return
+    """Index whatever the child left in the outbox (it may have crashed before draining),
+    and build the index if none exists yet: after a harvest the portal is searchable, even
+    when every source failed (an empty index is an empty portal, not a missing one)."""
     try:
         from indexer.backends import get_backend
 
         backend = get_backend(settings)
         try:
-            drain(catalogue, backend)
+            pending, _ = catalogue.outbox_status()
+            if pending:
+                drain(catalogue, backend)
+            if not backend.exists():
+                from indexer.indexing import rebuild
+
+                rebuild(catalogue, backend)
         finally:
             backend.close()
     except Exception as exc:  # noqa: BLE001 - entries stay in the outbox for the next drain

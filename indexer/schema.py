@@ -63,3 +63,60 @@ def ensure_schema(engine: Engine, url: str) -> None:
     raise SchemaBehind(
         f"the catalogue schema is at revision {current}, this portal needs {head}: "
         "run `ccp db upgrade`")
+
+
+# -- the database URL, checked before any command does any work -------------------------------
+DATABASES = ("sqlite", "postgresql")
+
+
+def database_url_problems(url: str | None) -> list[str]:
+    """Why CCP_DATABASE_URL cannot be used (one line each), or []: not a URL, a database
+    the portal does not support, a driver that does not exist or is not installed."""
+    if not url:
+        return []
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    shown = url.rsplit("@", 1)[-1]
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return [f"CCP_DATABASE_URL ({shown}) is not a database URL: write it like "
+                "postgresql+psycopg://user:password@host:5432/name or sqlite:////path/file.db"]
+    if parsed.get_backend_name() not in DATABASES:
+        return [f"CCP_DATABASE_URL: {parsed.get_backend_name()!r} databases are not supported "
+                f"(use {' or '.join(DATABASES)})"]
+    try:
+        parsed.get_dialect().import_dbapi()
+    except NoSuchModuleError:
+        return [f"CCP_DATABASE_URL: unknown database driver {parsed.drivername!r} "
+                "(use postgresql+psycopg or sqlite)"]
+    except ImportError as exc:
+        return [f"CCP_DATABASE_URL: the driver of {parsed.drivername!r} is not installed "
+                f"({exc.name or exc})"]
+    if parsed.get_backend_name() == "postgresql" and not parsed.database:
+        return ["CCP_DATABASE_URL names no database (add /<name> after the host)"]
+    return []
+
+
+def unreachable(url: str | None, timeout: float = 5.0) -> str | None:
+    """One line saying why a PostgreSQL catalogue cannot be reached, or None (SQLite is a
+    file: nothing to reach)."""
+    if not url or not url.startswith("postgresql"):
+        return None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    engine = create_engine(parsed, connect_args={"connect_timeout": max(1, int(timeout))})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure to connect is reported
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split()) or type(exc).__name__
+        return (f"CCP_DATABASE_URL: cannot connect to "
+                f"{parsed.render_as_string(hide_password=True)}: "
+                f"{reason.removeprefix('connection failed: ')[:300]}")
+    finally:
+        engine.dispose()
+    return None

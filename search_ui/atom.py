@@ -41,6 +41,14 @@ def _now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+MEDIA_TYPES = {"pdf": "application/pdf", "html": "text/html"}
+
+
+def _media_type(hit: dict) -> str:
+    """The media type of what a result links to (its format), HTML when unknown."""
+    return MEDIA_TYPES.get((hit.get("format") or "html").lower(), "text/html")
+
+
 def render_feed(
     run: "SearchRun",
     *,
@@ -77,7 +85,8 @@ def render_feed(
         page = resource_url(h["id"])
         _el(entry, "id", page)
         _el(entry, "title", h["title"], type="text")
-        _el(entry, "link", rel="alternate", type="text/html", href=h["href"] or page)
+        _el(entry, "link", rel="alternate", type=_media_type(h) if h["href"] else "text/html",
+            href=h["href"] or page)
         if h["href"]:
             _el(entry, "link", rel="related", type="text/html", href=page)
         _el(entry, "updated", h["date"] or updated)

@@ -12,7 +12,7 @@ import logging
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from indexer.backends.base import BackendUnavailable
+from indexer.backends.base import BackendUnavailable, IndexMissing
 from indexer.query import QueryError
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(BackendUnavailable)
     def _unavailable(exc: BackendUnavailable):
+        if isinstance(exc, IndexMissing):  # the operator's step, not a passing failure
+            return _respond(503, f"Search is not available yet: {exc}.",
+                            retry_after=int(current_app.config["CCP_RETRY_AFTER"]))
         log.warning("search backend unavailable: %s", exc)
         return _respond(
             503,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import (
@@ -18,8 +18,8 @@ from flask import (
     url_for,
 )
 
-from indexer.backends.base import BackendUnavailable
-from indexer.query import SearchResults
+from indexer.backends.base import INDEX_MISSING, BackendUnavailable, IndexMissing
+from indexer.query import MAX_PAGE, MAX_PER_PAGE, SearchResults
 from indexer.resource import Resource
 
 from . import atom, services
@@ -55,16 +55,23 @@ class SearchRun:
         ]
 
 
-def run_search(per_page: int | None = None) -> SearchRun:
+def run_search(per_page: int | None = None, overrides: dict[str, Any] | None = None
+               ) -> SearchRun:
     """Parse the request, ask the backend, and bundle what every rendering needs.
 
     ``per_page`` is the page size when the request does not give one (default: the portal's).
-    Raises QueryError (400) and BackendUnavailable (503); the error handlers render them.
+    Raises QueryError (400), BackendUnavailable (503) and IndexMissing (503: no index has
+    been built, which must not look like an empty portal); the error handlers render them.
     """
     per_page = per_page or int(current_app.config["CCP_PER_PAGE"])
     query = parse_query(request.args, default_per_page=per_page)
+    if overrides:
+        query = replace(query, **overrides)
     state = SearchState(query, path=url_for("portal.search"), default_per_page=per_page)
-    results = services().backend.search(query)
+    backend = services().backend
+    results = backend.search(query)
+    if results.total == 0 and not backend.exists():
+        raise IndexMissing()
     labels = Labels(services().source_names(), theme_labels())
     return SearchRun(state, results, labels)
 
@@ -97,8 +104,18 @@ def search():
 
 @bp.get("/search.atom")
 def search_atom():
+    """The search as a feed: always newest first (a subscriber wants what is new, whatever
+    the relevance) and CCP_FEED_SIZE entries, whatever sort or page size the URL carries."""
     feed_size = int(current_app.config["CCP_FEED_SIZE"])
-    run = run_search(per_page=feed_size)
+    per_page = min(feed_size, MAX_PER_PAGE)
+    run = run_search(overrides={"sort": "date", "page": 1, "per_page": per_page})
+    page = 1
+    while len(run.results.hits) < min(feed_size, run.results.total) and page < MAX_PAGE:
+        page += 1
+        more = services().backend.search(replace(run.state.query, page=page))
+        if not more.hits:
+            break
+        run.results.hits.extend(more.hits)
     body = atom.render_feed(
         run,
         feed_size=feed_size,
@@ -205,6 +222,8 @@ def healthz():
         cat_ok, cat_msg = False, f"catalogue error: {exc}"
     try:
         idx_ok, idx_msg = svc.backend.health()
+        if not idx_ok and not svc.backend.exists():
+            idx_msg = f"{INDEX_MISSING} ({idx_msg})"
     except BackendUnavailable as exc:
         idx_ok, idx_msg = False, str(exc)
     except Exception as exc:

@@ -149,3 +149,135 @@ def test_port_0_prints_the_port_actually_bound(tmp_path, command):
         assert _status_of(f"http://127.0.0.1:{port}/healthz") in (200, 503)
     finally:
         _stop(proc)
+
+
+# -- 2. a search index that was never built is not an empty portal ----------------------------
+
+MISSING = "the search index does not exist yet; run `ccp index rebuild` (or `ccp harvest`)"
+
+
+def _app(data_dir: Path, **config):
+    from search_ui import create_app
+
+    from .conftest import make_settings
+
+    return create_app({"TESTING": True, **config}, settings=make_settings(data_dir))
+
+
+def test_a_missing_index_is_503_saying_how_to_build_it(tmp_path):
+    c = _app(tmp_path / "fresh").test_client()
+    page = c.get("/search?q=textile")
+    assert page.status_code == 503 and page.headers["Retry-After"]
+    assert MISSING in page.get_data(as_text=True)
+    api = c.get("/api/search")
+    assert api.status_code == 503 and MISSING in api.get_json()["error"]
+    assert c.get("/search.atom").status_code == 503
+    health = c.get("/healthz")
+    assert health.status_code == 503 and MISSING in health.get_json()["index"]
+
+
+def test_an_index_built_from_an_empty_catalogue_is_an_empty_portal(tmp_path):
+    env = _process_env(tmp_path / "data", tmp_path)
+    built = ccp_process("index", "rebuild", env=env)
+    assert built.returncode == 0 and "Index rebuilt: 0 resources." in built.stdout
+    c = _app(tmp_path / "data").test_client()
+    assert c.get("/api/search?q=textile").get_json()["total"] == 0
+    assert c.get("/search").status_code == 200
+    assert c.get("/healthz").status_code == 200
+    found = ccp_process("search", "textile", env=env)
+    assert found.returncode == 0 and found.stdout.startswith("0 result(s)")
+
+
+def test_ccp_search_of_a_missing_index_exits_1_saying_so(tmp_path):
+    proc = ccp_process("search", "textile", env=_process_env(tmp_path / "data", tmp_path))
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert _one_line(proc.stderr) == "The search index does not exist yet; run " \
+                                     "`ccp index rebuild` (or `ccp harvest`)"
+    as_json = ccp_process("search", "--json", env=_process_env(tmp_path / "data", tmp_path))
+    assert as_json.returncode == 1 and as_json.stdout == ""
+
+
+def test_a_harvest_whose_sources_all_failed_still_builds_the_index(web, tmp_path):
+    data, sources = tmp_path / "data", tmp_path / "sources"
+    write_sources(sources, [_feed(web, "down", "/status/500")])
+    env = _process_env(data, sources)
+    assert ccp_process("harvest", env=env).returncode == 1
+    found = ccp_process("search", "anything", env=env)
+    assert found.returncode == 0 and found.stdout.startswith("0 result(s)")
+
+
+# -- 4. a demo beside a running demo ----------------------------------------------------------
+
+def test_a_second_demo_is_refused_and_search_points_to_the_demo_data(tmp_path):
+    env = _process_env(tmp_path, None)
+    env.pop("CCP_SOURCES", None)
+    running = subprocess.Popen([sys.executable, "-m", "ccp.cli", "demo", "--port", "0"],
+                               env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        ready = _first_line_of(running, "The Circular City Portal demo is ready")
+        url = re.search(r"(http://\S+/)", ready).group(1)
+        before = _status_of(url + "api/search?q=textile")
+        assert before == 200
+        second = ccp_process("demo", "--no-serve", env=env)
+        assert second.returncode == 2, second.stdout
+        line = _one_line(second.stderr)
+        assert line.startswith(f"A demo is already running from {tmp_path / 'demo'} (pid "
+                               f"{running.pid}, serving {url})"), line
+        # the live demo's data is untouched
+        assert _status_of(url + "api/search?q=textile") == 200
+        import json
+
+        with urllib.request.urlopen(url + "api/search?q=textile", timeout=10) as resp:
+            hit = json.load(resp)["results"][0]
+        assert _status_of(url.rstrip("/") + hit["resource_url"]) == 200
+        # ccp search from the same directory points to the demo's data
+        lost = ccp_process("search", "textile", env=env)
+        assert lost.returncode == 1
+        assert _one_line(lost.stderr).startswith(
+            f"No search index in {tmp_path} — the demo's data is in {tmp_path / 'demo'}: "
+            f"use --data-dir {tmp_path / 'demo'}")
+        found = ccp_process("--data-dir", str(tmp_path / "demo"), "search", "textile", env=env)
+        assert found.returncode == 0 and "Textile" in found.stdout
+    finally:
+        _stop(running)
+    # once the first demo has stopped, a new one may run
+    again = ccp_process("demo", "--no-serve", env=env)
+    assert again.returncode == 0, again.stderr
+
+
+# -- 11. the Atom feed of a search ------------------------------------------------------------
+
+def test_the_atom_feed_is_newest_first_with_feed_size_entries_and_typed_links(tmp_path):
+    from lxml import etree
+
+    from indexer.backends.embedded import EmbeddedBackend
+    from search_ui import create_app
+
+    from .conftest import make_settings
+    from .search_corpus import make_resource, utc
+
+    docs = []
+    for i in range(40):  # the oldest say "compost" most often: relevance puts them first
+        r = make_resource(f"r{i:02d}", f"Compost {'compost ' * (40 - i)}note {i}",
+                          body="compost " * (40 - i), published=utc(2020 + i // 12, i % 12 + 1))
+        docs.append(r)
+    docs[39].format = "pdf"
+    docs[39].url = "https://urbact.example.eu/newest.pdf"
+    backend = EmbeddedBackend(tmp_path / "index")
+    backend.apply(docs)
+    app = create_app({"TESTING": True, "CCP_FEED_SIZE": 35},
+                     settings=make_settings(tmp_path), backend=backend)
+    c = app.test_client()
+    resp = c.get("/search.atom?q=compost&sort=relevance&per_page=5&page=3")
+    assert resp.status_code == 200
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    feed = etree.fromstring(resp.data)
+    entries = feed.findall("a:entry", ns)
+    assert len(entries) == 35  # CCP_FEED_SIZE, whatever the URL's page size or page
+    updated = [e.findtext("a:updated", namespaces=ns) for e in entries]
+    assert updated == sorted(updated, reverse=True)  # newest first, whatever the relevance
+    assert entries[0].findtext("a:title", namespaces=ns).endswith("note 39")
+    newest = entries[0].find("a:link[@rel='alternate']", ns)
+    assert newest.get("type") == "application/pdf" and newest.get("href").endswith(".pdf")
+    assert entries[1].find("a:link[@rel='alternate']", ns).get("type") == "text/html"

@@ -494,10 +494,12 @@ def test_app_built_from_settings_alone(tmp_path, portal):
     c = app.test_client()
     assert get_json(c, "/healthz")["status"] == "ok"
     assert get_json(c, "/api/search?language=de")["total"] == 2
-    # A fresh, empty data directory: an empty portal and a health check that says why.
+    # A fresh data directory has no index: search says so (503, how to build it), never
+    # an empty portal, and the health check agrees.
     empty = create_app({"TESTING": True}, settings=Settings.from_env({}, data_dir=tmp_path / "fresh"))
     ce = empty.test_client()
-    assert get_json(ce, "/api/search")["total"] == 0
+    missing = ce.get("/api/search")
+    assert missing.status_code == 503 and "ccp index rebuild" in missing.get_json()["error"]
     assert ce.get("/healthz").status_code == 503
 
 

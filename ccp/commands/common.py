@@ -7,15 +7,32 @@ import sys
 import click
 
 from config import Settings, SourceConfigError, load_sources
+from config.settings import SettingError
 
 
 class Env:
     def __init__(self, data_dir: str | None, sources: str | None):
         self.settings = Settings.from_env(data_dir=data_dir, sources=sources)
+        self._reached = False
+
+    def validate(self) -> None:
+        """Every setting, before any command does any work (SettingError: one line each)."""
+        from indexer.schema import database_url_problems
+
+        problems = self.settings.problems() + database_url_problems(self.settings.database_url)
+        if problems:
+            raise SettingError("\n".join(problems))
 
     def check_database(self) -> None:
         """Refuse to start (exit 2, one line) when the configured database cannot be reached."""
-        self.settings.check_database()
+        from indexer.schema import unreachable
+
+        if self._reached:
+            return
+        why = unreachable(self.settings.database_url)
+        if why:
+            raise SettingError(why)
+        self._reached = True
 
     def catalogue(self):
         from indexer.catalogue import Catalogue

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .common import Env, pass_env
+from .common import Env, fail, pass_env
 
 
 @click.group()
@@ -116,7 +116,10 @@ def search(env: Env, query, as_json, page, sort, language, type_, country, sourc
     except QueryError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(2)
-    results = env.backend().search(q)
+    backend = env.backend()
+    results = backend.search(q)
+    if results.total == 0 and not backend.exists():
+        fail(_no_index(env.settings), code=1)
     if as_json:
         from search_ui.api import results_json
 
@@ -139,6 +142,18 @@ def search(env: Env, query, as_json, page, sort, language, type_, country, sourc
         for name, values in results.facets.items():
             if values:
                 click.echo(f"{name}: " + ", ".join(f"{v.value} ({v.count})" for v in values[:8]))
+
+
+def _no_index(settings) -> str:
+    """Why nothing can be searched yet, and where the demo's data is if that was meant."""
+    from indexer.backends import INDEX_MISSING
+
+    demo = settings.data_dir / "demo"
+    if settings.search_backend == "embedded" and (demo / "index").is_dir():
+        return (f"No search index in {settings.data_dir} — the demo's data is in {demo}: "
+                f"use --data-dir {demo} (or {INDEX_MISSING.split('; ', 1)[1]} for a portal "
+                f"of your own)")
+    return f"The search index does not exist yet; {INDEX_MISSING.split('; ', 1)[1]}"
 
 
 def _terminal_snippet(snippet) -> str:

@@ -180,6 +180,42 @@ def _fresh_demo_stores(settings: Settings) -> None:
         cat.close()
 
 
+DEMO_ALLOWANCE = "127.0.0.1/32"
+
+
+def _demo_lock(data_dir, demo_dir):
+    """Hold DATA_DIR/demo.lock for as long as this demo runs: a second ``ccp demo`` beside it
+    would delete the live demo's data under it, so it is refused (exit 2). The lock is an
+    advisory file lock, released by the system when the process ends however it ends."""
+    import fcntl
+    import os
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    f = open(data_dir / "demo.lock", "a+", encoding="utf-8")  # noqa: SIM115 - held until exit
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        holder = " ".join(f.read().split()) or "another process"
+        f.close()
+        fail(f"A demo is already running from {demo_dir} ({holder}); stop it first (Ctrl-C) "
+             "or give this one another --data-dir.")
+    f.seek(0)
+    f.truncate()
+    f.write(f"pid {os.getpid()}\n")
+    f.flush()
+    return f
+
+
+def _note_in_lock(lock, url: str) -> None:
+    import os
+
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"pid {os.getpid()}, serving {url}\n")
+    lock.flush()
+
+
 DEMO_SCRAPY = {
     "DOWNLOAD_DELAY": 0.0,
     "AUTOTHROTTLE_START_DELAY": 0.01,
@@ -211,12 +247,17 @@ def demo(env: Env, host: str, port: int, no_serve: bool):
 
     if not no_serve:
         _check_port(host, port)
+    env.check_database()
     demo_dir = env.settings.data_dir / "demo"
+    lock = _demo_lock(env.settings.data_dir, demo_dir)
     if demo_dir.exists():
         shutil.rmtree(demo_dir)
     demo_dir.mkdir(parents=True)
     settings = Settings.from_env(data_dir=str(demo_dir), sources=str(demo_dir / "sources"))
     settings.download_timeout = 15.0
+    # the fixture web listens on loopback: the demo allows exactly that address
+    settings.allowed_private_addresses = ",".join(
+        x for x in (settings.allowed_private_addresses, DEMO_ALLOWANCE) if x)
     _fresh_demo_stores(settings)
     web = FixtureWeb()
     web.start()
@@ -241,6 +282,7 @@ def demo(env: Env, host: str, port: int, no_serve: bool):
         app = create_app(settings=settings)
         server = make_server(app, host=host, port=port)
         url = _url(host, server.effective_port)
+        _note_in_lock(lock, url)
         click.secho(f"\nThe Circular City Portal demo is ready: {url}", fg="green", bold=True)
         click.echo("Try searching for: textile · circulaire · économie circulaire · "
                    "food waste · roadmap   (Ctrl-C to stop)")
@@ -253,4 +295,5 @@ def demo(env: Env, host: str, port: int, no_serve: bool):
             server.close()
     finally:
         web.stop()
+        lock.close()
 

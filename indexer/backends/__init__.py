@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from .base import BackendUnavailable, SearchBackend
+from .base import INDEX_MISSING, BackendUnavailable, IndexMissing, SearchBackend
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -53,4 +53,5 @@ def get_backend(settings: "Settings") -> SearchBackend:
     )
 
 
-__all__ = ["BACKENDS", "BackendConfigError", "BackendUnavailable", "SearchBackend", "get_backend"]
+__all__ = ["BACKENDS", "INDEX_MISSING", "BackendConfigError", "BackendUnavailable", "IndexMissing", "SearchBackend",
+           "get_backend"]

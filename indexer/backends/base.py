@@ -19,6 +19,18 @@ class BackendUnavailable(RuntimeError):
     """The search engine cannot answer now (the UI maps this to 503)."""
 
 
+INDEX_MISSING = ("the search index does not exist yet; run `ccp index rebuild` "
+                 "(or `ccp harvest`)")
+
+
+class IndexMissing(BackendUnavailable):
+    """No index has ever been built here: an empty answer would look like an empty portal."""
+
+    def __init__(self, where: str = ""):
+        super().__init__(INDEX_MISSING)
+        self.where = where
+
+
 class IndexingError(RuntimeError):
     """Documents the engine rejected even after a retry (``failures``: id, status, reason).
 
@@ -96,6 +108,12 @@ class SearchBackend(ABC):
     @abstractmethod
     def health(self) -> tuple[bool, str]:
         """(ok, message) — whether the engine answers, and why not."""
+
+    def exists(self) -> bool:
+        """Whether an index has been built (it may hold 0 documents). A search of an index
+        that does not exist answers with no results; callers that must tell "never built"
+        from "nothing matches" ask this (only when a search found nothing)."""
+        return True
 
     @abstractmethod
     def ids(self) -> set[str]:

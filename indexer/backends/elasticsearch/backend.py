@@ -225,6 +225,10 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
         return sorted(n for n in names if self._index_re.fullmatch(n))
 
     # -- reading ----------------------------------------------------------------------------
+    def exists(self) -> bool:
+        with self._engine("looking for the index"):
+            return bool(self._alias_targets())
+
     def count(self) -> int:
         with self._engine("counting documents"):
             try:
