@@ -8,11 +8,16 @@ catalogue with different ideas of its schema.
 
 from __future__ import annotations
 
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 
@@ -47,8 +52,19 @@ def upgrade(engine: Engine, url: str) -> tuple[str | None, str]:
 
 
 def ensure_schema(engine: Engine, url: str) -> None:
-    """Create a fresh database; refuse one that is behind (see the module docstring)."""
+    """Create a fresh database; refuse one that is behind (see the module docstring).
+
+    Safe when several processes start at once on an empty database: the creation runs under
+    a lock (a file lock beside a SQLite file, a transaction-scoped advisory lock on
+    PostgreSQL), and whoever comes second finds the schema made and uses it."""
     head = head_revision(url)
+    if current_revision(engine) == head:
+        return
+    with _creation_lock(engine):
+        _ensure_schema_locked(engine, url, head)
+
+
+def _ensure_schema_locked(engine: Engine, url: str, head: str) -> None:
     current = current_revision(engine)
     if current == head:
         return
@@ -63,6 +79,35 @@ def ensure_schema(engine: Engine, url: str) -> None:
     raise SchemaBehind(
         f"the catalogue schema is at revision {current}, this portal needs {head}: "
         "run `ccp db upgrade`")
+
+
+# an arbitrary constant: the key of the portal's schema-creation advisory lock
+_PG_LOCK_KEY = 0x43435053  # "CCPS"
+
+
+@contextmanager
+def _creation_lock(engine: Engine) -> Iterator[None]:
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
+                conn.commit()
+        return
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        yield
+        return
+    fd = os.open(f"{path}.schema-lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 # -- the database URL, checked before any command does any work -------------------------------

@@ -281,3 +281,24 @@ def test_the_atom_feed_is_newest_first_with_feed_size_entries_and_typed_links(tm
     newest = entries[0].find("a:link[@rel='alternate']", ns)
     assert newest.get("type") == "application/pdf" and newest.get("href").endswith(".pdf")
     assert entries[1].find("a:link[@rel='alternate']", ns).get("type") == "text/html"
+
+
+# -- 9. concurrent first starts on an empty data dir -----------------------------------------
+
+def test_twenty_processes_starting_on_an_empty_data_dir_all_get_the_schema(tmp_path):
+    import os
+
+    env = _process_env(tmp_path / "data", tmp_path)
+    test_db = os.environ.get("CCP_TEST_DATABASE_URL")
+    if test_db:  # the same race on PostgreSQL (the database must start empty)
+        env["CCP_DATABASE_URL"] = test_db
+    procs = [subprocess.Popen([sys.executable, "-m", "ccp.cli", "runs"], env=env, cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(20)]
+    results = [(p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    failed = [r for r in results if r[0] != 0]
+    assert not failed, failed[:3]
+    assert all(r[1].startswith("RUN") for r in results)
