@@ -36,7 +36,7 @@ from .catalogue import admin_sessions_t, login_throttle_t
 
 __all__ = ["LoginThrottle", "SessionInfo", "SessionStore", "ThrottlePolicy", "token_id"]
 
-TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often per session
+TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often (or idle/4)
 KEEP_ENDED = timedelta(days=7)  # ended sessions stay this long (who logged in when), then go
 
 
@@ -100,7 +100,7 @@ class SessionStore:
                 or row["last_seen_at"] + idle <= now
                 or not secrets.compare_digest(row["credential_tag"], credential_tag)):
             return None
-        if now - row["last_seen_at"] >= TOUCH_EVERY:
+        if now - row["last_seen_at"] >= min(TOUCH_EVERY, idle / 4):
             with self.engine.begin() as c:
                 c.execute(update(admin_sessions_t).where(admin_sessions_t.c.id == sid)
                           .values(last_seen_at=now))

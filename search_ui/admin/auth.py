@@ -332,7 +332,7 @@ def login_gate():
         return resp
     if wait <= 0:
         return None
-    log.warning("admin login for user %r from %s refused for %d s: too many failed logins",
+    log.info("admin login for user %r from %s refused for %d s: too many failed logins",
                 user, request.remote_addr, wait)
     from .views import _safe_next
 
