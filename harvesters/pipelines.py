@@ -54,6 +54,8 @@ class CataloguePipeline:
             ctx.catalogue.save_http_state(item.request_url, src.id, item.etag,
                                           item.last_modified, raw.status,
                                           instance_url=res.instances[0].url)
+        elif item.request_url in spider.failed_before:
+            ctx.catalogue.clear_url_failure(item.request_url)
         log.debug("%s %s", status, item.request_url)
         now = time.monotonic()
         if now - self._last_drain > self.DRAIN_EVERY_SECONDS:
