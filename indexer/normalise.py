@@ -52,7 +52,11 @@ from .pdf import PdfError, extract_pdf, is_pdf
 from .resource import Hints, Instance, Place, RawDocument, Resource, as_utc, resource_id_for
 from .urls import canonicalize_url, is_web_url, same_site
 
-__all__ = ["MAX_SUMMARY", "NormaliseError", "content_hash", "make_summary", "normalise"]
+__all__ = ["MAX_SUMMARY", "NO_TEXT_LAYER", "NormaliseError", "content_hash", "make_summary",
+           "normalise"]
+
+# the flag of a PDF with no text to extract (a scan without OCR): stored with its metadata
+NO_TEXT_LAYER = "no-text-layer"
 
 MAX_SUMMARY = 400
 MAX_TITLE = 500
@@ -181,6 +185,18 @@ def _title_from_url(url: str) -> str:
     return _one_line(re.sub(r"[-_+]+", " ", last)) or url
 
 
+def _scan_summary(summary: str, url: str, authors: list[str], keywords: list[str]) -> str:
+    """The summary of a PDF without a text layer: what it says of itself, and its details
+    (file name, authors, keywords), which are all a search can find it by."""
+    details = [f"file {unquote(urlsplit(url).path.rsplit('/', 1)[-1])}"]
+    if authors:
+        details.append("by " + ", ".join(authors))
+    if keywords:
+        details.append("keywords: " + ", ".join(keywords))
+    note = f"A scanned PDF without a text layer ({'; '.join(details)})."
+    return make_summary(f"{summary} {note}".strip(), MAX_SUMMARY)
+
+
 def _kind(raw: RawDocument) -> str:
     ctype = raw.content_type.split(";", 1)[0].strip().lower()
     body = raw.body
@@ -221,6 +237,7 @@ def normalise(raw: RawDocument, source, *, taxonomy=None) -> Resource:
     licence: str | None = None
     declared_url: str | None = None
     fmt = "html"
+    flags: list[str] = []
     feed_text = _plain(hints.content_html) if hints.content_html else ""
 
     if kind == "pdf":
@@ -231,9 +248,7 @@ def normalise(raw: RawDocument, source, *, taxonomy=None) -> Resource:
             raise NormaliseError(f"PDF cannot be read: {exc}") from None
         body = pdf.text
         if not body.strip():
-            raise NormaliseError(
-                "no text could be extracted: the PDF has no text layer (a scan without OCR?)"
-            )
+            flags.append(NO_TEXT_LAYER)  # kept, findable by its title and metadata
         title = pdf.title or ""
         published, updated = pdf.created, pdf.modified
         if updated and published and updated <= published:
@@ -287,7 +302,7 @@ def normalise(raw: RawDocument, source, *, taxonomy=None) -> Resource:
         fallback_title = None
 
     body = body.strip()
-    if not body:
+    if not body and not flags:
         raise NormaliseError("no text could be extracted")
 
     url = _canonical(raw, declared_url)
@@ -309,6 +324,8 @@ def normalise(raw: RawDocument, source, *, taxonomy=None) -> Resource:
     if not authors:
         authors = [a for a in (clean_author(x) for x in hints.authors or []) if a]
     summary = make_summary(_plain(summary)) or make_summary(_plain(hints.summary)) or _lead(body)
+    if NO_TEXT_LAYER in flags:
+        summary = _scan_summary(summary, url, authors, categories)
     language = detect_language(f"{title}\n{body}", doc_lang, hints.language, getattr(source, "language", None))
     result = classify(
         title=title,
@@ -348,6 +365,7 @@ def normalise(raw: RawDocument, source, *, taxonomy=None) -> Resource:
         places=[Place(country=country, city=city)] if (country or city) else [],
         format=fmt,
         licence=licence,
-        content_hash=content_hash(body),
+        content_hash=content_hash(body) if body else hashlib.sha256(raw.body).hexdigest(),
         harvested_at=fetched_at,
+        flags=flags,
     )

@@ -84,6 +84,9 @@ class Resource:
     content_hash: str = ""
     harvested_at: datetime | None = None
     indexed_at: datetime | None = None
+    # what a reader should know, e.g. "no-text-layer": a PDF without text (a scan), kept and
+    # found by its title and metadata only
+    flags: list[str] = field(default_factory=list)
 
     # -- derived views used by the indexes and the UI ---------------------------------------
     @property

@@ -956,7 +956,6 @@ def test_crawl_source_selectors_override():
         (raw_doc(b"   ", ctype="text/html"), "no text could be extracted"),
         (raw_doc(make_pdf([["x"]], encrypt=True), ctype="application/pdf"), "PDF cannot be read: it is encrypted"),
         (raw_doc(b"%PDF-1.7 broken", ctype="application/pdf"), "PDF cannot be read: it is corrupt"),
-        (raw_doc(make_pdf([[]]), ctype="application/pdf"), "no text layer"),
         (raw_doc(b"<p>gone</p>", status=404), "HTTP status 404"),
         (raw_doc(b"<p>text</p>", url="not a url"), "no usable URL"),
     ],
@@ -964,6 +963,24 @@ def test_crawl_source_selectors_override():
 def test_normalise_errors(raw, message):
     with pytest.raises(NormaliseError, match=message):
         normalise(raw, FEED_SOURCE)
+
+
+def test_pdf_without_a_text_layer_is_kept_flagged_with_its_metadata():
+    scan = make_pdf([[]], info={"Title": "Plan for textile collection 2025",
+                                "Author": "City archive", "Keywords": "textiles; collection"})
+    raw = raw_doc(scan, url="https://www.city.eu/docs/textile-plan-scan.pdf",
+                  ctype="application/pdf", hints=Hints(title="Textile plan (scan)"))
+    res = normalise(raw, FEED_SOURCE)
+    assert res.flags == ["no-text-layer"] and res.format == "pdf" and res.body == ""
+    assert res.title == "Plan for textile collection 2025"
+    # the file name and metadata are what a search can find it by
+    assert "textile-plan-scan.pdf" in res.summary and "City archive" in res.summary
+    assert "textiles" in res.summary
+    # two different scans never share a content hash (they would be merged as one)
+    other = normalise(raw_doc(make_pdf([[], []]), url="https://www.city.eu/docs/other.pdf",
+                              ctype="application/pdf"), FEED_SOURCE)
+    assert other.flags == ["no-text-layer"] and other.title == "other"
+    assert other.content_hash != res.content_hash
 
 
 def test_html_served_without_content_type_is_sniffed():

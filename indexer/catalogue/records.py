@@ -43,6 +43,7 @@ def _resource_from_row(r) -> Resource:
         places=[Place(p.get("country"), p.get("city")) for p in (r["places"] or [])],
         format=r["format"], licence=r["licence"], content_hash=r["content_hash"],
         harvested_at=r["harvested_at"], indexed_at=r["indexed_at"], instances=[],
+        flags=list(r["flags"] or []),
     )
 
 

@@ -129,7 +129,7 @@ class ResourcesMixin:
             themes=list(res.themes),
             places=[{"country": p.country, "city": p.city} for p in res.places],
             format=res.format, licence=res.licence, content_hash=res.content_hash,
-            harvested_at=res.harvested_at or now,
+            harvested_at=res.harvested_at or now, flags=list(res.flags) or None,
         )
 
     def _update_content(self, c: Connection, rid: str, res: Resource, now: datetime) -> None:
