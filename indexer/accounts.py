@@ -26,7 +26,7 @@ import math
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, case, delete, insert, or_, select, update
 from sqlalchemy.engine import Engine
@@ -42,7 +42,7 @@ KEEP_ENDED = timedelta(days=7)  # ended sessions stay this long (who logged in w
 
 def utcnow() -> datetime:
     """Now, to the microsecond (waits of a second must not be rounded away)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def token_id(token: str) -> str:

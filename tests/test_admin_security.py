@@ -11,7 +11,7 @@ import multiprocessing
 import statistics
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
@@ -380,7 +380,7 @@ def test_an_idle_session_ends(settings, catalogue):
         assert custodian.get("/admin/").status == 302
 
 
-NOW = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
 @pytest.fixture()
@@ -454,3 +454,11 @@ def test_parallel_failures_all_count(engine):
     assert throttle.failures("client:192.0.2.7") == 40
     throttle.succeeded(["client:192.0.2.7"])
     assert throttle.failures("client:192.0.2.7") == 0
+
+
+@pytest.mark.parametrize("name, value", [("CCP_ADMIN_LOCK_SECONDS", "soon"),
+                                         ("CCP_ADMIN_SESSION_IDLE_MINUTES", 0),
+                                         ("CCP_ADMIN_LOGIN_BACKOFF", -1)])
+def test_a_bad_throttle_or_session_setting_stops_the_start_up(settings, catalogue, name, value):
+    with pytest.raises(ValueError, match=name):
+        make_app(settings, catalogue, **{name: value})

@@ -74,6 +74,13 @@ class AdminAuth:
         return self.closed_because is None
 
 
+LIMIT_SETTINGS = {"session_hours": "CCP_ADMIN_SESSION_HOURS",
+                  "idle_minutes": "CCP_ADMIN_SESSION_IDLE_MINUTES",
+                  "backoff": "CCP_ADMIN_LOGIN_BACKOFF",
+                  "lock_seconds": "CCP_ADMIN_LOCK_SECONDS",
+                  "account_max_wait": "CCP_ADMIN_ACCOUNT_MAX_WAIT"}
+
+
 @dataclass(frozen=True)
 class AdminLimits:
     """How long sessions last and how failed logins are slowed down (see :func:`login_gate`)."""
@@ -84,17 +91,11 @@ class AdminLimits:
     lock_seconds: float = 900
     account_max_wait: float = 60
 
-    SETTINGS = {"session_hours": "CCP_ADMIN_SESSION_HOURS",
-                "idle_minutes": "CCP_ADMIN_SESSION_IDLE_MINUTES",
-                "backoff": "CCP_ADMIN_LOGIN_BACKOFF",
-                "lock_seconds": "CCP_ADMIN_LOCK_SECONDS",
-                "account_max_wait": "CCP_ADMIN_ACCOUNT_MAX_WAIT"}
-
     @classmethod
     def from_config(cls, cfg) -> AdminLimits:
         """Read from the app's config (defaults above); a bad value stops the start-up."""
         values = {}
-        for field, name in cls.SETTINGS.items():
+        for field, name in LIMIT_SETTINGS.items():
             raw = cfg.get(name)
             if raw is None or raw == "":
                 continue
