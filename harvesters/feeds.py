@@ -46,6 +46,8 @@ class ParsedFeed:
     language: str | None
     entries: list[FeedEntry]
     warning: str | None = None  # a recoverable problem feedparser reported
+    # entries that could not be read: (what identifies the entry, why), the others are kept
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _struct_to_dt(st) -> datetime | None:
@@ -75,6 +77,15 @@ def _fallback_guid(link: str | None, title: str | None, date: datetime | None,
     if not title and not date:
         basis += "|" + (text or "")
     return "sha1:" + hashlib.sha1(basis.encode("utf-8")).hexdigest()
+
+
+def _join(base: str, link: str) -> str:
+    """``link`` made absolute; a link urljoin cannot parse (``http://[bad``) is kept as it is,
+    for the harvester to report."""
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return link
 
 
 def _lang(value: str | None) -> str | None:
@@ -116,53 +127,64 @@ def _parse_xml_feed(body: bytes, url: str, headers: dict[str, str]) -> ParsedFee
     feed = d.get("feed", {})
     base = feed.get("link") or url
     entries: list[FeedEntry] = []
-    for e in d.entries:
-        link = e.get("link")
-        if link:
-            link = urljoin(url, link)
-        # dict.get: feedparser's own get() maps a missing updated_parsed to published_parsed
-        # (deprecated); an entry without an update date has none
-        published = _struct_to_dt(dict.get(e, "published_parsed"))
-        updated = _struct_to_dt(dict.get(e, "updated_parsed"))
-        content_html = None
-        if e.get("content"):
-            content_html = max((c.get("value") or "" for c in e["content"]), key=len) or None
-        authors = [a.get("name") for a in e.get("authors", []) if a.get("name")]
-        if not authors and e.get("author"):
-            authors = [e["author"]]
-        docs: list[str] = []
-        for enc in e.get("enclosures", []):
-            href = enc.get("href")
-            if href and _is_pdf(href, enc.get("type")):
-                docs.append(urljoin(url, href))
-        for ln in e.get("links", []):
-            href = ln.get("href")
-            if href and ln.get("rel") in ("related", "alternate", "enclosure") and _is_pdf(href, ln.get("type")):
-                full = urljoin(url, href)
-                if full not in docs and full != link:
-                    docs.append(full)
-        title = (e.get("title") or "").strip() or None
-        hints = Hints(
-            guid=(e.get("id") or "").strip() or _fallback_guid(link, title, published or updated,
-                                                                    e.get("summary") or content_html),
-            title=title,
-            summary=e.get("summary") or None,
-            content_html=content_html,
-            published=published,
-            updated=updated,
-            authors=authors,
-            language=_lang(e.get("language") or (e.get("title_detail") or {}).get("language")
-                           or feed.get("language")),
-            categories=[t.get("term") for t in e.get("tags", []) if t.get("term")],
-        )
-        entries.append(FeedEntry(guid=hints.guid, link=link, hints=hints, documents=docs))
+    problems: list[tuple[str, str]] = []
+    for n, e in enumerate(d.entries, 1):
+        try:
+            entries.append(_xml_entry(e, url, feed))
+        except Exception as exc:  # noqa: BLE001 - one entry never costs the others
+            problems.append((str(e.get("link") or e.get("id") or f"entry {n}"),
+                             f"{exc.__class__.__name__}: {exc}"))
     warning = None
     if d.get("bozo"):
         exc = d.get("bozo_exception")
         warning = f"{exc.__class__.__name__}: {exc}" if exc else "the feed is not well-formed"
     return ParsedFeed(format=version or "unknown", title=(feed.get("title") or "").strip(),
-                      link=urljoin(url, base) if base else None,
-                      language=_lang(feed.get("language")), entries=entries, warning=warning)
+                      link=_join(url, base) if base else None,
+                      language=_lang(feed.get("language")), entries=entries, warning=warning,
+                      problems=problems)
+
+
+def _xml_entry(e, url: str, feed) -> FeedEntry:
+    """One feedparser entry as a FeedEntry."""
+    link = e.get("link")
+    if link:
+        link = _join(url, link)
+    # dict.get: feedparser's own get() maps a missing updated_parsed to published_parsed
+    # (deprecated); an entry without an update date has none
+    published = _struct_to_dt(dict.get(e, "published_parsed"))
+    updated = _struct_to_dt(dict.get(e, "updated_parsed"))
+    content_html = None
+    if e.get("content"):
+        content_html = max((c.get("value") or "" for c in e["content"]), key=len) or None
+    authors = [a.get("name") for a in e.get("authors", []) if a.get("name")]
+    if not authors and e.get("author"):
+        authors = [e["author"]]
+    docs: list[str] = []
+    for enc in e.get("enclosures", []):
+        href = enc.get("href")
+        if href and _is_pdf(href, enc.get("type")):
+            docs.append(_join(url, href))
+    for ln in e.get("links", []):
+        href = ln.get("href")
+        if href and ln.get("rel") in ("related", "alternate", "enclosure") and _is_pdf(href, ln.get("type")):
+            full = _join(url, href)
+            if full not in docs and full != link:
+                docs.append(full)
+    title = (e.get("title") or "").strip() or None
+    hints = Hints(
+        guid=(e.get("id") or "").strip() or _fallback_guid(link, title, published or updated,
+                                                                e.get("summary") or content_html),
+        title=title,
+        summary=e.get("summary") or None,
+        content_html=content_html,
+        published=published,
+        updated=updated,
+        authors=authors,
+        language=_lang(e.get("language") or (e.get("title_detail") or {}).get("language")
+                       or feed.get("language")),
+        categories=[t.get("term") for t in e.get("tags", []) if t.get("term")],
+    )
+    return FeedEntry(guid=hints.guid, link=link, hints=hints, documents=docs)
 
 
 def _s(value) -> str | None:
@@ -185,33 +207,45 @@ def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     if not isinstance(items, list):
         raise NotAFeed("JSON Feed without an items list")
     feed_lang = _lang(_s(data.get("language")))
-    entries = []
-    for it in items:
+    entries: list[FeedEntry] = []
+    problems: list[tuple[str, str]] = []
+    for n, it in enumerate(items, 1):
         if not isinstance(it, dict):
+            problems.append((f"item {n}", "a JSON Feed item must be an object"))
             continue
-        link = _s(it.get("url")) or _s(it.get("external_url"))
-        link = urljoin(url, link) if link else None
-        published = _iso(_s(it.get("date_published")))
-        updated = _iso(_s(it.get("date_modified")))
-        authors_raw = _list(it.get("authors")) or ([it["author"]] if it.get("author") else [])
-        authors = [a.get("name") for a in authors_raw if isinstance(a, dict) and a.get("name")]
-        title = (_s(it.get("title")) or "").strip() or None
-        raw_id = it.get("id")
-        guid = str(raw_id).strip() if raw_id not in (None, "") else _fallback_guid(link, title, published,
-                                                                                _s(it.get("content_text")) or _s(it.get("content_html")))
-        docs = [
-            urljoin(url, a["url"]) for a in _list(it.get("attachments"))
-            if isinstance(a, dict) and _s(a.get("url")) and _is_pdf(a["url"], _s(a.get("mime_type")))
-        ]
-        hints = Hints(
-            guid=guid, title=title, summary=_s(it.get("summary")),
-            content_html=_s(it.get("content_html")) or (
-                f"<p>{html.escape(it['content_text'])}</p>" if _s(it.get("content_text")) else None),
-            published=published, updated=updated, authors=authors,
-            language=_lang(_s(it.get("language"))) or feed_lang,
-            categories=[t for t in _list(it.get("tags")) if isinstance(t, str)],
-        )
-        entries.append(FeedEntry(guid=guid, link=link, hints=hints, documents=docs))
+        try:
+            entries.append(_json_entry(it, url, feed_lang))
+        except Exception as exc:  # noqa: BLE001 - one item never costs the others
+            problems.append((str(it.get("url") or it.get("id") or f"item {n}"),
+                             f"{exc.__class__.__name__}: {exc}"))
     return ParsedFeed(format="json" + str(data["version"]).rsplit("/", 1)[-1].replace(".", ""),
                       title=str(data.get("title") or ""), link=data.get("home_page_url"),
-                      language=feed_lang, entries=entries)
+                      language=feed_lang, entries=entries, problems=problems)
+
+
+def _json_entry(it: dict, url: str, feed_lang: str | None) -> FeedEntry:
+    """One JSON Feed item as a FeedEntry."""
+    link = _s(it.get("url")) or _s(it.get("external_url"))
+    link = _join(url, link) if link else None
+    published = _iso(_s(it.get("date_published")))
+    updated = _iso(_s(it.get("date_modified")))
+    authors_raw = _list(it.get("authors")) or ([it["author"]] if it.get("author") else [])
+    authors = [a.get("name") for a in authors_raw if isinstance(a, dict) and a.get("name")]
+    title = (_s(it.get("title")) or "").strip() or None
+    raw_id = it.get("id")
+    text = _s(it.get("content_text")) or _s(it.get("content_html"))
+    guid = (str(raw_id).strip() if raw_id not in (None, "")
+            else _fallback_guid(link, title, published, text))
+    docs = [
+        _join(url, a["url"]) for a in _list(it.get("attachments"))
+        if isinstance(a, dict) and _s(a.get("url")) and _is_pdf(a["url"], _s(a.get("mime_type")))
+    ]
+    hints = Hints(
+        guid=guid, title=title, summary=_s(it.get("summary")),
+        content_html=_s(it.get("content_html")) or (
+            f"<p>{html.escape(it['content_text'])}</p>" if _s(it.get("content_text")) else None),
+        published=published, updated=updated, authors=authors,
+        language=_lang(_s(it.get("language"))) or feed_lang,
+        categories=[t for t in _list(it.get("tags")) if isinstance(t, str)],
+    )
+    return FeedEntry(guid=guid, link=link, hints=hints, documents=docs)

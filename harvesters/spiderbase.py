@@ -258,13 +258,13 @@ class SourceSpider(scrapy.Spider):
         return True
 
     def listing_incomplete(self, url: str, kind: str | None = None, message: str = "",
-                           parent: str | None = None) -> None:
+                           parent: str | None = None, counter: str = "failed") -> None:
         """A listing was not read in full: its validators (and its parent's) are not saved,
         and the run does not count toward gone_after_runs."""
         self.partial = True
         self.incomplete.update(u for u in (url, parent) if u)
         if kind:
-            self.record_failure(url, kind, message, document=False)
+            self.record_failure(url, kind, message, counter=counter, document=False)
 
     # -- failures ------------------------------------------------------------------------
     def on_error(self, failure):
@@ -278,7 +278,8 @@ class SourceSpider(scrapy.Spider):
         if request.meta.get("ccp_root"):
             self.fail_source(url, kind, message)
         elif request.meta.get("ccp_listing"):
-            self.listing_incomplete(url, kind, message, parent=request.meta.get("ccp_parent"))
+            self.listing_incomplete(url, kind, message, parent=request.meta.get("ccp_parent"),
+                                    counter=counter)
         else:
             self.record_failure(url, kind, message, counter=counter)
             status = getattr(getattr(failure.value, "response", None), "status", None)

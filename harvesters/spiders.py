@@ -52,6 +52,15 @@ class FeedSpider(SourceSpider):
             self.listing_states.clear()
             self.fail_source(response.url, "not-a-feed", str(exc))
             return
+        except Exception as exc:  # noqa: BLE001 - a feed the parser chokes on fails the source
+            log.exception("%s: parsing %s", self.source.id, response.url)
+            self.root_ok -= 1
+            self.listing_states.clear()
+            self.fail_source(response.url, "parse", f"the feed cannot be read: "
+                                                    f"{exc.__class__.__name__}: {exc}")
+            return
+        for where, why in feed.problems:
+            self.record_failure(where, "parse", f"this entry could not be read: {why}")
         if feed.warning and not feed.entries:
             self.fail_source(response.url, "parse", f"feed has no entries: {feed.warning}")
             return
