@@ -24,11 +24,17 @@ from scrapy.exceptions import (
     DownloadConnectionRefusedError,
     DownloadTimeoutError,
     IgnoreRequest,
+    NotSupported,
     ResponseDataLossError,
 )
+from scrapy.settings.default_settings import DOWNLOADER_MIDDLEWARES_BASE
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from config import Settings
+
+from .integrity import MIDDLEWARE_ORDER as INTEGRITY_ORDER
+from .netguard import RefusedAddress
+from .netguard import middlewares as netguard_middlewares
 
 # the longest Retry-After honoured inside one run; a longer one fails the request and is
 # reported with its delay (the scheduler pushes the source's next run back instead)
@@ -59,11 +65,20 @@ def scrapy_settings(settings: Settings, overrides: dict[str, Any] | None = None)
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
         "CCP_RETRY_BACKOFF_BASE": 1.0,
         "CCP_RETRY_BACKOFF_MAX": 60.0,
+        # only http and https are ever fetched; every address is checked by the guard
+        # (harvesters.netguard) on the resolved address, at connection time
+        "DOWNLOAD_HANDLERS": {"file": None, "ftp": None, "data": None, "s3": None},
+        "TWISTED_DNS_RESOLVER": "harvesters.netguard.GuardedResolver",
+        "CCP_ALLOWED_PRIVATE_ADDRESSES": settings.allowed_private_addresses,
+        # the guard sits in the _BASE dict: a spider's custom_settings replace
+        # DOWNLOADER_MIDDLEWARES whole, and must never be able to drop it
+        "DOWNLOADER_MIDDLEWARES_BASE": {**DOWNLOADER_MIDDLEWARES_BASE, **netguard_middlewares()},
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "harvesters.http.RobotsTxtEveryWaiterMiddleware": 100,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "harvesters.http.BackoffRetryMiddleware": 550,
+            "harvesters.integrity.IntegrityMiddleware": INTEGRITY_ORDER,
         },
         "ITEM_PIPELINES": {"harvesters.pipelines.CataloguePipeline": 300},
         "REDIRECT_MAX_TIMES": 10,
@@ -173,6 +188,11 @@ def describe_failure(failure, timeout: float | None = None) -> tuple[str, str, s
         if ra:
             msg += f" (Retry-After: {ra.decode('latin-1')})"
         return "http", msg, "failed"
+    if isinstance(exc, RefusedAddress):
+        return "refused", str(exc), "failed"
+    if isinstance(exc, NotSupported):  # a scheme without a download handler
+        url = getattr(getattr(failure, "request", None), "url", "the URL")
+        return "refused", f"{url}: refused: {exc}", "failed"
     if isinstance(exc, IgnoreRequest) and "robots.txt" in str(exc):
         return "robots", "forbidden by robots.txt", "skipped"
     if isinstance(exc, DownloadCancelledError) or "max size" in str(exc).lower() or "maxsize" in str(exc).lower():

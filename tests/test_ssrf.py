@@ -1,0 +1,377 @@
+"""Server-side request forgery: only http(s), and only addresses the policy allows.
+
+The policy (config.netpolicy) is checked as a table; the guard (harvesters.netguard) over real
+HTTP: a feed on an allowed host (127.0.0.1) whose entries link or redirect to a host outside the
+allowance (127.0.0.2: on Linux all of 127.0.0.0/8 is loopback, so "internal" is simply outside
+CCP_ALLOWED_PRIVATE_ADDRESSES), to file: and to ftp: — the good entries are stored, the internal
+server never sees a request, every refusal is in the run report by URL with the setting named.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from email.utils import format_datetime
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from config.netpolicy import SETTING, check_url, parse_allowance, refusal
+from indexer.backends import get_backend
+from indexer.catalogue import Catalogue
+from indexer.query import SearchQuery
+
+from .conftest import harvest, make_settings, write_sources
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+IPV6 = _ipv6_loopback()
+
+
+# -- the policy ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("address, kind", [
+    ("127.0.0.1", "loopback"), ("127.8.9.10", "loopback"), ("10.0.0.1", "private"),
+    ("172.16.5.4", "private"), ("192.168.1.1", "private"), ("169.254.169.254", "link-local"),
+    ("100.64.0.1", "carrier-grade NAT"), ("0.0.0.0", "unspecified"), ("224.0.0.251", "multicast"),
+    ("255.255.255.255", "broadcast"), ("240.0.0.1", "reserved"), ("192.0.2.10", "not a public"),
+    ("::1", "loopback"), ("::", "unspecified"), ("fe80::1", "link-local"),
+    ("fd12:3456::1", "unique-local"), ("fc00::1", "unique-local"), ("ff02::1", "multicast"),
+    ("2001:db8::1", "not a public"),
+    ("::ffff:127.0.0.1", "IPv6 form of 127.0.0.1, a loopback"),
+    ("::ffff:169.254.169.254", "IPv6 form of 169.254.169.254, a link-local"),
+    ("::ffff:10.1.2.3", "IPv6 form of 10.1.2.3, a private"),
+    ("::127.0.0.1", "IPv6 form of 127.0.0.1"),  # deprecated IPv4-compatible form
+    ("2002:7f00:1::1", "IPv6 form of 127.0.0.1"),  # 6to4 carrying a loopback address
+    ("2002:a00:1::1", "IPv6 form of 10.0.0.1"),
+    ("64:ff9b::a9fe:a9fe", "IPv6 form of 169.254.169.254"),  # NAT64
+    ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo"),
+])
+def test_non_public_addresses_are_refused_naming_what_they_are_and_the_setting(address, kind):
+    why = refusal(address, "")
+    assert why is not None, address
+    assert kind in why and SETTING in why
+
+
+@pytest.mark.parametrize("address", ["93.184.215.14", "8.8.8.8", "2606:4700:4700::1111",
+                                     "::ffff:8.8.8.8", "2002:808:808::1"])
+def test_public_addresses_are_allowed(address):
+    assert refusal(address, "") is None
+
+
+@pytest.mark.parametrize("allowance, address, allowed", [
+    ("10.0.0.0/8", "10.20.30.40", True),
+    ("10.0.0.0/8", "192.168.1.1", False),
+    ("127.0.0.1/32", "127.0.0.1", True),
+    ("127.0.0.1/32", "127.0.0.2", False),
+    ("127.0.0.1", "127.0.0.1", True),  # a single address
+    ("127.0.0.0/8, ::1", "::1", True),
+    ("127.0.0.0/8", "::1", False),
+    ("127.0.0.0/8", "::ffff:127.0.0.1", True),  # the IPv4 address it stands for is allowed
+    ("fd00::/8", "fd00::5", True),
+    ("fd00::/8", "fe80::5", False),
+    ("[::1]", "::1", True),
+    ("", "10.0.0.1", False),
+])
+def test_the_allowance_lets_through_exactly_its_ranges(allowance, address, allowed):
+    assert (refusal(address, allowance) is None) is allowed
+
+
+def test_the_allowance_is_parsed_and_a_bad_entry_is_named():
+    nets = parse_allowance(" 10.0.0.0/8 ,192.168.1.5,,fd00::/8, 10.1.2.3/8 ")
+    assert [str(n) for n in nets] == ["10.0.0.0/8", "192.168.1.5/32", "fd00::/8", "10.0.0.0/8"]
+    assert parse_allowance("") == () and parse_allowance(None) == ()
+    for bad in ("10.0.0.0/33", "localhost", "10.0.0.0/8;192.168.0.0/16", "fd00::/129"):
+        with pytest.raises(ValueError) as err:
+            parse_allowance(f"127.0.0.1,{bad}")
+        text = str(err.value)
+        assert SETTING in text and repr(bad) in text and "\n" not in text
+
+
+@pytest.mark.parametrize("url, address", [
+    ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"),
+    ("http://10.0.0.1/", "10.0.0.1 is a private address"),
+    ("http://localhost:8080/", "is a loopback address"),
+    ("http://[::1]:8080/", "::1 is a loopback address"),
+    ("http://0x7f000001/", "127.0.0.1 is a loopback address"),
+    ("http://2130706433/", "127.0.0.1 is a loopback address"),
+    ("http://017700000001/", "127.0.0.1 is a loopback address"),
+    ("http://127.1/", "127.0.0.1 is a loopback address"),
+    ("https://[::ffff:127.0.0.1]/", "IPv6 form of 127.0.0.1"),
+])
+def test_check_url_resolves_the_host_and_names_the_url_the_address_and_the_setting(url, address):
+    message = check_url(url, "")
+    assert message is not None, url
+    assert message.startswith(f"{url}: refused: ")
+    assert address in message and message.endswith(f"allow it with {SETTING}")
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/x", "data:,hello",
+                                 "s3://bucket/key", "gopher://127.0.0.1:70/", "example.org/feed"])
+def test_check_url_refuses_every_scheme_but_http_and_https(url):
+    message = check_url(url, "0.0.0.0/0,::/0")
+    assert message is not None and message.startswith(f"{url}: refused: ")
+    assert "only http and https" in message
+
+
+def test_check_url_allows_the_allowance_and_public_literals():
+    assert check_url("http://127.0.0.1:9/", "127.0.0.0/8") is None
+    assert check_url("http://localhost:9/", "127.0.0.0/8,::1") is None
+    assert check_url("https://93.184.215.14/", "") is None
+    assert check_url("http://[2606:4700:4700::1111]/", "") is None
+
+
+# -- fixture servers with a request log ------------------------------------------------------------
+class _Server:
+    """A tiny HTTP server on ``host`` (port 0) that answers from ``routes`` and logs paths."""
+
+    def __init__(self, host: str, routes: dict[str, tuple[int, dict[str, str], bytes]]):
+        self.routes = routes
+        self.log: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                outer.log.append(self.path)
+                status, headers, body = outer.routes.get(
+                    self.path, (404, {"Content-Type": "text/plain"}, b"not found"))
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        class Server(ThreadingHTTPServer):
+            address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            daemon_threads = True
+
+        self.httpd = Server((host, 0), Handler)
+        port = self.httpd.server_address[1]
+        self.base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        self.port = port
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class _Listener:
+    """A TCP port that only counts the connections made to it (stands in for an FTP server)."""
+
+    def __init__(self, host: str):
+        self.sock = socket.socket(socket.AF_INET)
+        self.sock.bind((host, 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+def _page(title: str, words: str) -> bytes:
+    body = " ".join([words] * 40)
+    return (f"<!doctype html><html lang='en'><head><title>{title}</title></head><body>"
+            f"<article><h1>{title}</h1><p>{body}</p></article></body></html>").encode()
+
+
+def _rss(base: str, links: list[str]) -> bytes:
+    when = format_datetime(datetime(2024, 5, 1, tzinfo=timezone.utc))
+    items = "".join(
+        f"<item><title>Entry {i}</title><link>{link.replace('&', '&amp;')}</link>"
+        f"<guid>{base}/guid/{i}</guid><pubDate>{when}</pubDate></item>"
+        for i, link in enumerate(links))
+    return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>Mixed feed</title>"
+            f"<link>{base}/</link><description>d</description>{items}</channel></rss>").encode()
+
+
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """A feed on 127.0.0.1 (allowed) whose entries reach for 127.0.0.2 (not allowed), file:
+    and ftp:; harvested once with CCP_ALLOWED_PRIVATE_ADDRESSES=127.0.0.1/32."""
+    tmp = tmp_path_factory.mktemp("ssrf")
+    secret_file = tmp / "secret.txt"
+    secret_file.write_text("lanthanum-file-marker " * 50, encoding="utf-8")
+    secret = _page("Internal admin page", "zirconium internal marker")
+    internal_routes = {p: (200, HTML, secret) for p in
+                       ("/secret", "/direct", "/numeric", "/hex", "/robots.txt")}
+    with _Server("127.0.0.2", internal_routes) as internal, _Listener("127.0.0.2") as ftp, \
+            _Server("127.0.0.1", {}) as public:
+        i = internal.port
+        public.routes.update({
+            "/good-1": (200, HTML, _page("Textile reuse in Prato", "textile reuse circular")),
+            "/good-2": (200, HTML, _page("Food waste in Oslo", "food waste compost circular")),
+            "/to-internal": (302, {"Location": f"http://127.0.0.2:{i}/secret"}, b""),
+            "/to-numeric": (302, {"Location": f"http://2130706434:{i}/numeric"}, b""),
+            "/to-file": (302, {"Location": secret_file.as_uri()}, b""),
+            "/to-ftp": (301, {"Location": f"ftp://127.0.0.2:{ftp.port}/pub/x"}, b""),
+        })
+        links = [f"{public.base}/good-1", f"{public.base}/to-internal",
+                 f"http://127.0.0.2:{i}/direct", f"{public.base}/to-numeric",
+                 f"http://0x7f000002:{i}/hex", f"{public.base}/to-file", f"{public.base}/to-ftp",
+                 secret_file.as_uri(), f"ftp://127.0.0.2:{ftp.port}/pub/y",
+                 f"{public.base}/good-2"]
+        public.routes["/feed.xml"] = (200, {"Content-Type": "application/rss+xml"},
+                                      _rss(public.base, links))
+        settings = make_settings(tmp / "data", allowed_private_addresses="127.0.0.1/32")
+        write_sources(settings.sources, [{"id": "mixed", "name": "Mixed", "type": "feed",
+                                          "url": f"{public.base}/feed.xml"}])
+        report = harvest(settings)
+        yield {"report": report, "settings": settings, "internal": list(internal.log),
+               "ftp": ftp.connections, "public": list(public.log), "base": public.base,
+               "internal_base": internal.base, "ftp_port": ftp.port, "file": secret_file}
+
+
+def _errors(report):
+    return {e.url: e for s in report.sources for e in s.errors}
+
+
+def test_good_entries_are_stored_and_searchable_beside_refused_ones(hostile):
+    cat = Catalogue(hostile["settings"].catalogue_url)
+    try:
+        urls = sorted(r.url for r in cat.iter_resources())
+    finally:
+        cat.close()
+    assert urls == [f"{hostile['base']}/good-1", f"{hostile['base']}/good-2"]
+    backend = get_backend(hostile["settings"])
+    assert backend.search(SearchQuery(text="textile")).total == 1
+    assert backend.search(SearchQuery(text="zirconium")).total == 0
+    assert backend.search(SearchQuery(text="lanthanum")).total == 0
+
+
+def test_the_internal_host_and_the_ftp_port_are_never_contacted(hostile):
+    assert hostile["internal"] == []
+    assert hostile["ftp"] == 0
+    assert "/to-internal" in hostile["public"] and "/to-file" in hostile["public"]
+
+
+@pytest.mark.parametrize("entry, target", [
+    ("{base}/to-internal", "{internal}/secret"),
+    ("{internal}/direct", "{internal}/direct"),
+    ("{base}/to-numeric", "http://2130706434:{iport}/numeric"),
+    ("http://0x7f000002:{iport}/hex", "http://0x7f000002:{iport}/hex"),
+])
+def test_each_address_refusal_is_reported_by_url_with_the_setting(hostile, entry, target):
+    iport = hostile["internal_base"].rsplit(":", 1)[1]
+    fill = {"base": hostile["base"], "internal": hostile["internal_base"], "iport": iport}
+    entry, target = entry.format(**fill), target.format(**fill)
+    err = _errors(hostile["report"]).get(entry)
+    assert err is not None, sorted(_errors(hostile["report"]))
+    assert err.kind == "refused"
+    assert err.message.startswith(f"{target}: refused: 127.0.0.2 is a loopback address")
+    assert err.message.endswith(f"allow it with {SETTING}")
+
+
+def test_redirects_to_file_and_ftp_are_refused_and_nothing_is_read(hostile):
+    errors = _errors(hostile["report"])
+    to_file = errors[f"{hostile['base']}/to-file"]
+    assert to_file.kind == "refused"
+    assert to_file.message.startswith(f"{hostile['file'].as_uri()}: refused: file: is not fetched")
+    to_ftp = errors[f"{hostile['base']}/to-ftp"]
+    assert to_ftp.kind == "refused" and "ftp: is not fetched" in to_ftp.message
+
+
+def test_file_and_ftp_links_in_the_feed_are_reported_and_never_read(hostile):
+    errors = _errors(hostile["report"])  # refused by the guard, or skipped by the spider
+    assert f"ftp://127.0.0.2:{hostile['ftp_port']}/pub/y" in errors, sorted(errors)
+    # the link as the feed gave it, or as the spider canonicalised it (file://tmp/…)
+    assert [u for u in errors if u.startswith("file:") and u.endswith("/secret.txt")], \
+        sorted(errors)
+
+
+def test_the_source_itself_ran_and_counts_the_refusals_as_failures(hostile):
+    (source,) = hostile["report"].sources
+    assert source.added == 2
+    assert source.failed >= 6
+
+
+def test_a_configured_source_outside_the_allowance_fails_naming_url_and_setting(tmp_path):
+    with _Server("127.0.0.2", {"/feed.xml": (200, {"Content-Type": "application/rss+xml"},
+                                             _rss("http://x", []))}) as internal:
+        settings = make_settings(tmp_path / "data", allowed_private_addresses="")
+        url = f"{internal.base}/feed.xml"
+        write_sources(settings.sources, [{"id": "inside", "name": "Inside", "type": "feed",
+                                          "url": url}])
+        report = harvest(settings)
+        assert internal.log == []
+    (source,) = report.sources
+    assert source.status == "failed" and not report.ok
+    (err,) = [e for e in source.errors if e.url == url]
+    assert err.kind == "refused" and SETTING in err.message and url in err.message
+
+
+def test_a_host_name_resolving_outside_the_allowance_is_refused_at_connection_time(tmp_path):
+    """'localhost' is a name (not a literal): the resolver's answer is what gets checked."""
+    with _Server("127.0.0.1", {"/feed.xml": (200, {"Content-Type": "application/rss+xml"},
+                                             _rss("http://x", []))}) as server:
+        settings = make_settings(tmp_path / "data", allowed_private_addresses="10.0.0.0/8")
+        url = f"http://localhost:{server.port}/feed.xml"
+        write_sources(settings.sources, [{"id": "byname", "name": "By name", "type": "feed",
+                                          "url": url}])
+        report = harvest(settings)
+        assert server.log == []
+    (err,) = [e for e in report.sources[0].errors if e.url == url]
+    assert err.kind == "refused" and "is a loopback address" in err.message, err.message
+
+
+# -- IPv6 ---------------------------------------------------------------------------------------
+@pytest.mark.skipif(not IPV6, reason="this machine cannot bind ::1")
+def test_an_ipv6_literal_is_fetched_when_allowed_and_refused_when_not(tmp_path):
+    page = _page("Circular construction in Kaunas", "construction reuse circular")
+    with _Server("::1", {"/a": (200, HTML, page)}) as v6:
+        feed = _rss(v6.base, [f"{v6.base}/a"])
+        v6.routes["/feed.xml"] = (200, {"Content-Type": "application/rss+xml"}, feed)
+        url = f"{v6.base}/feed.xml"
+        allowed = make_settings(tmp_path / "allowed", allowed_private_addresses="::1")
+        write_sources(allowed.sources, [{"id": "v6", "name": "V6", "type": "feed", "url": url}])
+        report = harvest(allowed)
+        assert report.ok, [(e.url, e.message) for s in report.sources for e in s.errors]
+        assert report.sources[0].added == 1
+        assert "/a" in v6.log
+        v6.log.clear()
+        refused = make_settings(tmp_path / "refused", allowed_private_addresses="127.0.0.0/8")
+        write_sources(refused.sources, [{"id": "v6", "name": "V6", "type": "feed", "url": url}])
+        second = harvest(refused)
+        assert v6.log == []
+    (err,) = second.sources[0].errors
+    assert err.kind == "refused" and "::1 is a loopback address" in err.message
+
