@@ -37,9 +37,15 @@ def web():
         yield w
 
 
+# the fixture web listens on loopback: the tests allow it explicitly (the harvester refuses
+# private and loopback addresses unless CCP_ALLOWED_PRIVATE_ADDRESSES allows them)
+FIXTURE_ALLOWANCE = "127.0.0.0/8,::1"
+
+
 def make_settings(data_dir: Path, sources: Path | None = None, **kw) -> Settings:
     s = Settings.from_env(environ={}, data_dir=str(data_dir),
                           sources=str(sources or data_dir / "sources"))
+    s.allowed_private_addresses = kw.pop("allowed_private_addresses", FIXTURE_ALLOWANCE)
     s.download_delay = 0.0
     s.retry_times = kw.pop("retry_times", 1)
     s.download_timeout = kw.pop("download_timeout", 10.0)
