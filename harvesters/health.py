@@ -3,7 +3,9 @@
 After Miniflux's error counters: every run of a source updates its health (last success,
 last error, consecutive failures). A failing source backs off — its next run waits
 ``backoff_base_seconds`` after the first failure, doubling with every further failure up to
-a day — and the first success resets it. A ``Retry-After`` (429/503) pushes the next run of
+a day — and the first success resets it. States: ``new`` (never run), ``healthy`` (last run succeeded),
+``failed`` (the last run failed; retried after the back-off) and ``failing`` (failed
+``failing_after`` runs in a row). A ``Retry-After`` (429/503) pushes the next run of
 every source on that host back at least that long. A source that turns from healthy to
 failing, or back, is announced once: in the log and to the configured webhook.
 """
@@ -75,8 +77,9 @@ def update_health(catalogue: Catalogue, report: RunReport, settings: Settings) -
             h.last_error_at = h.last_run_at
             h.retry_not_before = now + backoff_delay(h.consecutive_failures,
                                                      settings.backoff_base_seconds)
-            if h.consecutive_failures >= settings.failing_after:
-                h.state = "failing"
+            # "failed": the last run failed, retried after the back-off; "failing": it has
+            # failed CCP_FAILING_AFTER runs in a row (operators are notified once)
+            h.state = "failing" if h.consecutive_failures >= settings.failing_after else "failed"
         if wait:
             until = now + timedelta(seconds=wait)
             h.retry_not_before = max(h.retry_not_before or until, until)

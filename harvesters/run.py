@@ -74,6 +74,7 @@ def _child_main(settings: Settings, source_dicts: list[dict], run_id: int,
     from .http import scrapy_settings
     from .spiders import SPIDERS
 
+    _die_with_parent()
     logfile = log_path(settings, run_id)
     logfile.parent.mkdir(parents=True, exist_ok=True)
     sources = [SOURCE_ADAPTER.validate_python(d) for d in source_dicts]
@@ -99,6 +100,20 @@ def _child_main(settings: Settings, source_dicts: list[dict], run_id: int,
         catalogue.close()
 
 
+def _die_with_parent(every: float = 0.2) -> None:
+    """End this harvest child as soon as the process that started it is gone (killed with
+    SIGKILL: it can no longer heartbeat the run's locks, so the next run takes them over and
+    closes the run; this child must not harvest on beside it)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="ccp-parent-watch", daemon=True).start()
+
+
 def run_harvest(
     settings: Settings,
     sources: list[SourceConfig],
@@ -118,6 +133,10 @@ def run_harvest(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     catalogue = Catalogue(settings.catalogue_url)
     catalogue.create_all()
+    for dead in catalogue.close_dead_runs():  # a harvest killed with SIGKILL: closed at once
+        log.warning("run %s was left running by a process that is gone: closed as interrupted",
+                    dead)
+    catalogue.release_dead_locks()
     catalogue.sync_sources(sources)
     run_id = catalogue.start_run([s.id for s in sources], trigger=trigger)
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

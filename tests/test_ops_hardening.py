@@ -302,3 +302,163 @@ def test_twenty_processes_starting_on_an_empty_data_dir_all_get_the_schema(tmp_p
     failed = [r for r in results if r[0] != 0]
     assert not failed, failed[:3]
     assert all(r[1].startswith("RUN") for r in results)
+
+
+# -- 5. failed sources are counted; 7. a skipped run has its own exit code --------------------
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again when the block ends: connection refused
+
+
+def test_sources_that_fail_are_counted_everywhere_and_agree_with_the_exit_code(tmp_path):
+    import json
+
+    port = _closed_port()
+    data, sources = tmp_path / "data", tmp_path / "sources"
+    write_sources(sources, [
+        {"id": f"refused-{n}", "name": f"Refused {n}", "type": "feed",
+         "url": f"http://127.0.0.1:{port}/feed-{n}.xml"} for n in (1, 2)])
+    env = _process_env(data, sources)
+    proc = ccp_process("harvest", env=env)
+    out = proc.stdout
+    assert proc.returncode == 1, (out, proc.stderr)
+    assert out.startswith("Run 1: finished, 2 of 2 source(s) failed"), out
+    assert "Sources: 0 succeeded, 2 failed, 0 skipped" in out
+    assert re.search(r"refused-1: .*http://127\.0\.0\.1:\d+/feed-1\.xml", out), out
+    runs = ccp_process("runs", env=env).stdout.splitlines()
+    header, row = runs[0].split(), runs[1].split()
+    assert row[header.index("SRC-FAILED")] == "2"
+    assert row[-1] == "failed"
+    status = json.loads(ccp_process("sources", "status", "--json", env=env).stdout)
+    for s in status:
+        # failed once: not "new", not yet "failing" (that takes CCP_FAILING_AFTER runs)
+        assert s["state"] == "failed" and s["last_status"] == "failed", s
+        assert s["consecutive_failures"] == 1 and "merged" in s
+    table = ccp_process("sources", "status", env=env).stdout
+    assert "ADD/MRG/UPD/SAME/FAIL" in table.splitlines()[0]
+    assert ccp_process("harvest", env=env).returncode == 1
+    again = json.loads(ccp_process("sources", "status", "--json", env=env).stdout)
+    assert {s["state"] for s in again} == {"failing"}  # CCP_FAILING_AFTER=2 by default
+
+
+HOLD_LOCK = """
+import sys, time
+from indexer.catalogue import Catalogue
+c = Catalogue(sys.argv[1]); c.create_all()
+ok, note = c.acquire_source_lock(sys.argv[2], "another-host:1:abc", stale_after=3600)
+print("locked" if ok else note, flush=True)
+time.sleep(float(sys.argv[3]))
+"""
+
+
+def test_a_run_whose_source_is_held_elsewhere_exits_3(web, tmp_path):
+    data, sources = tmp_path / "data", tmp_path / "sources"
+    write_sources(sources, [_feed(web, "held-elsewhere", "/feed.xml")])
+    env = _process_env(data, sources)
+    assert ccp_process("runs", env=env).returncode == 0  # creates the catalogue
+    url = f"sqlite:///{(data / 'catalogue.sqlite3').resolve()}"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, url, "held-elsewhere", "120"],
+                              stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        proc = ccp_process("harvest", env=env)
+        assert proc.returncode == 3, (proc.stdout, proc.stderr)
+        assert proc.stdout.startswith("Run 1: finished, 1 of 1 source(s) skipped")
+        assert "already being harvested" in proc.stdout
+        assert ccp_process("runs", env=env).stdout.splitlines()[1].split()[-1] == "skipped"
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+
+
+# -- 8. a harvest killed with SIGKILL --------------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def _kill_once_harvesting(proc: subprocess.Popen, data: Path) -> list[int]:
+    """SIGKILL the harvest once its source is being harvested (holding its lock); returns
+    the pids of its children (the crawl)."""
+    import time
+
+    from indexer.catalogue import Catalogue
+
+    db = data / "catalogue.sqlite3"
+    deadline = time.monotonic() + 60
+    while True:
+        assert time.monotonic() < deadline, "the harvest never started its source"
+        if db.exists():
+            cat = Catalogue(f"sqlite:///{db.resolve()}")
+            try:
+                runs = cat.runs()
+                if runs and runs[0].sources[0].status == "running" and cat.source_locks():
+                    break
+            except Exception:  # noqa: BLE001 - the schema is still being created
+                pass
+            finally:
+                cat.close()
+        time.sleep(0.2)
+    time.sleep(0.5)  # the slow request is on its way
+    children = _children(proc.pid)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return children
+
+
+def test_a_harvest_killed_with_sigkill_is_closed_and_its_lock_released_at_once(web, tmp_path):
+    import time
+
+    from indexer.catalogue import Catalogue
+
+    data, sources = tmp_path / "data", tmp_path / "sources"
+    write_sources(sources, [_feed(web, "killed-src", "/slow?seconds=20&killed")])
+    env = _process_env(data, sources)  # CCP_LOCK_STALE_SECONDS stays 300
+    proc = subprocess.Popen([sys.executable, "-m", "ccp.cli", "harvest"], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children = _kill_once_harvesting(proc, data)
+    assert children
+    cat = Catalogue(f"sqlite:///{(data / 'catalogue.sqlite3').resolve()}")
+    assert cat.runs()[0].status == "running" and cat.source_locks()  # as the kill left them
+    # ccp runs recognises it at once
+    runs = ccp_process("runs", env=env).stdout.splitlines()
+    assert runs[1].split()[3] == "interrupted", runs
+    assert "it was killed" in cat.run_report(1).message
+    assert cat.source_locks() == {}
+    # and the next run harvests the source (no 300 s wait)
+    write_sources(sources, [_feed(web, "killed-src", "/feed.xml")])
+    nxt = ccp_process("harvest", env=env)
+    assert nxt.returncode == 0, (nxt.stdout, nxt.stderr)
+    # the killed run's crawl did not harvest on beside the next run (nor close its run)
+    for pid in children:
+        assert not Path(f"/proc/{pid}").exists() or \
+            Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z", pid
+    assert cat.run_report(1).status == "interrupted"
+    assert cat.run_report(1).sources[0].status == "interrupted"
+
+
+def test_the_next_harvest_takes_over_the_lock_of_a_killed_one(web, tmp_path):
+    import time
+
+    data, sources = tmp_path / "data", tmp_path / "sources"
+    write_sources(sources, [_feed(web, "killed-too", "/slow?seconds=20&killed-too")])
+    env = _process_env(data, sources)
+    proc = subprocess.Popen([sys.executable, "-m", "ccp.cli", "harvest"], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _kill_once_harvesting(proc, data)
+    write_sources(sources, [_feed(web, "killed-too", "/feed.xml")])
+    nxt = ccp_process("harvest", "--json", env=env)  # the very next command is a harvest
+    assert nxt.returncode == 0, (nxt.stdout, nxt.stderr)
+    listing = ccp_process("runs", env=env).stdout.splitlines()
+    assert [r.split()[3] for r in listing[1:]] == ["finished", "interrupted"]

@@ -40,6 +40,8 @@ class Env:
         self.check_database()
         cat = Catalogue(self.settings.catalogue_url)
         cat.create_all()
+        cat.close_dead_runs()  # runs of harvests killed with SIGKILL are closed at once
+        cat.release_dead_locks()
         return cat
 
     def backend(self):

@@ -90,7 +90,8 @@ def sources_status(env: Env, as_json: bool):
             "last_run": run.started_at.isoformat() if run else None,
             "last_run_id": run.id if run else None,
             "last_status": rs.status if rs else None,
-            "added": rs.added if rs else 0, "updated": rs.updated if rs else 0,
+            "added": rs.added if rs else 0, "merged": rs.merged if rs else 0,
+            "updated": rs.updated if rs else 0,
             "unchanged": rs.unchanged if rs else 0, "failed": rs.failed if rs else 0,
             "consecutive_failures": h.consecutive_failures if h else 0,
             "last_success": h.last_success_at.isoformat() if h and h.last_success_at else None,
@@ -100,14 +101,15 @@ def sources_status(env: Env, as_json: bool):
         }
         out.append(item)
         rows.append((s.id, state, _short(item["last_run"]), item["last_status"] or "",
-                     f"{item['added']}/{item['updated']}/{item['unchanged']}/{item['failed']}",
+                     f"{item['added']}/{item['merged']}/{item['updated']}/{item['unchanged']}/"
+                     f"{item['failed']}",
                      item["consecutive_failures"] or "",
                      _short(item["backing_off_until"] or item["next_run"]),
                      (item["last_error"] or "")[:60]))
     if as_json:
         click.echo(json.dumps(out, indent=2))
         return
-    _table(("SOURCE", "HEALTH", "LAST RUN (UTC)", "RESULT", "ADD/UPD/SAME/FAIL", "FAILS",
+    _table(("SOURCE", "HEALTH", "LAST RUN (UTC)", "RESULT", "ADD/MRG/UPD/SAME/FAIL", "FAILS",
             "NEXT RUN (UTC)", "LAST ERROR"), rows)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,7 +12,17 @@ from sqlalchemy.exc import IntegrityError
 
 from ..resource import utcnow
 from .reports import SourceHealth
+from .runs import pid_alive
 from .tables import source_health_t, source_locks_t
+
+
+def owner_gone(owner: str) -> bool:
+    """Whether a lock's owner ``host:pid:token`` is a process of this host that is gone.
+    Owners of other hosts (and owners in another form) are judged by their heartbeat only."""
+    parts = (owner or "").rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    return not pid_alive(int(parts[1]))
 
 
 class LocksMixin:
@@ -44,6 +55,16 @@ class LocksMixin:
                 return True, "took over a stale lock (its holder stopped without releasing it)"
             row = c.execute(select(source_locks_t).where(source_locks_t.c.source_id == source_id)
                             ).mappings().first()
+            if row is not None and owner_gone(row["owner"]):
+                took = c.execute(
+                    update(source_locks_t)
+                    .where(source_locks_t.c.source_id == source_id,
+                           source_locks_t.c.owner == row["owner"])
+                    .values(owner=owner, run_id=run_id, acquired_at=now, heartbeat_at=now)
+                ).rowcount
+                if took:
+                    return True, (f"took over the lock of {row['owner']}, whose process is "
+                                  "gone (it was killed)")
         if row is None:  # released in between: try once more
             return self.acquire_source_lock(source_id, owner, stale_after=stale_after,
                                             run_id=run_id)
@@ -63,6 +84,19 @@ class LocksMixin:
             c.execute(delete(source_locks_t)
                       .where(source_locks_t.c.source_id.in_(list(source_ids)),
                              source_locks_t.c.owner == owner))
+
+    def release_dead_locks(self) -> list[str]:
+        """Release the locks whose holder is a process of this host that is gone; returns
+        the sources released."""
+        released = []
+        for sid, row in self.source_locks().items():
+            if owner_gone(row["owner"]):
+                with self.engine.begin() as c:
+                    c.execute(delete(source_locks_t).where(
+                        source_locks_t.c.source_id == sid,
+                        source_locks_t.c.owner == row["owner"]))
+                released.append(sid)
+        return released
 
     def source_locks(self) -> dict[str, dict[str, Any]]:
         with self.engine.connect() as c:

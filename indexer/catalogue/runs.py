@@ -15,6 +15,17 @@ from .reports import RunError, RunReport, SourceReport
 from .tables import COUNTERS, FAILED, run_errors_t, run_sources_t, runs_t
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 class RunsMixin:
     def start_run(self, source_ids: Iterable[str], trigger: str = "cli") -> int:
         now = utcnow()
@@ -110,6 +121,25 @@ class RunsMixin:
         return RunReport(id=run["id"], status=run["status"], started_at=run["started_at"],
                          finished_at=run["finished_at"], trigger=run["trigger"],
                          message=run["message"], sources=reports)
+
+    def close_dead_runs(self) -> list[int]:
+        """Close as ``interrupted`` every run still "running" whose process on this host is
+        gone (killed with SIGKILL, or the machine's power went): it can never close itself.
+        Returns the ids closed. Runs of other hosts are left to their own host (and to the
+        heartbeat of their locks)."""
+        host = socket.gethostname()
+        with self.engine.connect() as c:
+            rows = c.execute(select(runs_t.c.id, runs_t.c.pid)
+                             .where(runs_t.c.status == "running", runs_t.c.host == host)
+                             ).all()
+        closed = []
+        for run_id, pid in rows:
+            if pid and not pid_alive(pid):
+                self.finish_run(run_id, "interrupted",
+                                f"the harvest process (pid {pid} on {host}) ended without "
+                                "closing its run (it was killed)")
+                closed.append(int(run_id))
+        return closed
 
     def runs(self, source_id: str | None = None, limit: int = 50) -> list[RunReport]:
         q = select(runs_t.c.id).order_by(runs_t.c.id.desc()).limit(limit)
