@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlparse
 import yaml
 
 from config import Settings, load_sources
+from config.netpolicy import check_url
 from config.models import SOURCE_ADAPTER
 from indexer.catalogue import Catalogue
 
@@ -182,9 +183,14 @@ def _discover_child(url: str, settings: Settings, out: str) -> None:
 
 
 def discover(settings: Settings, url: str, *, timeout: float = 120.0) -> Discovery:
-    """What ``url`` offers, best candidate first; a crawl of its section is always last."""
-    if urlparse(url).scheme not in ("http", "https"):
-        raise ValueError(f"{url!r} is not an http(s) URL")
+    """What ``url`` offers, best candidate first; a crawl of its section is always last.
+
+    A URL the harvester may not fetch (not http(s), or a host resolving to an address outside
+    ``CCP_ALLOWED_PRIVATE_ADDRESSES``) raises ValueError with the refusal, before any request.
+    """
+    refused = check_url(url, settings.allowed_private_addresses)
+    if refused:  # before anything is fetched; every fetch below is guarded again
+        raise ValueError(refused)
     with tempfile.TemporaryDirectory(prefix="ccp-discover-") as tmp:
         out = str(Path(tmp) / "result.json")
         mp = multiprocessing.get_context("spawn")
@@ -265,7 +271,7 @@ def preview(settings: Settings, definition: dict[str, Any], *, items: int = 5,
     try:
         ss = Settings.from_env(data_dir=str(scratch), sources=str(scratch / "sources"))
         for k in ("user_agent", "download_timeout", "max_response_bytes", "retry_times",
-                  "download_delay", "concurrent_per_host"):
+                  "download_delay", "concurrent_per_host", "allowed_private_addresses"):
             setattr(ss, k, getattr(settings, k))
         ss.search_backend = "embedded"
         report = run_harvest(ss, [src], trigger="preview", scrapy_overrides=scrapy_overrides)

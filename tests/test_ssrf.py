@@ -9,6 +9,7 @@ server never sees a request, every refusal is in the run report by URL with the 
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from email.utils import format_datetime
@@ -375,3 +376,142 @@ def test_an_ipv6_literal_is_fetched_when_allowed_and_refused_when_not(tmp_path):
     (err,) = second.sources[0].errors
     assert err.kind == "refused" and "::1 is a loopback address" in err.message
 
+
+
+# -- refused up front: discovery, `ccp sources add`, the admin's "Add a source" -----------------
+@pytest.fixture(scope="module")
+def listeners():
+    """Servers on 127.0.0.1 and ::1 (when it can be bound): the loopback forms below point at
+    them, so a request that slipped through would be in their logs."""
+    v4 = _Server("127.0.0.1", {"/": (200, HTML, _page("Home", "home"))})
+    v6 = _Server("::1", {"/": (200, HTML, _page("Home", "home"))}) if IPV6 else None
+    with v4:
+        if v6:
+            with v6:
+                yield v4, v6
+        else:
+            yield v4, None
+
+
+@pytest.fixture()
+def quiet(listeners):
+    """The loopback listeners with empty logs; after the test, nothing must have reached them."""
+    for server in listeners:
+        if server:
+            server.log.clear()
+    yield listeners
+
+
+def _refused_urls(v4: _Server, v6: _Server | None) -> list[tuple[str, str]]:
+    p = v4.port
+    out = [("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local"),
+           ("http://10.0.0.1/", "10.0.0.1 is a private address"),
+           (f"http://localhost:{p}/", "is a loopback address"),
+           (f"http://0x7f000001:{p}/", "127.0.0.1 is a loopback address"),
+           (f"http://2130706433:{p}/", "127.0.0.1 is a loopback address"),
+           (f"http://[::ffff:127.0.0.1]:{p}/", "IPv6 form of 127.0.0.1")]
+    out.append((f"http://[::1]:{v6.port if v6 else p}/", "::1 is a loopback address"))
+    return out
+
+
+def test_discovery_refuses_before_any_request(quiet, tmp_path):
+    from harvesters.discover import discover
+
+    settings = make_settings(tmp_path, allowed_private_addresses="")
+    for url, address in _refused_urls(*quiet):
+        with pytest.raises(ValueError) as err:
+            discover(settings, url)
+        assert str(err.value).startswith(f"{url}: refused: ") and address in str(err.value)
+        assert SETTING in str(err.value)
+
+
+def test_sources_add_refuses_internal_urls_naming_url_and_setting(quiet, tmp_path):
+    from click.testing import CliRunner
+
+    from ccp.cli import main
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    env = {k: None for k in os.environ if k.startswith("CCP_")}
+    env.update({"CCP_DATA_DIR": str(tmp_path / "data"), "CCP_SOURCES": str(sources)})
+    for url, address in _refused_urls(*quiet):
+        result = CliRunner().invoke(main, ["sources", "add", url, "--yes"], env=env)
+        assert result.exit_code == 2, (url, result.output)
+        assert f"{url}: refused: " in result.stderr and address in result.stderr
+        assert SETTING in result.stderr
+    assert list(sources.iterdir()) == []
+
+
+def test_sources_add_follows_the_allowance(listeners, tmp_path):
+    """With the address allowed, the same command looks at the page (it gets a request)."""
+    from click.testing import CliRunner
+
+    from ccp.cli import main
+
+    v4, _ = listeners
+    env = {k: None for k in os.environ if k.startswith("CCP_")}
+    env.update({"CCP_DATA_DIR": str(tmp_path / "data"), "CCP_SOURCES": str(tmp_path / "src"),
+                "CCP_ALLOWED_PRIVATE_ADDRESSES": "127.0.0.1/32", "CCP_RETRY_TIMES": "0"})
+    before = len(v4.log)
+    result = CliRunner().invoke(main, ["sources", "add", f"{v4.base}/", "--choice", "1",
+                                       "--items", "1"], env=env, input="n\n")
+    assert "refused" not in result.output, result.output
+    assert len(v4.log) > before
+
+
+@pytest.fixture()
+def admin_client(tmp_path):
+    from search_ui import create_app
+
+    from .test_admin import FAST_HASH, USER, csrf_from, login
+
+    def make(allowance: str):
+        settings = make_settings(tmp_path / "data", tmp_path / "sources",
+                                 allowed_private_addresses=allowance)
+        settings.sources.mkdir(parents=True, exist_ok=True)
+        cat = Catalogue(settings.catalogue_url)
+        cat.create_all()
+        app = create_app({"TESTING": True, "CCP_ADMIN_USER": USER,
+                          "CCP_ADMIN_PASSWORD_HASH": FAST_HASH, "CCP_ADMIN_LOGIN_DELAY": 0},
+                         settings=settings, catalogue=cat)
+        client = app.test_client()
+        assert login(client).status_code == 303
+        made.append(cat)
+        return client, csrf_from(client.get("/admin/sources/new")), cat
+
+    made: list[Catalogue] = []
+    yield make
+    for cat in made:
+        cat.close()
+
+
+def _form(token: str, url: str) -> dict[str, str]:
+    return {"csrf_token": token, "url": url, "id": "", "name": "", "publisher": "",
+            "country": "", "city": "", "language": ""}
+
+
+def test_the_admin_add_source_form_refuses_internal_urls_without_a_request(quiet,
+                                                                          admin_client):
+    from .test_admin import page
+
+    client, token, cat = admin_client("")
+    for url, address in _refused_urls(*quiet):
+        resp = client.post("/admin/sources/new", data=_form(token, url))
+        assert resp.status_code == 400, url
+        error = " ".join(page(resp).cssselect("#url-error")[0].text_content().split())
+        assert f"{url}: refused: " in error and address in error and SETTING in error
+    assert cat.tasks() == []  # no discovery queued
+
+
+def test_the_admin_form_queues_an_allowed_address_and_says_why_a_malformed_one_is_wrong(
+        listeners, admin_client):
+    from .test_admin import page
+
+    v4, _ = listeners
+    client, token, cat = admin_client("127.0.0.1/32")
+    resp = client.post("/admin/sources/new", data=_form(token, "http://[::1"))
+    assert resp.status_code == 400
+    assert "http://" in page(resp).cssselect("#url-error")[0].text_content()
+    resp = client.post("/admin/sources/new", data=_form(token, f"{v4.base}/"))
+    assert resp.status_code == 303
+    assert [t["args"]["url"] for t in cat.tasks()] == [f"{v4.base}/"]

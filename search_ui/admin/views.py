@@ -37,6 +37,7 @@ from config.editing import (
 )
 from config.loader import SourceConfigError
 from config.models import COUNTRIES, LANGUAGES, SourceBase
+from config.netpolicy import check_url
 from indexer.resource import utcnow
 
 from .. import services
@@ -361,17 +362,27 @@ def set_enabled(source_id: str):
 
 
 # -- adding a source ----------------------------------------------------------------------------
-def _check_new_source(form: dict[str, str], existing: set[str]) -> tuple[dict[str, str], dict]:
-    """Field errors, and the task's arguments when there are none."""
+def _check_new_source(form: dict[str, str], existing: set[str],
+                      allowance: str = "") -> tuple[dict[str, str], dict]:
+    """Field errors, and the task's arguments when there are none.
+
+    A URL the harvester may not fetch (its host resolves to a private, loopback or link-local
+    address outside ``allowance``) is refused here, before any request is made."""
     errors: dict[str, str] = {}
     url = form["url"]
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname if parts.port != 0 else None
+    except ValueError:  # "http://[::1" or a port out of range
+        parts, host = None, None
     if not url:
         errors["url"] = "Enter the address of the site, page or feed."
     elif len(url) > MAX_URL or any(c.isspace() for c in url):
         errors["url"] = f"Enter one address without spaces, at most {MAX_URL} characters."
-    elif parts.scheme not in ("http", "https") or not parts.hostname:
+    elif not host or parts.scheme not in ("http", "https"):
         errors["url"] = "Enter a full address starting with http:// or https://."
+    elif (refused := check_url(url, allowance)):
+        errors["url"] = refused
     for key, limit in (("name", 200), ("publisher", 200), ("city", 100)):
         if len(form[key]) > limit:
             errors[key] = f"At most {limit} characters."
@@ -411,7 +422,8 @@ def new_source():
                      countries=COUNTRIES, languages=LANGUAGES)
     form = {k: request.form.get(k, "").strip() for k in NEW_SOURCE_FIELDS}
     existing = set(scan_sources(services().settings.sources).sources)
-    errors, args = _check_new_source(form, existing)
+    errors, args = _check_new_source(form, existing,
+                                     services().settings.allowed_private_addresses)
     if errors:
         return _page("admin/new_source.html", 400, form=form, errors=errors,
                      countries=COUNTRIES, languages=LANGUAGES)
