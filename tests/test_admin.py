@@ -26,6 +26,8 @@ from indexer.catalogue import Catalogue, SourceHealth
 from indexer.resource import utcnow
 from search_ui import create_app
 
+from .conftest import FIXTURE_ALLOWANCE
+
 USER = "ops"
 PASSWORD = "correct horse battery staple"
 # a cheap hash keeps the many logins of these tests fast; one test checks the real default
@@ -630,7 +632,8 @@ def discovered(web, tmp_path_factory):
     from harvesters.discover import discover_task
 
     data = tmp_path_factory.mktemp("discover")
-    settings = Settings.from_env({}, data_dir=str(data / "data"), sources=str(data / "sources"))
+    settings = Settings.from_env({}, data_dir=str(data / "data"), sources=str(data / "sources"),
+                                 allowed_private_addresses=FIXTURE_ALLOWANCE)
     settings.download_delay = 0.0
     url = web.url("euhub", "/")
     args = {"url": url, "id": "euhub-news", "name": "Circular Knowledge Hub"}

@@ -12,7 +12,7 @@ import yaml
 from config import load_sources
 from harvesters.discover import discover, preview
 
-from .conftest import ROOT, harvest, make_settings, write_sources
+from .conftest import FIXTURE_ALLOWANCE, ROOT, harvest, make_settings, write_sources
 
 
 def test_page_linking_a_feed_offers_that_feed_first(web, tmp_path):
@@ -79,7 +79,8 @@ def test_sources_add_writes_a_valid_file_with_yes(web, tmp_path):
     settings = make_settings(tmp_path)
     settings.sources.mkdir(parents=True)
     env = {**os.environ, "CCP_DATA_DIR": str(settings.data_dir),
-           "CCP_SOURCES": str(settings.sources), "CCP_DOWNLOAD_DELAY": "0"}
+           "CCP_SOURCES": str(settings.sources), "CCP_DOWNLOAD_DELAY": "0",
+           "CCP_ALLOWED_PRIVATE_ADDRESSES": FIXTURE_ALLOWANCE}
     out = subprocess.run(
         [sys.executable, "-m", "ccp.cli", "sources", "add", web.url("prato", "/"),
          "--id", "prato-news", "--country", "it", "--city", "Prato", "--items", "2", "--yes"],
@@ -103,7 +104,8 @@ def test_sources_add_on_a_dead_url_explains_and_writes_nothing(web, tmp_path):
     settings = make_settings(tmp_path)
     settings.sources.mkdir(parents=True)
     env = {**os.environ, "CCP_DATA_DIR": str(settings.data_dir),
-           "CCP_SOURCES": str(settings.sources), "CCP_RETRY_TIMES": "0"}
+           "CCP_SOURCES": str(settings.sources), "CCP_RETRY_TIMES": "0",
+           "CCP_ALLOWED_PRIVATE_ADDRESSES": FIXTURE_ALLOWANCE}
     out = subprocess.run(
         [sys.executable, "-m", "ccp.cli", "sources", "add", web.url("trouble", "/status/404"),
          "--yes"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)

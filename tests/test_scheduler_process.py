@@ -16,7 +16,7 @@ import pytest
 
 from indexer.catalogue import Catalogue
 
-from .conftest import ROOT, make_settings, write_sources
+from .conftest import FIXTURE_ALLOWANCE, ROOT, make_settings, write_sources
 
 
 def _free_port() -> int:
@@ -28,7 +28,7 @@ def _free_port() -> int:
 def _env(settings, **extra):
     return {**os.environ, "CCP_DATA_DIR": str(settings.data_dir),
             "CCP_SOURCES": str(settings.sources), "CCP_DOWNLOAD_DELAY": "0",
-            "CCP_RETRY_TIMES": "0", **extra}
+            "CCP_RETRY_TIMES": "0", "CCP_ALLOWED_PRIVATE_ADDRESSES": FIXTURE_ALLOWANCE, **extra}
 
 
 def _wait(pred, timeout: float, what: str):
