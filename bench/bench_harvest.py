@@ -161,7 +161,8 @@ def main() -> None:
 
     base_s, _ = timed_child(_baseline_child, base, args.pages)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings.from_env(environ={}, data_dir=tmp, sources=tmp)
+        settings = Settings.from_env(environ={}, data_dir=tmp, sources=tmp,
+                                     allowed_private_addresses="127.0.0.1/32")
         src = SOURCE_ADAPTER.validate_python({"id": "bench", "name": "bench", "type": "sitemap",
                                               "url": f"{base}/sitemap.xml"})
         t0 = time.perf_counter()
