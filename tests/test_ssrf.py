@@ -515,3 +515,30 @@ def test_the_admin_form_queues_an_allowed_address_and_says_why_a_malformed_one_i
     resp = client.post("/admin/sources/new", data=_form(token, f"{v4.base}/"))
     assert resp.status_code == 303
     assert [t["args"]["url"] for t in cat.tasks()] == [f"{v4.base}/"]
+
+
+def test_what_discovery_finds_on_an_allowed_page_is_guarded_too(tmp_path):
+    """An allowed page whose feed link and robots.txt sitemap point outside the allowance:
+    discovery reports both refusals and never contacts the internal host."""
+    from harvesters.discover import discover
+
+    internal_routes = {p: (200, {"Content-Type": "application/rss+xml"}, _rss("http://x", []))
+                       for p in ("/feed.xml", "/sitemap.xml")}
+    with _Server("127.0.0.2", internal_routes) as internal, _Server("127.0.0.1", {}) as public:
+        feed, sitemap = f"{internal.base}/feed.xml", f"{internal.base}/sitemap.xml"
+        home = (f"<html><head><title>Home</title><link rel='alternate' "
+                f"type='application/rss+xml' href='{feed}'></head><body>hi</body></html>")
+        public.routes.update({
+            "/": (200, HTML, home.encode()),
+            "/robots.txt": (200, {"Content-Type": "text/plain"}, f"Sitemap: {sitemap}\n".encode()),
+        })
+        settings = make_settings(tmp_path, allowed_private_addresses="127.0.0.1/32",
+                                 retry_times=0)
+        found = discover(settings, f"{public.base}/")
+        assert internal.log == []
+        assert "/" in public.log
+    notes = found.notes
+    for url in (feed, sitemap):
+        assert [n for n in notes if f"{url}: refused: 127.0.0.2 is a loopback address" in n
+                and SETTING in n], notes
+    assert [c.definition["type"] for c in found.candidates] == ["crawl"]
