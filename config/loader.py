@@ -64,18 +64,69 @@ def _problems_from(exc: ValidationError, file: str) -> list[ConfigProblem]:
         # the discriminated union puts the chosen type in the location: drop it
         if loc and loc[0] in ("feed", "sitemap", "crawl", "html"):
             loc = loc[1:]
+        kind = err.get("type", "")
+        if loc and loc[-1] == "[key]":  # a mapping's key that is not allowed: name the mapping
+            loc = loc[:-2]
+            kind = "dict_key"
         key = ".".join(loc) or "(document)"
-        msg = err.get("msg", "invalid")
-        if err.get("type") == "union_tag_invalid":
-            key = "type"
-            msg = "must be one of: feed, sitemap, crawl"
-        elif err.get("type") == "union_tag_not_found":
-            key = "type"
-            msg = "is missing (one of: feed, sitemap, crawl)"
-        elif err.get("type") == "extra_forbidden":
-            msg = "unknown key"
+        if kind == "union_tag_invalid":
+            key, msg = "type", "must be one of: feed, sitemap, crawl"
+        elif kind == "union_tag_not_found":
+            key, msg = "type", "is missing (one of: feed, sitemap, crawl)"
+        else:
+            msg = _plain_message(kind, err, loc[-1] if loc else "")
         out.append(ConfigProblem(file, key, msg))
     return out
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _plain_message(kind: str, err: dict, key: str) -> str:
+    """What pydantic says, as a person would say it (no "Value error, ", no key repeated)."""
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    if kind == "value_error":
+        msg = str(ctx.get("error") or err.get("msg", "")).removeprefix("Value error, ")
+        return msg.removeprefix(f"{key}: ") if key else msg
+    if kind == "dict_key":
+        return f"unknown key {_shown(value)} (use {ctx.get('expected')})" \
+            if ctx.get("expected") else f"unknown key {_shown(value)}"
+    simple = {
+        "extra_forbidden": "unknown key",
+        "missing": "is required",
+        "string_type": "must be text",
+        "list_type": "must be a list",
+        "dict_type": "must be a mapping of keys to values",
+        "model_type": "must be a mapping of keys to values",
+        "model_attributes_type": "must be a mapping of keys to values",
+    }
+    if kind in simple:
+        return simple[kind]
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return f"must be a number, not {_shown(value)}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"must be a whole number, not {_shown(value)}"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"must be a boolean (true or false), not {_shown(value)}"
+    bounds = {"greater_than_equal": ("ge", "{} or more"), "greater_than": ("gt", "more than {}"),
+              "less_than_equal": ("le", "at most {}"), "less_than": ("lt", "less than {}")}
+    if kind in bounds:
+        name, words = bounds[kind]
+        return f"must be {words.format(ctx.get(name))}, not {_shown(value)}"
+    if kind == "string_too_short":
+        return "must not be empty (at least 1 character)" if ctx.get("min_length") == 1 else \
+            f"must be at least {ctx.get('min_length')} characters long"
+    if kind == "too_short":
+        return f"must list at least {ctx.get('min_length')} item(s)"
+    if kind.startswith("url_"):
+        reason = str(ctx.get("error") or err.get("msg", "")).removeprefix("Input should be ")
+        return f"{_shown(value)} is not a valid http(s) URL ({reason})"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}, not {_shown(value)}"
+    return str(err.get("msg", "invalid")).removeprefix("Value error, ")
 
 
 def load_source_file(path: Path) -> SourceConfig:

@@ -90,7 +90,7 @@ def _compile_all(patterns: list[str], key: str) -> list[str]:
         try:
             re.compile(p)
         except re.error as exc:
-            raise ValueError(f"{key}: {p!r} is not a valid regular expression ({exc})") from None
+            raise ValueError(f"{p!r} is not a valid regular expression ({exc})") from None
     return patterns
 
 

@@ -462,3 +462,78 @@ def test_the_next_harvest_takes_over_the_lock_of_a_killed_one(web, tmp_path):
     assert nxt.returncode == 0, (nxt.stdout, nxt.stderr)
     listing = ccp_process("runs", env=env).stdout.splitlines()
     assert [r.split()[3] for r in listing[1:]] == ["finished", "interrupted"]
+
+
+# -- 10. errors in source files, as a person would write them ----------------------------------
+
+BASE_FEED = "id: a-feed\nname: A feed\ntype: feed\nurl: https://example.org/feed.xml\n"
+BAD_FILES = [
+    (BASE_FEED + "schedule:\n  interval:\n    hourz: 2\n", "schedule.interval",
+     "unknown key 'hourz' (use 'seconds', 'minutes', 'hours' or 'days')"),
+    (BASE_FEED + "schedule:\n  cron: '* *'\n", "schedule",
+     "cron must have 5 fields: minute hour day month day-of-week"),
+    (BASE_FEED.replace("a-feed", "A_Feed"), "id",
+     "must be 2-63 characters of lowercase letters, digits and '-', starting with a letter or "
+     "digit"),
+    (BASE_FEED.replace("https://example.org/feed.xml", "feed.xml"), "url",
+     "'feed.xml' is not a valid http(s) URL (relative URL without a base)"),
+    (BASE_FEED + "download_delay: lots\n", "download_delay", "must be a number, not 'lots'"),
+    (BASE_FEED + "max_items: 0\n", "max_items", "must be 1 or more, not 0"),
+    (BASE_FEED + "enabled: maybe\n", "enabled",
+     "must be a boolean (true or false), not 'maybe'"),
+    (BASE_FEED.replace("name: A feed", "name: ''"), "name", "must not be empty (at least 1 character)"),
+    ("id: a-feed\nname: A feed\ntype: feed\n", "url", "is required"),
+    ("id: a-crawl\nname: A\ntype: crawl\nstart_urls: []\n", "start_urls",
+     "must list at least 1 item(s)"),
+    ("id: a-crawl\nname: A\ntype: crawl\nstart_urls: [https://e.org/]\nmax_depth: 50\n",
+     "max_depth", "must be at most 20, not 50"),
+    ("id: a-map\nname: A\ntype: sitemap\nurl: https://e.org/s.xml\nfollow: ['(x']\n", "follow",
+     "'(x' is not a valid regular expression (missing ), unterminated subpattern at "
+     "position 0)"),
+    (BASE_FEED + "follw: []\n", "follw", "unknown key"),
+]
+
+
+@pytest.mark.parametrize("text,key,message", BAD_FILES, ids=[k for _, k, _ in BAD_FILES])
+def test_a_bad_source_file_is_one_plain_line(tmp_path, text, key, message):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text, encoding="utf-8")
+    proc = ccp_process("sources", "check", str(bad), env=_process_env(tmp_path, tmp_path))
+    assert proc.returncode == 2
+    lines = [x.strip() for x in proc.stderr.splitlines() if x.strip()]
+    assert lines == ["Invalid source configuration:", f"{bad}: {key}: {message}"]
+
+
+# -- 6. sources check: a path, and --online ---------------------------------------------------
+
+def test_sources_check_takes_a_directory_or_a_missing_file_as_a_path(web, tmp_path):
+    d = write_sources(tmp_path / "elsewhere", [_feed(web, "in-a-dir", "/feed.xml")])
+    env = _process_env(tmp_path / "data", tmp_path / "configured")
+    res = ccp_process("sources", "check", str(d), env=env)
+    assert res.returncode == 0 and "OK  in-a-dir" in res.stdout, res.stderr
+    missing = ccp_process("sources", "check", str(d / "nope.yaml"), env=env)
+    assert missing.returncode == 2
+    assert _one_line(missing.stderr) == f"{d / 'nope.yaml'}: no such file or directory"
+
+
+def test_sources_check_online_says_what_each_entry_url_offers(web, tmp_path):
+    sources = write_sources(tmp_path / "sources", [
+        _feed(web, "a-real-feed", "/feed.xml"),
+        _feed(web, "a-missing-feed", "/status/404"),
+    ])
+    env = _process_env(tmp_path / "data", sources)
+    proc = ccp_process("sources", "check", "--online", env=env)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    good = next(x for x in proc.stdout.splitlines() if "a-real-feed" in x)
+    assert good.startswith("OK  a-real-feed: ") and re.search(r"a feed with [1-9]\d* item", good)
+    bad = next(x for x in proc.stdout.splitlines() if "a-missing-feed" in x)
+    assert bad.startswith("BAD a-missing-feed: ") and "not a feed" in bad and "404" in bad, bad
+    assert "1 of 2 source(s) answer as declared." in proc.stdout
+    # a loopback address outside the allowance is refused before anything is fetched
+    web.clear_requests()
+    env["CCP_ALLOWED_PRIVATE_ADDRESSES"] = "10.11.12.13/32"
+    refused = ccp_process("sources", "check", "--online", "a-real-feed", env=env)
+    assert refused.returncode == 1
+    line = next(x for x in refused.stdout.splitlines() if "a-real-feed" in x)
+    assert "refused" in line and "CCP_ALLOWED_PRIVATE_ADDRESSES" in line, line
+    assert not [r for r in web.requests if r.path.startswith("/feed.xml")]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from config import SourceConfigError, load_source_file
+from config import SourceConfigError, load_source_file, load_sources
 
-from .common import Env, _config_error, _short, _table, pass_env
+from .common import Env, _config_error, _short, _table, fail, pass_env
 
 
 @click.group()
@@ -41,27 +41,80 @@ def _source_url(s) -> str:
 
 @sources.command("check")
 @click.argument("target", required=False)
+@click.option("--online", is_flag=True, help="Also fetch each source's entry URL and say what "
+              "it finds there (the discovery of 'sources add').")
 @pass_env
-def sources_check(env: Env, target: str | None):
-    """Validate source files: all of them, one source by ID, or one FILE."""
-    if target and Path(target).is_file():
+def sources_check(env: Env, target: str | None, online: bool):
+    """Validate source files: all of them, one source by ID, or one FILE or DIRECTORY.
+
+    With --online, each source's entry URL is fetched (private addresses are refused as the
+    harvester refuses them) and the check says whether it is the feed, sitemap or page the
+    file declares. Exit status 0 all good, 1 a source does not answer as declared,
+    2 an invalid file.
+    """
+    srcs = _check_targets(env, target)
+    if not online:
+        for s in srcs:
+            click.secho(f"OK  {s.id}: {s.type} {_source_url(s)}", fg="green")
+        click.echo(f"{len(srcs)} source(s) valid.")
+        return
+    bad = 0
+    for s in srcs:
+        ok, line = _check_online(env, s)
+        bad += not ok
+        click.secho(f"{'OK ' if ok else 'BAD'} {s.id}: {line}", fg="green" if ok else "red")
+    click.echo(f"{len(srcs) - bad} of {len(srcs)} source(s) answer as declared.")
+    sys.exit(1 if bad else 0)
+
+
+def _looks_like_path(target: str) -> bool:
+    return ("/" in target or target.endswith((".yaml", ".yml")) or Path(target).exists())
+
+
+def _check_targets(env: Env, target: str | None) -> list:
+    """The sources to check: every configured one, one id, or the file(s) at a path."""
+    if target and _looks_like_path(target):
+        path = Path(target)
+        if not path.exists():
+            fail(f"{target}: no such file or directory")
         try:
-            s = load_source_file(Path(target))
+            return load_sources(path) if path.is_dir() else [load_source_file(path)]
         except SourceConfigError as exc:
             _config_error(exc)
-        click.secho(f"OK  {target}: {s.type} source {s.id!r} ({s.name})", fg="green")
-        return
     srcs = env.load_sources()
     if target:
-        match = [s for s in srcs if s.id == target]
-        if not match:
-            click.secho(f"No source with id {target!r} in {env.settings.sources}", fg="red",
-                        err=True)
-            sys.exit(2)
-        srcs = match
-    for s in srcs:
-        click.secho(f"OK  {s.id}: {s.type} {_source_url(s)}", fg="green")
-    click.echo(f"{len(srcs)} source(s) valid.")
+        srcs = [s for s in srcs if s.id == target]
+        if not srcs:
+            fail(f"No source with id {target!r} in {env.settings.sources}")
+    return srcs
+
+
+def _check_online(env: Env, s) -> tuple[bool, str]:
+    """(answers as declared, one line saying what the entry URL offers)."""
+    from harvesters.discover import discover
+
+    url = _source_url(s)
+    try:
+        found = discover(env.settings, url, timeout=60)
+    except ValueError as exc:  # refused before any request (SSRF guard) or malformed
+        return False, str(exc)
+    want = "crawl" if s.type in ("crawl", "html") else s.type
+    same = [c for c in found.candidates if c.definition["type"] == want and
+            (want == "crawl" or _same_url(c.definition.get("url"), url))]
+    others = [f"{c.definition['type']} {c.definition.get('url') or ''}".strip()
+              for c in found.candidates if c not in same and c.definition["type"] != "crawl"]
+    hint = f"; it offers {', '.join(others[:3])}" if others else ""
+    if same:
+        c = same[0]
+        what = ("the start page answers" if want == "crawl"
+                else f"a {want} with {c.items} item(s)")
+        return True, f"{url}: {what}{hint}"
+    notes = "; ".join(found.notes[:3]) or "nothing the portal can harvest"
+    return False, f"{url}: not a {want} ({notes}){hint}"
+
+
+def _same_url(a: str | None, b: str) -> bool:
+    return bool(a) and a.rstrip("/") == b.rstrip("/")
 
 
 @sources.command("status")
