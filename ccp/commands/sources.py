@@ -54,6 +54,10 @@ def sources_check(env: Env, target: str | None, online: bool):
     """
     srcs = _check_targets(env, target)
     if not online:
+        if target and Path(target).is_file():
+            s = srcs[0]
+            click.secho(f"OK  {target}: {s.type} source {s.id!r} ({s.name})", fg="green")
+            return
         for s in srcs:
             click.secho(f"OK  {s.id}: {s.type} {_source_url(s)}", fg="green")
         click.echo(f"{len(srcs)} source(s) valid.")
