@@ -33,7 +33,7 @@ from indexer.catalogue.httpstate import SUSPECT_LISTING
 from indexer.resource import Hints, RawDocument, utcnow
 
 from .http import describe_failure
-from .integrity import MIDDLEWARE_ORDER, RedirectLoop, web_link
+from .integrity import RedirectLoop, web_link
 
 if TYPE_CHECKING:
     from .run import HarvestContext
@@ -101,10 +101,6 @@ class SourceSpider(scrapy.Spider):
     """Conditional requests, per-entry safety, errors, counting, closing."""
 
     name = "ccp-source"
-    custom_settings = {
-        "DOWNLOADER_MIDDLEWARES": {"harvesters.integrity.IntegrityMiddleware": MIDDLEWARE_ORDER},
-    }
-
     def __init__(self, source, ctx: "HarvestContext", **kwargs):
         super().__init__(name=f"{source.type}-{source.id}", **kwargs)
         self.source = source

@@ -61,8 +61,15 @@ UI_SETTINGS: tuple[UISetting, ...] = (
     UISetting("CCP_ADMIN_COOKIE_SECURE", False, "Send the admin's session cookie over HTTPS "
               "only (set it when the portal is served over HTTPS).", env=True, parse=_flag),
     UISetting("CCP_ADMIN_SESSION_HOURS", 12, "Hours an admin login lasts.", env=True, parse=int),
-    UISetting("CCP_ADMIN_LOGIN_DELAY", 1.0, "Seconds a failed admin login waits before it "
-              "answers (slows password guessing).", env=True, parse=float),
+    UISetting("CCP_ADMIN_SESSION_IDLE_MINUTES", 60, "Minutes without a request after which an "
+              "admin login ends.", env=True, parse=int),
+    UISetting("CCP_ADMIN_LOGIN_BACKOFF", 1.0, "Seconds a client must wait after its 5th failed "
+              "admin login before the next try; the wait doubles with each further failure.",
+              env=True, parse=float),
+    UISetting("CCP_ADMIN_LOCK_SECONDS", 900, "Seconds a client address is locked out of the admin "
+              "login after 10 failed logins.", env=True, parse=float),
+    UISetting("CCP_ADMIN_ACCOUNT_MAX_WAIT", 60, "Longest wait (seconds) failed logins from many "
+              "addresses can impose on the admin account.", env=True, parse=float),
     UISetting("CCP_ADMIN_SCHEDULER_WAIT", 30, "Seconds a queued task may wait before the admin "
               "warns that no scheduler process is picking tasks up.", env=True, parse=int),
 )

@@ -156,6 +156,7 @@ def resource_view(r: Resource, labels: Labels) -> dict[str, Any]:
 
     return {
         "id": r.id,
+        "no_text_layer": "no-text-layer" in (getattr(r, "flags", None) or ()),
         "title": (r.title or "").strip() or host_of(r.url) or "Untitled",
         "url": r.url,
         "href": safe_href(r.url),

@@ -65,8 +65,7 @@ def base_url(tmp_path_factory):
                                         last_error_at=now, consecutive_failures=2,
                                         retry_not_before=now + timedelta(minutes=10)))
     app = create_app({"CCP_ADMIN_USER": USER,
-                      "CCP_ADMIN_PASSWORD_HASH": generate_password_hash(PASSWORD),
-                      "CCP_ADMIN_LOGIN_DELAY": 0}, settings=settings, catalogue=cat)
+                      "CCP_ADMIN_PASSWORD_HASH": generate_password_hash(PASSWORD)}, settings=settings, catalogue=cat)
     with serve_app(app) as url:
         yield url
     cat.close()

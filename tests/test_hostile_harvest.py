@@ -232,6 +232,13 @@ def test_scanned_pdf_is_stored_flagged_and_not_fetched_again(hweb, tmp_path):
     assert pdf.title == SCANNED_TITLE and pdf.format == "pdf"
     assert _searchable(settings, "Valmora waste plan scanned") >= 1
     assert not [e for e in first.sources[0].errors if e.url and e.url.endswith(SCANNED_PDF)]
+    # the resource page tells the reader why there is no text to search
+    from search_ui import create_app
+
+    page = create_app({"TESTING": True}, settings=settings).test_client().get(
+        f"/resource/{pdf.id}")
+    assert page.status_code == 200
+    assert "Scanned PDF without a text layer" in page.get_data(as_text=True)
     hweb.clear_requests()
     second = harvest(settings)
     asked = [r for r in hweb.requests if r.path in ("/feed.xml", SCANNED_PDF)]

@@ -442,6 +442,27 @@ def test_sources_add_refuses_internal_urls_naming_url_and_setting(quiet, tmp_pat
     assert list(sources.iterdir()) == []
 
 
+def test_sources_check_refuses_internal_urls_naming_url_and_setting(quiet, tmp_path):
+    """`ccp sources check` (without --online) refuses a source file whose URL the harvester
+    would refuse, with the same message, and fetches nothing."""
+    from click.testing import CliRunner
+
+    from ccp.cli import main
+
+    env = {k: None for k in os.environ if k.startswith("CCP_")}
+    env.update({"CCP_DATA_DIR": str(tmp_path / "data")})
+    for i, (url, address) in enumerate(_refused_urls(*quiet)):
+        f = tmp_path / f"internal-{i}.yaml"
+        f.write_text(f"id: internal-{i}\nname: Internal\ntype: feed\nurl: '{url}'\n")
+        result = CliRunner().invoke(main, ["sources", "check", str(f)], env=env)
+        assert result.exit_code == 2, (url, result.output)
+        # the source file's URL as the portal reads it (0x7f000001 is read as 127.0.0.1)
+        assert f"internal-{i}: http" in result.stderr and ": refused: " in result.stderr
+        assert address in result.stderr
+        assert SETTING in result.stderr
+    assert all(not server.log for server in quiet if server)  # nothing was fetched
+
+
 def test_sources_add_follows_the_allowance(listeners, tmp_path):
     """With the address allowed, the same command looks at the page (it gets a request)."""
     from click.testing import CliRunner
@@ -472,7 +493,7 @@ def admin_client(tmp_path):
         cat = Catalogue(settings.catalogue_url)
         cat.create_all()
         app = create_app({"TESTING": True, "CCP_ADMIN_USER": USER,
-                          "CCP_ADMIN_PASSWORD_HASH": FAST_HASH, "CCP_ADMIN_LOGIN_DELAY": 0},
+                          "CCP_ADMIN_PASSWORD_HASH": FAST_HASH},
                          settings=settings, catalogue=cat)
         client = app.test_client()
         assert login(client).status_code == 303

@@ -50,10 +50,16 @@ def sources_check(env: Env, target: str | None, online: bool):
     With --online, each source's entry URL is fetched (private addresses are refused as the
     harvester refuses them) and the check says whether it is the feed, sitemap or page the
     file declares. Exit status 0 all good, 1 a source does not answer as declared,
-    2 an invalid file.
+    2 an invalid file or an address the harvester would refuse.
     """
     srcs = _check_targets(env, target)
     if not online:
+        refused = {s.id: _refusals(env, s) for s in srcs}
+        for s in srcs:
+            for message in refused[s.id]:
+                click.secho(f"REFUSED  {s.id}: {message}", fg="red", err=True)
+        if any(refused.values()):
+            sys.exit(2)
         if target and Path(target).is_file():
             s = srcs[0]
             click.secho(f"OK  {target}: {s.type} source {s.id!r} ({s.name})", fg="green")
@@ -69,6 +75,15 @@ def sources_check(env: Env, target: str | None, online: bool):
         click.secho(f"{'OK ' if ok else 'BAD'} {s.id}: {line}", fg="green" if ok else "red")
     click.echo(f"{len(srcs) - bad} of {len(srcs)} source(s) answer as declared.")
     sys.exit(1 if bad else 0)
+
+
+def _refusals(env: Env, s) -> list[str]:
+    """The SSRF guard's refusals of a source's entry URLs (private addresses, other schemes)."""
+    from config.netpolicy import check_url
+
+    urls = [str(s.url)] if getattr(s, "url", None) else [str(u) for u in s.start_urls]
+    found = (check_url(u, env.settings.allowed_private_addresses) for u in urls)
+    return [m for m in found if m]
 
 
 def _looks_like_path(target: str) -> bool:

@@ -166,9 +166,6 @@ def configure(app: Flask, data_dir: Path) -> AdminAuth:
     lim = AdminLimits.from_config(cfg)
     app.extensions["ccp_admin_limits"] = lim
     cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=lim.session_hours)
-    # Failed logins are throttled without waiting (login_gate); the old sleeping delay is off
-    # until the login view drops it (see the README).
-    cfg["CCP_ADMIN_LOGIN_DELAY"] = 0
 
     if given_hash and plain:
         log.warning("both CCP_ADMIN_PASSWORD_HASH and CCP_ADMIN_PASSWORD are set; "

@@ -9,7 +9,6 @@ page that shows what happened, so a reload never repeats them.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -156,9 +155,6 @@ def login():
             log_in()
             return redirect(next_url or url_for("admin.sources"), 303)
         log.warning("failed admin login for user %r from %s", user, request.remote_addr)
-        delay = float(current_app.config["CCP_ADMIN_LOGIN_DELAY"])
-        if delay > 0:
-            time.sleep(delay)  # a light brake on password guessing
         return _page("admin/login.html", 401, next=next_url, username=user,
                      error="The user name or the password is not right.")
     if g.admin_user is not None:
