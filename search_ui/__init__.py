@@ -109,6 +109,13 @@ def create_app(
     per_page = app.config["CCP_PER_PAGE"]
     if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
         raise ValueError(f"CCP_PER_PAGE must be a whole number from 1 to {MAX_PER_PAGE}")
+    proxies = app.config.get("CCP_PROXY_COUNT") or 0
+    if proxies:
+        # behind reverse proxies: the client's address is the one the last N proxies saw
+        # (X-Forwarded-For/-Proto/-Host), so login throttling counts clients, not the proxy
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     # Harvested text is untrusted: escape in every template, whatever its file name.

@@ -70,6 +70,9 @@ UI_SETTINGS: tuple[UISetting, ...] = (
               "login after 10 failed logins.", env=True, parse=float),
     UISetting("CCP_ADMIN_ACCOUNT_MAX_WAIT", 60, "Longest wait (seconds) failed logins from many "
               "addresses can impose on the admin account.", env=True, parse=float),
+    UISetting("CCP_PROXY_COUNT", 0, "Reverse proxies in front of the portal that set "
+              "X-Forwarded-For (0: none). Set it behind a proxy, or every visitor shares one "
+              "address for the admin's login throttling.", env=True, parse=int),
     UISetting("CCP_ADMIN_SCHEDULER_WAIT", 30, "Seconds a queued task may wait before the admin "
               "warns that no scheduler process is picking tasks up.", env=True, parse=int),
 )

@@ -40,7 +40,11 @@ def make_server(app: Flask, host: str = "127.0.0.1", port: int = 8000, threads: 
     """
     from waitress import create_server
 
-    return create_server(app, host=host, port=port, threads=threads, ident="ccp")
+    # behind reverse proxies (CCP_PROXY_COUNT) the app's ProxyFix reads X-Forwarded-*: waitress
+    # must pass those headers on instead of dropping them as untrusted
+    behind_proxy = bool(app.config.get("CCP_PROXY_COUNT"))
+    return create_server(app, host=host, port=port, threads=threads, ident="ccp",
+                         clear_untrusted_proxy_headers=not behind_proxy)
 
 
 def serve(app: Flask, host: str = "127.0.0.1", port: int = 8000, threads: int = 8) -> None:

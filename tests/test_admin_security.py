@@ -53,11 +53,12 @@ class Browser:
         self.host, self.port = parts.hostname, parts.port
         self.address = address
         self.cookies: dict[str, str] = {}
+        self.extra_headers: dict[str, str] = {}
 
     def request(self, method: str, path: str, form: dict | None = None):
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30,
                                           source_address=(self.address, 0))
-        headers = {}
+        headers = dict(self.extra_headers)
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -153,6 +154,23 @@ def test_200_wrong_passwords_are_answered_429_with_retry_after(settings, catalog
         assert 1 <= retry_after(resp) <= 30
         assert attacker.get("/admin/").status == 302
     assert throttle_rows(catalogue) == {"client:127.0.0.1": 5, f"account:{USER}": 5}
+
+
+def test_behind_a_proxy_clients_are_counted_by_their_forwarded_address(settings, catalogue):
+    """With CCP_PROXY_COUNT=1 the throttle counts the address the proxy forwards, so an
+    attacker behind the same proxy does not lock out everybody else; without it, every
+    request comes from the proxy's address."""
+    app = make_app(settings, catalogue, CCP_ADMIN_LOGIN_BACKOFF=30, CCP_PROXY_COUNT=1)
+    with serve_app(app) as url:
+        attacker, officer = Browser(url), Browser(url)  # both arrive from the proxy, 127.0.0.1
+        attacker.extra_headers["X-Forwarded-For"] = "203.0.113.7"
+        officer.extra_headers["X-Forwarded-For"] = "198.51.100.20"
+        assert [attacker.login(password=f"guess {i}").status for i in range(6)] == \
+            [401] * 5 + [429]
+        resp = officer.login()
+        assert resp.status == 303, (throttle_rows(catalogue), resp.text[:300])
+    rows = throttle_rows(catalogue)
+    assert rows.get("client:203.0.113.7") == 5 and "client:127.0.0.1" not in rows
 
 
 def test_ten_failures_lock_the_client_until_the_lock_expires(settings, catalogue):
