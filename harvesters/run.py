@@ -18,7 +18,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,38 +26,11 @@ from config.models import SOURCE_ADAPTER
 from indexer.catalogue import Catalogue, RunReport
 from indexer.indexing import drain
 
+from .context import HarvestContext
+
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10.0
-
-
-@dataclass
-class HarvestContext:
-    """What the spiders and the pipeline of one run share (lives in the child process)."""
-
-    settings: Settings
-    catalogue: Catalogue
-    run_id: int
-    taxonomy: Any = None
-    closed: list[str] = field(default_factory=list)
-    _backend: Any = None
-
-    def backend(self):
-        if self._backend is None:
-            from indexer.backends import get_backend
-
-            self._backend = get_backend(self.settings)
-        return self._backend
-
-    def drain(self) -> None:
-        """Push pending catalogue changes to the index; a backend failure only delays it."""
-        try:
-            drain(self.catalogue, self.backend())
-        except Exception as exc:  # noqa: BLE001 - the outbox keeps the entries
-            log.warning("index drain postponed: %s: %s", exc.__class__.__name__, exc)
-
-    def source_closed(self, source_id: str) -> None:
-        self.closed.append(source_id)
 
 
 def log_path(settings: Settings, run_id: int) -> Path:

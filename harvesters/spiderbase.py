@@ -36,7 +36,7 @@ from .http import describe_failure
 from .integrity import RedirectLoop, web_link
 
 if TYPE_CHECKING:
-    from .run import HarvestContext
+    from .context import HarvestContext
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, url_for
 
-from . import services
+from .app_services import services
 from .present import results_json
-from .views import RESOURCE_ID_RE, run_search
+from .searching import RESOURCE_ID_RE, run_search
 
 __all__ = ["bp", "results_json"]
 

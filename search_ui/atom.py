@@ -16,7 +16,7 @@ from xml.etree import ElementTree as ET
 from .present import safe_href, truncate
 
 if TYPE_CHECKING:
-    from .views import SearchRun
+    from .searching import SearchRun
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

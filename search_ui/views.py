@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from flask import (
@@ -18,62 +18,27 @@ from flask import (
     url_for,
 )
 
-from indexer.backends.base import INDEX_MISSING, BackendUnavailable, IndexMissing
-from indexer.query import MAX_PAGE, MAX_PER_PAGE, SearchResults
+from indexer.backends.base import INDEX_MISSING, BackendUnavailable
+from indexer.query import MAX_PAGE, MAX_PER_PAGE
 from indexer.resource import Resource
 
-from . import atom, services
+from . import atom
+from .app_services import services
+from .searching import RESOURCE_ID_RE, run_search
 from .present import (
     FACET_HEADINGS,
     Labels,
     chips,
     display_date,
     facet_groups,
-    hit_view,
     host_of,
     safe_href,
     theme_labels,
 )
-from .state import SearchState, pagination, parse_query
+from .state import pagination
 
 bp = Blueprint("portal", __name__)
 
-# Resource ids are short hex digests; anything else cannot exist (404 without a lookup).
-RESOURCE_ID_RE = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
-
-
-@dataclass
-class SearchRun:
-    state: SearchState
-    results: SearchResults
-    labels: Labels
-
-    def hits(self) -> list[dict[str, Any]]:
-        return [
-            hit_view(h, self.labels, url_for("portal.resource", resource_id=h.id))
-            for h in self.results.hits
-        ]
-
-
-def run_search(per_page: int | None = None, overrides: dict[str, Any] | None = None
-               ) -> SearchRun:
-    """Parse the request, ask the backend, and bundle what every rendering needs.
-
-    ``per_page`` is the page size when the request does not give one (default: the portal's).
-    Raises QueryError (400), BackendUnavailable (503) and IndexMissing (503: no index has
-    been built, which must not look like an empty portal); the error handlers render them.
-    """
-    per_page = per_page or int(current_app.config["CCP_PER_PAGE"])
-    query = parse_query(request.args, default_per_page=per_page)
-    if overrides:
-        query = replace(query, **overrides)
-    state = SearchState(query, path=url_for("portal.search"), default_per_page=per_page)
-    backend = services().backend
-    results = backend.search(query)
-    if results.total == 0 and not backend.exists():
-        raise IndexMissing()
-    labels = Labels(services().source_names(), theme_labels())
-    return SearchRun(state, results, labels)
 
 
 @bp.get("/")

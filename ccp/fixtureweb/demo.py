@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Mapping, Protocol
 
 import yaml
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .server import FixtureWeb
+
+class FixtureWeb(Protocol):
+    """What the demo needs of a running fixture web (:class:`ccp.fixtureweb.FixtureWeb`)."""
+
+    sites: Mapping[str, Any]
+
+    def url(self, site: str, path: str = "/") -> str: ...
 
 __all__ = ["demo_sources", "write_demo_sources"]
 

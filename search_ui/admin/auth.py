@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
 from flask import (
     Flask,
     after_this_request,
@@ -42,6 +44,7 @@ from flask import (
     render_template,
     request,
     session,
+    url_for,
 )
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import SQLAlchemyError
@@ -224,7 +227,7 @@ def credential_tag(a: AdminAuth | None = None) -> str:
 
 
 def _sessions() -> SessionStore:
-    from .. import services
+    from ..app_services import services
 
     return SessionStore(services().catalogue.engine)
 
@@ -332,10 +335,9 @@ def login_gate():
         return None
     log.info("admin login for user %r from %s refused for %d s: too many failed logins",
                 user, request.remote_addr, wait)
-    from .views import _safe_next
 
     resp = make_response(render_template(
-        "admin/login.html", next=_safe_next(request.values.get("next")), username=user,
+        "admin/login.html", next=safe_next(request.values.get("next")), username=user,
         error=f"Too many failed logins. Try again in {_in_words(wait)}."), 429)
     resp.headers["Retry-After"] = str(wait)
     return resp
@@ -348,7 +350,7 @@ def _in_words(seconds: int) -> str:
 
 
 def _throttle() -> LoginThrottle:
-    from .. import services
+    from ..app_services import services
 
     lim = limits()
     client = ThrottlePolicy(free=CLIENT_FREE, first_wait=lim.backoff,
@@ -447,3 +449,21 @@ def csrf_valid() -> bool:
     if not isinstance(expected, str) or not expected or not isinstance(given, str):
         return False
     return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
+
+
+# the longest "next" URL a login follows
+MAX_NEXT_URL = 2000
+
+
+def safe_next(value: str | None) -> str | None:
+    """A local admin URL to go to after logging in; anything else (other sites, the login
+    page itself) is ignored."""
+    if not value or len(value) > MAX_NEXT_URL or "\\" in value:
+        return None
+    parts = urlsplit(value)
+    prefix = (request.script_root or "") + "/admin/"
+    if parts.scheme or parts.netloc or not value.startswith(prefix) or value.startswith("//"):
+        return None
+    if parts.path == url_for("admin.login"):
+        return None
+    return value

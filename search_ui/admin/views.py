@@ -39,7 +39,7 @@ from config.models import COUNTRIES, LANGUAGES, SourceBase
 from config.netpolicy import check_url
 from indexer.resource import utcnow
 
-from .. import services
+from ..app_services import services
 from . import status as st
 from .auth import (
     CSRF_FIELD,
@@ -51,6 +51,7 @@ from .auth import (
     current_user,
     log_in,
     log_out,
+    safe_next,
 )
 
 log = logging.getLogger(__name__)
@@ -130,24 +131,10 @@ def _error(status: int, title: str, message: str):
     return _page("admin/error.html", status, status=status, title=title, message=message)
 
 
-def _safe_next(value: str | None) -> str | None:
-    """A local admin URL to go to after logging in; anything else (other sites, the login
-    page itself) is ignored."""
-    if not value or len(value) > MAX_URL or "\\" in value:
-        return None
-    parts = urlsplit(value)
-    prefix = (request.script_root or "") + "/admin/"
-    if parts.scheme or parts.netloc or not value.startswith(prefix) or value.startswith("//"):
-        return None
-    if parts.path == url_for("admin.login"):
-        return None
-    return value
-
-
 # -- login ---------------------------------------------------------------------------------------
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    next_url = _safe_next(request.values.get("next"))
+    next_url = safe_next(request.values.get("next"))
     if request.method == "POST":
         user = request.form.get("username", "")[:200]
         password = request.form.get("password", "")[:1000]
