@@ -59,7 +59,9 @@ def ccp(*args: str, data_dir: Path | None = None, sources: Path | None = None, e
     """Run a quick command in-process; data dir and sources given through the environment."""
     environ = {k: None for k in os.environ if k.startswith("CCP_")}  # none of the caller's
     environ.update({"CCP_DATA_DIR": str(data_dir) if data_dir else None,
-                    "CCP_SOURCES": str(sources) if sources else None, **(env or {})})
+                    "CCP_SOURCES": str(sources) if sources else None,
+                    # the sources point at the loopback fixture web
+                    "CCP_ALLOWED_PRIVATE_ADDRESSES": FIXTURE_ALLOWANCE, **(env or {})})
     return CliRunner().invoke(main, list(args), env=environ, catch_exceptions=False)
 
 
