@@ -10,299 +10,21 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime, parsedate_to_datetime
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator, Mapping
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from typing import Any, Mapping
 
 from . import hostile as _hostile
+from .runtime import RequestRecord, Site, SiteRuntime
+from .response import Override
 from .content_loader import CONTENT_DIR, SiteContent, load_content
-from .sites import SPECS, Document, SiteSpec, build_site, not_found_page
+from .sites import SPECS, Document, build_site
 from .trouble import TITLE as TROUBLE_TITLE, build_trouble
 
 __all__ = ["FixtureWeb", "Site", "RequestRecord", "SITE_ORDER"]
 
 SITE_ORDER = ("euhub", "urbact", "denhaag", "porto", "prato", "kaunas", "oslo", "trouble")
-TRACKING_PARAMS = ("fbclid", "gclid", "mc_cid", "mc_eid")
-DEFAULT_HUGE_BYTES = 11 * 1024 * 1024
-MAX_HUGE_BYTES = 512 * 1024 * 1024
-MAX_SLOW_SECONDS = 30.0
-
-
-@dataclass
-class Site:
-    name: str
-    title: str
-    base_url: str = ""  # "http://127.0.0.1:PORT" once started
-    publisher: str = ""
-    country: str = ""
-    city: str | None = None
-    language: str = "en"
-
-    def url(self, path: str = "/") -> str:
-        if not self.base_url:
-            raise RuntimeError(f"fixture site {self.name!r} is not started")
-        if not path.startswith("/"):
-            path = "/" + path
-        return self.base_url + path
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    site: str
-    method: str
-    path: str  # with the query string
-    headers: dict[str, str]  # lower-case names
-    status: int  # 0: no response (the server was stopping)
-    time: float = 0.0
-
-
-@dataclass
-class _Override:
-    status: int
-    body: bytes
-    headers: dict[str, str]
-    remaining: int | None
-
-
-@dataclass
-class _Response:
-    status: int
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
-    stream: Iterator[bytes] | None = None
-    length: int | None = None  # Content-Length of a stream; None: chunked
-
-
-def _http_date(when: datetime) -> str:
-    return format_datetime(when.astimezone(timezone.utc), usegmt=True)
-
-
-def _accepts_gzip(value: str) -> bool:
-    for part in value.split(","):
-        token, _, params = part.strip().partition(";")
-        if token.strip().lower() in ("gzip", "x-gzip", "*"):
-            q = 1.0
-            for p in params.split(";"):
-                k, _, v = p.strip().partition("=")
-                if k.strip() == "q":
-                    try:
-                        q = float(v)
-                    except ValueError:
-                        q = 0.0
-            if q > 0:
-                return True
-    return False
-
-
-def _etag_matches(header: str, etags: set[str]) -> bool:
-    if header.strip() == "*":
-        return True
-    for tag in header.split(","):
-        tag = tag.strip()
-        if tag.startswith("W/"):
-            tag = tag[2:]
-        if tag in etags:
-            return True
-    return False
-
-
-class _SiteRuntime:
-    """The mutable state of one running site: documents, overrides, connections."""
-
-    def __init__(self, web: "FixtureWeb", site: Site, spec: SiteSpec | None):
-        self.web = web
-        self.site = site
-        self.spec = spec
-        self.docs: dict[str, Document] = {}
-        self.overrides: dict[str, _Override] = {}
-        self.lock = threading.Lock()
-        self.connections: set[socket.socket] = set()
-        self.in_flight = 0  # requests being answered right now
-        self.accepted = 0  # connections accepted since start (a request or not)
-        self.server: ThreadingHTTPServer | None = None
-        self.thread: threading.Thread | None = None
-
-    # ---- routing -------------------------------------------------------------------------
-    def take_override(self, path: str, full: str) -> _Override | None:
-        with self.lock:
-            key = full if full in self.overrides else path if path in self.overrides else None
-            if key is None:
-                return None
-            override = self.overrides[key]
-            if override.remaining is not None:
-                override.remaining -= 1
-                if override.remaining <= 0:
-                    del self.overrides[key]
-            return override
-
-    def find_document(self, path: str, query: str) -> tuple[str, Document] | None:
-        kept = [
-            (k, v)
-            for k, v in parse_qsl(query, keep_blank_values=True)
-            if not (k.lower().startswith("utm_") or k.lower() in TRACKING_PARAMS)
-        ]
-        key = f"{path}?{urlencode(kept)}" if kept else path
-        with self.lock:
-            doc = self.docs.get(key)
-        return (key, doc) if doc is not None else None
-
-    def has_path(self, path: str) -> bool:
-        with self.lock:
-            return path in self.docs
-
-    def respond(self, method: str, raw_path: str, headers: Mapping[str, str]) -> _Response:
-        parts = urlsplit(raw_path)
-        path, query = parts.path or "/", parts.query
-        full = f"{path}?{query}" if query else path
-        override = self.take_override(path, full)
-        if override is not None:
-            hdrs = list(override.headers.items())
-            if not any(k.lower() == "content-type" for k, _ in hdrs) and override.body:
-                hdrs.append(("Content-Type", "text/html; charset=utf-8"))
-            return _Response(override.status, hdrs, override.body)
-        if self.site.name == "trouble":
-            dynamic = _trouble_dynamic(self, path, query)
-            if dynamic is not None:
-                return dynamic
-        if self.site.name == "hostile":
-            target = _hostile.hostile_redirect(path, self.web.url)
-            if target is not None:
-                return _Response(302, [("Location", target), ("Content-Type", "text/plain")],
-                                 b"Found\n")
-        found = self.find_document(path, query)
-        if found is not None:
-            return self.document_response(found[1], headers)
-        if not path.endswith("/") and self.has_path(path + "/"):
-            return _Response(
-                301, [("Location", self.site.url(path + "/")), ("Content-Type", "text/plain")],
-                b"Moved\n",
-            )
-        body = not_found_page(self.spec, self.site.title)
-        return _Response(404, [("Content-Type", "text/html; charset=utf-8")], body)
-
-    def document_response(self, doc: Document, headers: Mapping[str, str]) -> _Response:
-        use_gzip = doc.gzip_ok and _accepts_gzip(headers.get("accept-encoding", ""))
-        etag = doc.gzip_etag if use_gzip else doc.etag
-        common = [
-            ("ETag", etag),
-            ("Last-Modified", _http_date(doc.last_modified)),
-            ("Cache-Control", "no-cache"),
-        ]
-        if doc.gzip_ok:
-            common.append(("Vary", "Accept-Encoding"))
-        common += [(k, v) for k, v in doc.headers.items()]
-        inm = headers.get("if-none-match")
-        if inm is not None:
-            if _etag_matches(inm, {doc.etag, doc.gzip_etag}):
-                return _Response(304, common)
-        else:
-            ims = headers.get("if-modified-since")
-            if ims:
-                try:
-                    since = parsedate_to_datetime(ims)
-                except (TypeError, ValueError, IndexError):
-                    since = None
-                if since is not None:
-                    if since.tzinfo is None:
-                        since = since.replace(tzinfo=timezone.utc)
-                    if since >= doc.last_modified:
-                        return _Response(304, common)
-        body = doc.gzipped if use_gzip else doc.body
-        hdrs = [("Content-Type", doc.content_type)] + common
-        if use_gzip:
-            hdrs.append(("Content-Encoding", "gzip"))
-        return _Response(200, hdrs, body)
-
-
-# ---- the trouble site's dynamic endpoints ---------------------------------------------------
-
-def _int_arg(query: str, name: str, default: float) -> float:
-    for k, v in parse_qsl(query):
-        if k == name:
-            try:
-                return float(v)
-            except ValueError:
-                return default
-    return default
-
-
-def _huge_parts(total: int) -> tuple[bytes, bytes, bytes, int, int]:
-    head = (
-        b'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>A huge page</title>'
-        b"</head>\n<body>\n<h1>A huge page</h1>\n"
-    )
-    tail = b"</body></html>\n"
-    para = (
-        b"<p>Circular economy filler text: reuse, repair, refurbish, remanufacture and recycle "
-        b"materials so that they stay in use for as long as possible.</p>\n"
-    )
-    room = max(0, total - len(head) - len(tail))
-    return head, tail, para, room // len(para), room % len(para)
-
-
-def _huge_stream(total: int, stop: threading.Event) -> Iterator[bytes]:
-    head, tail, para, count, pad = _huge_parts(total)
-    yield head
-    block = para * 512
-    full, rest = divmod(count, 512)
-    for _ in range(full):
-        if stop.is_set():
-            return
-        yield block
-    if rest:
-        yield para * rest
-    if pad:
-        yield b" " * (pad - 1) + b"\n"
-    yield tail
-
-
-def _huge_length(total: int) -> int:
-    head, tail, para, count, pad = _huge_parts(total)
-    return len(head) + len(tail) + len(para) * count + pad
-
-
-def _trouble_dynamic(rt: _SiteRuntime, path: str, query: str) -> _Response | None:
-    html = "text/html; charset=utf-8"
-    if path.startswith("/status/"):
-        try:
-            code = int(path[len("/status/"):])
-        except ValueError:
-            return None
-        if not 100 <= code <= 599 or 100 <= code < 200:
-            return None
-        try:
-            phrase = HTTPStatus(code).phrase
-        except ValueError:
-            phrase = "Status"
-        if code in (204, 304):
-            return _Response(code, [])
-        body = f"<!DOCTYPE html><html><body><h1>{code} {phrase}</h1></body></html>\n".encode()
-        return _Response(code, [("Content-Type", html)], body)
-    if path in ("/huge", "/huge-chunked"):
-        total = int(min(max(_int_arg(query, "bytes", DEFAULT_HUGE_BYTES), 0), MAX_HUGE_BYTES))
-        stream = _huge_stream(total, rt.web._stopping)
-        length = _huge_length(total) if path == "/huge" else None
-        return _Response(200, [("Content-Type", html)], stream=stream, length=length)
-    if path == "/slow":
-        seconds = min(max(_int_arg(query, "seconds", 5.0), 0.0), MAX_SLOW_SECONDS)
-        if rt.web._stopping.wait(seconds):
-            return _Response(0)  # stopping: drop the connection without an answer
-        body = b"<!DOCTYPE html><html><body><h1>Slow page</h1><p>Finally.</p></body></html>\n"
-        return _Response(200, [("Content-Type", html)], body)
-    if path == "/retry-after":
-        seconds = int(_int_arg(query, "seconds", 5))
-        body = b"<!DOCTYPE html><html><body><h1>429 Too Many Requests</h1></body></html>\n"
-        return _Response(429, [("Retry-After", str(seconds)), ("Content-Type", html)], body)
-    if path == "/redirect":
-        target = dict(parse_qsl(query)).get("to", "/")
-        location = rt.site.url(target) if target.startswith("/") else target
-        return _Response(301, [("Location", location), ("Content-Type", "text/plain")], b"Moved\n")
-    return None
 
 
 # ---- the request handler -------------------------------------------------------------------
@@ -314,7 +36,7 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 30  # idle keep-alive connections are closed after this many seconds
 
     @property
-    def runtime(self) -> _SiteRuntime:
+    def runtime(self) -> SiteRuntime:
         return self.server.runtime  # type: ignore[attr-defined]
 
     def setup(self) -> None:
@@ -466,7 +188,7 @@ class FixtureWeb:
         self._stopping = threading.Event()
         self._started = False
         self.sites: dict[str, Site] = {}
-        self._runtimes: dict[str, _SiteRuntime] = {}
+        self._runtimes: dict[str, SiteRuntime] = {}
         titles = {"trouble": TROUBLE_TITLE, "hostile": _hostile.TITLE,
                   "internal": _hostile.INTERNAL_TITLE}
         for name in SITE_ORDER + (("hostile", "internal") if hostile else ()):
@@ -477,7 +199,7 @@ class FixtureWeb:
             else:
                 site = Site(name, titles[name], publisher="Fixture web", country="EU")
             self.sites[name] = site
-            self._runtimes[name] = _SiteRuntime(self, site, spec)
+            self._runtimes[name] = SiteRuntime(self, site, spec)
 
     # ---- content -------------------------------------------------------------------------
     @property
@@ -630,7 +352,7 @@ class FixtureWeb:
             raise ValueError("times must be a positive number or None")
         rt = self._runtimes[self._site(site).name]
         with rt.lock:
-            rt.overrides[path] = _Override(status, bytes(body), dict(headers or {}), times)
+            rt.overrides[path] = Override(status, bytes(body), dict(headers or {}), times)
 
     def clear_response(self, site: str, path: str) -> None:
         rt = self._runtimes[self._site(site).name]
