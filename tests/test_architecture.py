@@ -162,3 +162,21 @@ def test_the_cycle_checker_finds_a_cycle_through_a_package_and_type_checking(tmp
     (pkg / "d.py").write_text("from pkg import a\n")
     files = {module_name(f, tmp_path): f for f in pkg.rglob("*.py")}
     assert import_cycles(files) == [["pkg.a", "pkg.b", "pkg.c"]]
+
+
+def test_docs_architecture_names_every_module_and_only_existing_ones():
+    """docs/architecture.md is where a newcomer finds a behaviour's module: every module is
+    named there (by path, or by file name in its package's row) and every path it names exists."""
+    import re
+
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`([\w/.]+)`", doc))
+    paths = {n for n in named if "/" in n and (n.endswith(".py") or n.endswith("/"))}
+    missing_paths = sorted(p for p in paths if not (ROOT / p).exists())
+    assert not missing_paths, f"docs/architecture.md names what does not exist: {missing_paths}"
+    mentioned = {Path(n).name for n in named} | {n.rstrip("/") for n in named}
+    unnamed = sorted(
+        f.relative_to(ROOT).as_posix() for pkg in PACKAGES for f in python_files(pkg)
+        if f.name not in ("__init__.py", "__main__.py") and "migrations" not in f.parts
+        and f.name not in mentioned and f.relative_to(ROOT).as_posix() not in mentioned)
+    assert not unnamed, f"modules docs/architecture.md does not name: {unnamed}"

@@ -315,7 +315,8 @@ class CollectionWeb:
             self._sitemap(key)
 
     def _chrome(self, site: Site, key: str, title: str, main: str, crumbs: list[str],
-                related: list[tuple[str, str]], head: str = "") -> bytes:
+                related: list[tuple[str, str]], head: str = "", lang: str | None = None
+                ) -> bytes:
         nav = "".join(f'<li><a href="/{_slug(n)}/">{_e(n)}</a></li>' for n in site.nav)
         crumb = " › ".join([f'<a href="/">{_e(site.breadcrumb_home)}</a>', *map(_e, crumbs)])
         rel = "".join(f'<li><a href="{_e(p)}">{_e(t)}</a></li>' for p, t in related)
@@ -323,7 +324,7 @@ class CollectionWeb:
         ads = ('<div class="ad-slot">Advertisement · Sponsored documents you may like</div>'
                if site.style == "docshare" else "")
         doc = (
-            f'<!DOCTYPE html>\n<html lang="{site.lang}"><head><meta charset="utf-8">'
+            f'<!DOCTYPE html>\n<html lang="{lang or site.lang}"><head><meta charset="utf-8">'
             f"<title>{_e(title)} | {_e(site.name)}</title>{head}</head>\n<body>\n"
             f'<div class="cookie-banner" role="dialog"><p>{_e(site.cookie)}</p>'
             f"<button>OK</button></div>\n"
@@ -351,8 +352,9 @@ class CollectionWeb:
 
             when = datetime.combine(d.date or date(2024, 1, 1), datetime.min.time(),
                                     tzinfo=timezone.utc)
-            body = make_pdf(d.title, self.col.sites[d.site].name,
-                            ([d.lead] if d.lead else []) + paragraphs, when, lang=d.lang)
+            text = [p[3:].strip() if p.startswith("## ") else p  # a heading is a line
+                    for p in ([d.lead] if d.lead else []) + paragraphs]
+            body = make_pdf(d.title, self.col.sites[d.site].name, text, when, lang=d.lang)
             return Page(body, "application/pdf")
         related = [(p, x.title) for x, p, _ in entries if x.id != d.id][:4]
         date_line = (f'<p class="date"><time datetime="{d.date.isoformat()}">'
@@ -380,7 +382,7 @@ class CollectionWeb:
             head += (f'<link rel="alternate" hreflang="{other.lang}" '
                      f'href="{_e(self.url(other.site, other.path))}">')
         crumbs = d.breadcrumbs + [d.title] if copy is None else [d.title]
-        return Page(self._chrome(site, key, d.title, main, crumbs, related, head),
+        return Page(self._chrome(site, key, d.title, main, crumbs, related, head, d.lang),
                     "text/html; charset=utf-8")
 
     def _listing_pages(self, site: Site, key: str, entries) -> None:
