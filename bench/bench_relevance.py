@@ -295,7 +295,9 @@ def classification_quality(col: Collection, h: Harvested, split: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--split", choices=("tune", "heldout", "both"), default="tune")
+    ap.add_argument("--split", default="tune",
+                    help="tune (default), heldout or both; several comma-separated "
+                         "(e.g. tune,heldout) are scored from one harvest")
     ap.add_argument("--collection", type=Path, default=ROOT / "bench" / "relevance")
     ap.add_argument("--json", type=Path, help="write every figure to this file")
     ap.add_argument("--keep", type=Path, help="harvest into this directory and keep it")
@@ -316,18 +318,24 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         settings = harvest_collection(web, data_dir)
         h = Harvested(col, web, settings)
-    result = {
-        "split": args.split,
-        "pages": len(web.placements) + len(web.listings),
-        "resources": len(h.resources),
-        "search": search_quality(col, h, settings, args.split),
-        "duplicates": dedup_quality(col, h, args.split),
-        "classification": classification_quality(col, h, args.split),
-        "seconds": round(time.monotonic() - started, 1),
-    }
-    report(result)
+    results = []
+    for split in args.split.split(","):
+        if split not in ("tune", "heldout", "both"):
+            ap.error(f"unknown split {split!r}")
+        result = {
+            "split": split,
+            "pages": len(web.placements) + len(web.listings),
+            "resources": len(h.resources),
+            "search": search_quality(col, h, settings, split),
+            "duplicates": dedup_quality(col, h, split),
+            "classification": classification_quality(col, h, split),
+            "seconds": round(time.monotonic() - started, 1),
+        }
+        report(result)
+        results.append(result)
     if args.json:
-        args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+        args.json.write_text(json.dumps(results if len(results) > 1 else results[0], indent=1,
+                                        ensure_ascii=False), encoding="utf-8")
     if tmp is not None:
         tmp.cleanup()
     return 0
