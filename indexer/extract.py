@@ -198,6 +198,15 @@ def fallback_main_text(tree) -> str:
     return html_to_text(body if body is not None else tree, drop=_is_chrome)
 
 
+# What trafilatura is asked for: the article as plain text, tables kept; no comments, images
+# or link targets; fast mode (measured: see the module docstring); no de-duplication across
+# pages and no metadata (the harvester reads those itself).
+_TRAFILATURA_OPTIONS: dict[str, object] = {
+    "fast": True, "include_comments": False, "include_tables": True, "include_images": False,
+    "include_links": False, "output_format": "txt", "deduplicate": False, "with_metadata": False,
+}
+
+
 def extract_main_text(html, url: str | None = None, *, tree=None) -> str:
     """The article text of a page, paragraphs separated by blank lines ('' when there is none).
 
@@ -211,18 +220,7 @@ def extract_main_text(html, url: str | None = None, *, tree=None) -> str:
     try:
         import trafilatura
 
-        text = trafilatura.extract(
-            html,
-            url=url,
-            fast=True,
-            include_comments=False,
-            include_tables=True,
-            include_images=False,
-            include_links=False,
-            output_format="txt",
-            deduplicate=False,
-            with_metadata=False,
-        )
+        text = trafilatura.extract(html, url=url, **_TRAFILATURA_OPTIONS)
     except Exception as exc:  # trafilatura is third-party: one odd page must not stop a harvest
         log.warning("trafilatura failed on %s: %s", url, exc)
     extracted = ""
