@@ -99,6 +99,11 @@ def serve(env: Env, host: str, port: int, threads: int):
     server = make_server(app, host=host, port=port, threads=threads)
     click.echo(f"Serving the Circular City Portal on {_url(host, server.effective_port)} "
                "(Ctrl-C to stop)")
+    _serve_until_interrupted(server)
+
+
+def _serve_until_interrupted(server) -> None:
+    """Serve until Ctrl-C, then close the server (what was printed is flushed first)."""
     sys.stdout.flush()
     try:
         server.run()
@@ -286,13 +291,7 @@ def demo(env: Env, host: str, port: int, no_serve: bool):
         click.secho(f"\nThe Circular City Portal demo is ready: {url}", fg="green", bold=True)
         click.echo("Try searching for: textile · circulaire · économie circulaire · "
                    "food waste · roadmap   (Ctrl-C to stop)")
-        sys.stdout.flush()
-        try:
-            server.run()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.close()
+        _serve_until_interrupted(server)
     finally:
         web.stop()
         lock.close()
