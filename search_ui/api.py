@@ -13,11 +13,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, url_for
+from flask import Blueprint, jsonify, url_for
 
-from .app_services import services
 from .present import results_json
-from .searching import RESOURCE_ID_RE, run_search
+from .searching import run_search
+from .views import stored_resource
 
 __all__ = ["bp", "results_json"]
 
@@ -38,9 +38,4 @@ def search():
 
 @bp.get("/resource/<resource_id>")
 def resource(resource_id: str):
-    if not RESOURCE_ID_RE.match(resource_id):
-        abort(404)
-    res = services().catalogue.get_resource(resource_id)
-    if res is None:
-        abort(404)
-    return jsonify(res.to_dict())
+    return jsonify(stored_resource(resource_id).to_dict())

@@ -96,13 +96,19 @@ def _qs(url: str) -> str:
     return url[url.index("?"):] if "?" in url else ""
 
 
-@bp.get("/resource/<resource_id>")
-def resource(resource_id: str):
+def stored_resource(resource_id: str) -> Resource:
+    """The catalogue's resource with this id; 404 when the id cannot exist or is not stored."""
     if not RESOURCE_ID_RE.match(resource_id):
         abort(404)
     res = services().catalogue.get_resource(resource_id)
     if res is None:
         abort(404)
+    return res
+
+
+@bp.get("/resource/<resource_id>")
+def resource(resource_id: str):
+    res = stored_resource(resource_id)
     labels = Labels(services().source_names(), theme_labels())
     return render_template("resource.html", r=resource_view(res, labels))
 
