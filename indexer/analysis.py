@@ -13,6 +13,11 @@ Three parts:
   engine: a word tokenizer (runs of letters and digits, like :func:`words`), lower-casing,
   ASCII folding and, for languages with a Snowball stemmer in tantivy, stop-word removal and
   stemming.
+* Analysis done in Python, the same for both engines (see :mod:`indexer.stemming` and
+  :mod:`indexer.compounds`): :func:`analysed_fields` gives a document's pre-analysed fields
+  (``stems_<code>`` for the languages neither engine stems, ``parts_<code>`` for the parts of
+  German, Dutch, Swedish and Finnish compounds); :func:`query_terms` gives, for one query word,
+  the exact tokens to search in every field; :func:`stopwords` a language's stop words.
 * :class:`Highlighter` finds the query's words in a document the way the index matched them
   (folded, or stemmed in the document's language) and cuts the best snippet.
 """
@@ -407,3 +412,150 @@ class Highlighter:
         fragment = stripped.rstrip()
         ranges = [(s - shift, e - shift) for s, e, _ in inside if e - shift <= len(fragment)]
         return fragment, ranges
+
+
+# -- analysis done in Python (both engines): stems, compound parts, stop words -----------------
+
+PRE_ANALYZER = "ccp_pre"  # pre-analysed fields: tokens separated by spaces, indexed as they are
+
+
+def stems_field(lang: str) -> str:
+    """The pre-analysed field holding a :data:`stemming.PYTHON_LANGUAGES` document's stems."""
+    return f"stems_{lang}"
+
+
+def parts_field(lang: str) -> str:
+    """The pre-analysed field holding the compound parts of a de/nl/sv/fi document."""
+    return f"parts_{lang}"
+
+
+def pre_analysed_fields() -> list[str]:
+    """Every pre-analysed field, the same names in both engines."""
+    from .compounds import LANGUAGES
+    from .stemming import PYTHON_LANGUAGES
+
+    return [stems_field(c) for c in sorted(PYTHON_LANGUAGES)] + [
+        parts_field(c) for c in LANGUAGES]
+
+
+def python_language(language: str | None) -> str | None:
+    """The code of a document language analysed in Python (see :mod:`indexer.stemming`)."""
+    from .stemming import PYTHON_LANGUAGES
+
+    if not language:
+        return None
+    code = language.strip().lower().replace("_", "-").split("-")[0]
+    return code if code in PYTHON_LANGUAGES else None
+
+
+def stopwords(lang: str | None) -> frozenset[str]:
+    """The stop words of a language (lower-case, with their diacritics); empty when unknown.
+    A query may drop them (the unstemmed fields still index them, so quoted phrases keep them).
+    """
+    from .stopwords import STOPWORDS
+
+    if not lang:
+        return frozenset()
+    code = lang.strip().lower().replace("_", "-").split("-")[0]
+    return STOPWORDS.get(LANGUAGE_ALIASES.get(code, code), frozenset())
+
+
+def all_stopwords() -> frozenset[str]:
+    """Words that are a stop word in some language (folded forms included)."""
+    from .stopwords import STOPWORDS
+    from .stemming import fold
+
+    out: set[str] = set()
+    for words_ in STOPWORDS.values():
+        out |= words_
+        out |= {fold(w) for w in words_}
+    return frozenset(out)
+
+
+def _part_tokens(word: str, lang: str) -> list[str]:
+    """The compound parts of ``word``, analysed like the language's stemmed field."""
+    from .compounds import split
+
+    analyzer = cached_analyzer(lang)
+    out: list[str] = []
+    for part in split(word, lang):
+        out += analyzer.analyze(part)
+    return out
+
+
+def analysed_fields(texts: list[str], language: str | None) -> dict[str, str]:
+    """The pre-analysed fields of a document: {field: tokens joined by spaces}.
+
+    A document in a Python-analysed language gets ``stems_<code>`` (every word stemmed, in
+    order); a German, Dutch, Swedish or Finnish one gets ``parts_<code>``: the parts of its
+    compounds, each stemmed like ``text_<code>`` (whole words stay in ``text_<code>``).
+    """
+    from .compounds import LANGUAGES
+    from .stemming import stem
+
+    out: dict[str, str] = {}
+    plang = python_language(language)
+    slang = stem_language(language)
+    if plang:
+        stems = [stem(w, plang) for t in texts for w in words(t)]
+        out[stems_field(plang)] = " ".join(s for s in stems if s)
+    elif slang in LANGUAGES:
+        parts: list[str] = []
+        for t in texts:
+            for w in words(t):
+                if len(w) >= 8:
+                    parts += _part_tokens(w, slang)
+        if parts:
+            out[parts_field(slang)] = " ".join(parts)
+    return out
+
+
+def query_terms(word: str) -> dict[str, list[str]]:
+    """How one query word is searched: {field: the exact indexed tokens to look for}.
+
+    The embedded engine can search every field with these terms. Elasticsearch analyses its own
+    ``title``/``text.*`` fields, so only the pre-analysed fields (:func:`pre_analysed_fields`)
+    need these terms there. Fields:
+
+    * ``text`` and ``title``: the folded word;
+    * ``text_<code>`` (tantivy's stemmed fields): the word stemmed, and for de/nl/sv/fi also
+      its compound parts, so "afvalscheiding" finds a page about "afval";
+    * ``stems_<code>``: the word stemmed by :func:`stemming.stem` in each Python language;
+    * ``parts_<code>``: the word and its parts stemmed, so "Kreislaufwirtschaft" finds
+      "Kreislaufwirtschaftsstrategie" (whose parts include it).
+
+    A field whose analysis drops the word (a stop word) is left out.
+    """
+    from .compounds import LANGUAGES
+    from .stemming import PYTHON_LANGUAGES, stem
+
+    out: dict[str, list[str]] = {}
+    folded = cached_analyzer(None).analyze(word)
+    if not folded:
+        return out
+    out["text"] = list(folded)
+    out["title"] = list(folded)
+    for lang in sorted(STEMMERS):
+        tokens = list(cached_analyzer(lang).analyze(word))
+        if lang in LANGUAGES and tokens:
+            parts = _part_tokens(word, lang)
+            out[parts_field(lang)] = list(dict.fromkeys(tokens + parts))
+            tokens += parts
+        if tokens:
+            out[f"text_{lang}"] = list(dict.fromkeys(tokens))
+    for lang in sorted(PYTHON_LANGUAGES):
+        if word.lower() in stopwords(lang):
+            continue
+        token = stem(word, lang)
+        if token and len(token.encode("utf-8")) < MAX_TOKEN_BYTES:
+            out[stems_field(lang)] = [token]
+    return out
+
+
+def query_parts(word: str) -> dict[str, list[str]]:
+    """{code: the raw compound parts of ``word``} for de/nl/sv/fi (for engines that analyse
+    the parts themselves, e.g. Elasticsearch's ``text.de``); languages without a split left out.
+    """
+    from .compounds import LANGUAGES, split
+
+    return {lang: list(p) for lang in LANGUAGES if (p := split(word, lang))}
