@@ -44,7 +44,6 @@ class IndexingError(RuntimeError):
 
 def result_view(r: Resource) -> dict[str, Any]:
     """The fields a result list needs, stored with each indexed document."""
-    d = r.date
     return {
         "id": r.id,
         "title": r.title,
@@ -54,8 +53,8 @@ def result_view(r: Resource) -> dict[str, Any]:
         "type": r.type,
         "themes": list(r.themes),
         "publisher": r.publisher,
-        "published": r.published.isoformat().replace("+00:00", "Z") if r.published else None,
-        "date": d.isoformat().replace("+00:00", "Z") if d else None,
+        "published": _iso(r.published),
+        "date": _iso(r.date),
         "format": r.format,
         "countries": r.countries,
         "cities": r.cities,
@@ -64,6 +63,11 @@ def result_view(r: Resource) -> dict[str, Any]:
             for i in (r.live_instances or r.instances)
         ],
     }
+
+
+def _iso(when) -> str | None:
+    """ISO 8601, UTC written as ``Z``; None stays None."""
+    return when.isoformat().replace("+00:00", "Z") if when else None
 
 
 def facet_values(r: Resource) -> dict[str, list[str]]:
