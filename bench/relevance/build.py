@@ -19,6 +19,7 @@ from datetime import date, datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 import yaml
 
@@ -406,7 +407,12 @@ class CollectionWeb:
             if copy is None:
                 for c in d.categories:
                     tags.setdefault(c, []).append((d, p))
+        seen_sets: set[tuple[str, ...]] = set()
         for tag, docs in tags.items():
+            members = tuple(sorted(d.id for d, _ in docs))
+            if members in seen_sets:  # the same listing under another tag: not a page of its own
+                continue
+            seen_sets.add(members)
             items = "".join(f'<li><a href="{_e(p)}">{_e(d.title)}</a>'
                             f"<p>{_e(_words(d.lead or d.body, 25))}</p></li>" for d, p in docs)
             path = f"/tag/{_slug(tag)}"
@@ -416,7 +422,7 @@ class CollectionWeb:
             self.listings.append(self.url(key, path))
 
     def _sitemap(self, key: str) -> None:
-        rows = "".join(f"<url><loc>{_e(self.url(key, p))}</loc></url>"
+        rows = "".join(f"<url><loc>{_e(self.url(key, quote(p, safe='/?=&')))}</loc></url>"
                        for p in sorted(self.pages[key]))
         body = ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns='
                 '"http://www.sitemaps.org/schemas/sitemap/0.9">' + rows + "</urlset>\n")
@@ -438,7 +444,8 @@ def _handler(pages: dict[str, Page]):
             pass
 
         def do_GET(self) -> None:
-            page = pages.get(self.path) or pages.get(self.path.split("?")[0])
+            path = unquote(self.path)
+            page = pages.get(path) or pages.get(path.split("?")[0])
             if page is None:
                 body = b"<html><body><h1>Not found</h1></body></html>"
                 self.send_response(404)
