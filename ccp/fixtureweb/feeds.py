@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from email.utils import format_datetime
 from xml.sax.saxutils import escape as xml_escape
@@ -43,7 +44,7 @@ class FeedsMixin:
                 )
             items.append("<item>\n" + "\n".join(parts) + "\n</item>")
         feed_url = self.abs(spec.feed_path or "/feed.xml")
-        text = (
+        head = (
             f'<?xml version="1.0" encoding="{spec.charset}"?>\n'
             '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
             'xmlns:atom="http://www.w3.org/2005/Atom">\n<channel>\n'
@@ -52,12 +53,11 @@ class FeedsMixin:
             f"<language>{spec.language}</language>\n"
             f"<lastBuildDate>{format_datetime(self.latest())}</lastBuildDate>\n"
             f'<atom:link href={quoteattr(feed_url)} rel="self" type="application/rss+xml"/>\n'
-            + "\n".join(items)
-            + "\n</channel>\n</rss>\n"
         )
         # Oslo's feed names its encoding only in the XML declaration.
         ctype = "application/rss+xml" if spec.charset != "utf-8" else "application/rss+xml; charset=utf-8"
-        return Document(encode(spec, text), ctype, self.latest())
+        return self._xml_feed(head, items, "\n</channel>\n</rss>\n", ctype,
+                              encode_text=lambda t: encode(spec, t))
 
     def atom(self) -> Document:
         spec = self.spec
@@ -88,7 +88,7 @@ class FeedsMixin:
                 parts.append(f"<author><name>{x(a.author)}</name></author>")
             parts += [f"<category term={quoteattr(c)}/>" for c in a.categories]
             entries.append(f'<entry xml:lang="{a.lang}">\n' + "\n".join(parts) + "\n</entry>")
-        text = (
+        head = (
             '<?xml version="1.0" encoding="utf-8"?>\n'
             f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{spec.language}">\n'
             f"<title>{x(self.title)}</title>\n<subtitle>{x(self.l['intro'])}</subtitle>\n"
@@ -96,10 +96,8 @@ class FeedsMixin:
             f'<link rel="self" type="application/atom+xml" href={quoteattr(self.abs(spec.feed_path or "/"))}/>\n'
             f'<link rel="alternate" type="text/html" href={quoteattr(self.abs("/"))}/>\n'
             f"<author><name>{x(spec.publisher)}</name></author>\n"
-            + "\n".join(entries)
-            + "\n</feed>\n"
         )
-        return Document(text.encode("utf-8"), "application/atom+xml; charset=utf-8", self.latest())
+        return self._xml_feed(head, entries, "\n</feed>\n", "application/atom+xml; charset=utf-8")
 
     def rdf(self) -> Document:
         spec = self.spec
@@ -118,7 +116,7 @@ class FeedsMixin:
             parts += [f"<dc:subject>{x(c)}</dc:subject>" for c in a.categories]
             items.append(f"<item rdf:about={quoteattr(url)}>\n" + "\n".join(parts) + "\n</item>")
         feed_url = self.abs(spec.feed_path or "/rss.rdf")
-        text = (
+        head = (
             '<?xml version="1.0" encoding="utf-8"?>\n'
             '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
             'xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">\n'
@@ -126,10 +124,13 @@ class FeedsMixin:
             f"<link>{x(self.abs('/'))}</link>\n<description>{x(self.l['intro'])}</description>\n"
             f"<dc:language>{spec.language}</dc:language>\n<dc:date>{iso(self.latest())}</dc:date>\n"
             f"<items><rdf:Seq>{seq}</rdf:Seq></items>\n</channel>\n"
-            + "\n".join(items)
-            + "\n</rdf:RDF>\n"
         )
-        return Document(text.encode("utf-8"), "application/rdf+xml; charset=utf-8", self.latest())
+        return self._xml_feed(head, items, "\n</rdf:RDF>\n", "application/rdf+xml; charset=utf-8")
+
+    def _xml_feed(self, head: str, items: list[str], tail: str, ctype: str,
+                  encode_text: Callable[[str], bytes] = lambda t: t.encode("utf-8")) -> Document:
+        """An XML feed: its head, then its items one per line, then its tail."""
+        return Document(encode_text(head + "\n".join(items) + tail), ctype, self.latest())
 
     def jsonfeed(self) -> Document:
         spec = self.spec
@@ -173,22 +174,18 @@ class FeedsMixin:
 
     # ---- sitemaps ------------------------------------------------------------------------
     def urlset(self, entries: list[tuple[str, datetime]]) -> bytes:
-        rows = "".join(
-            f"<url><loc>{xml_escape(self.abs(p))}</loc><lastmod>{iso(m)}</lastmod></url>\n"
-            for p, m in entries
-        )
-        return (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + rows + "</urlset>\n"
-        ).encode("utf-8")
+        return self._sitemap("urlset", "url", entries)
 
     def sitemap_index(self, entries: list[tuple[str, datetime]]) -> bytes:
+        return self._sitemap("sitemapindex", "sitemap", entries)
+
+    def _sitemap(self, root: str, row: str, entries: list[tuple[str, datetime]]) -> bytes:
+        """A sitemap (``urlset`` of ``url``) or sitemap index (``sitemapindex`` of ``sitemap``)."""
         rows = "".join(
-            f"<sitemap><loc>{xml_escape(self.abs(p))}</loc><lastmod>{iso(m)}</lastmod></sitemap>\n"
+            f"<{row}><loc>{xml_escape(self.abs(p))}</loc><lastmod>{iso(m)}</lastmod></{row}>\n"
             for p, m in entries
         )
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-            + rows + "</sitemapindex>\n"
+            f'<{root} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + rows + f"</{root}>\n"
         ).encode("utf-8")
