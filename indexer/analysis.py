@@ -69,6 +69,7 @@ LANGUAGE_ALIASES: dict[str, str] = {"nb": "no", "nn": "no"}
 MAX_TOKEN_BYTES = 64
 
 FOLD_ANALYZER = "ccp_fold"
+PRE_ANALYZER = "ccp_pre"  # pre-analysed fields: tokens separated by spaces, indexed as they are
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -111,7 +112,14 @@ def build_analyzer(stem_lang: str | None) -> Any:
 
 def register_analyzers(index: Any) -> None:
     """Register every analyzer the embedded schema names on a tantivy ``Index``."""
+    import tantivy
+
     index.register_tokenizer(FOLD_ANALYZER, build_analyzer(None))
+    index.register_tokenizer(
+        PRE_ANALYZER,
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace())
+        .filter(tantivy.Filter.remove_long(MAX_TOKEN_BYTES)).build(),
+    )
     for lang in STEMMERS:
         index.register_tokenizer(analyzer_name(lang), build_analyzer(lang))
 
@@ -415,9 +423,6 @@ class Highlighter:
 
 
 # -- analysis done in Python (both engines): stems, compound parts, stop words -----------------
-
-PRE_ANALYZER = "ccp_pre"  # pre-analysed fields: tokens separated by spaces, indexed as they are
-
 
 def stems_field(lang: str) -> str:
     """The pre-analysed field holding a :data:`stemming.PYTHON_LANGUAGES` document's stems."""

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 
-SCHEMA_VERSION = 1  # stored in the mapping's _meta; bump when index_body() changes
+SCHEMA_VERSION = 2  # stored in the mapping's _meta; bump when index_body() changes
+# 2: pre-analysed stems_<code>/parts_<code> fields
 DEFAULT_INDEX = "ccp-resources"
 
 # ISO 639-1 code -> Elasticsearch's built-in language analyzer, for the EU/EEA and regional
-# languages it has one for. Polish, Slovak, Slovenian, Croatian, Maltese and Icelandic have none
-# built in (Polish needs the analysis-stempel plugin): their text goes to the "other" slot.
+# languages it has one for. Polish, Slovak, Slovenian, Croatian and Maltese have none built in
+# (Polish would need the analysis-stempel plugin): their text goes to the "other" slot. Every
+# language of indexer.stemming.PYTHON_LANGUAGES (these and Lithuanian, Czech, Latvian,
+# Estonian, Bulgarian, Catalan, Basque, Irish) is also analysed in Python, for both engines
+# alike, into the pre-analysed stems_<code> fields: no plugin is needed.
 LANGUAGE_ANALYZERS: dict[str, str] = {
     "bg": "bulgarian",
     "ca": "catalan",

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from ...analysis import (
+    PRE_ANALYZER,
+    analysed_fields,
+    pre_analysed_fields,
+    query_parts,
+    query_terms,
+    stems_field,
+)
 from ...query import FACETS
+from ...stemming import PYTHON_LANGUAGES, stem
 from ...resource import Resource
 from ..base import facet_values, result_view
 from .constants import (
@@ -62,7 +71,9 @@ def index_settings(*, building: bool = False) -> dict[str, Any]:
                     "type": "custom",
                     "tokenizer": "ccp_words",
                     "filter": ["lowercase", "asciifolding"],
-                }
+                },
+                # Fields analysed in Python (indexer.analysis.analysed_fields): tokens as given.
+                PRE_ANALYZER: {"type": "custom", "tokenizer": "whitespace"},
             },
         },
     }
@@ -88,6 +99,8 @@ def index_mappings() -> dict[str, Any]:
         "text": {"type": "object", "properties": text},
         "lead": {"type": "text", "index": False},
     }
+    for name in pre_analysed_fields():
+        properties[name] = {"type": "text", "analyzer": PRE_ANALYZER}
     for facet in FACETS:
         properties[facet] = {"type": "keyword", "ignore_above": KEYWORD_MAX_CHARS}
     properties.update(
@@ -132,6 +145,7 @@ def document(r: Resource) -> dict[str, Any]:
         "text": {language_slot(r.language): parts} if parts else {},
         "lead": _lead(_clean(r.body or r.summary)),
     }
+    doc.update(analysed_fields(parts, r.language))
     for facet, values in facet_values(r).items():
         doc[facet] = sorted({v for v in values if v})
     doc.update(
@@ -144,3 +158,27 @@ def document(r: Resource) -> dict[str, Any]:
         }
     )
     return doc
+
+
+def analysed_clause(words: tuple[str, ...]) -> dict[str, Any] | None:
+    """The part of a word's or phrase's query that searches what was analysed in Python: the
+    ``stems_<code>``/``parts_<code>`` fields (see ``analysis.query_terms``). To be OR-ed with
+    the query of the engine-analysed fields (a compound's parts reach ``text.de`` etc. through
+    ``analysis.query_parts``); None when there is nothing to add. The same terms as the embedded
+    engine's ``schema.analysed_query``."""
+    pre = set(pre_analysed_fields())
+    should: list[dict[str, Any]] = []
+    if len(words) == 1:
+        for name, tokens in query_terms(words[0]).items():
+            if name in pre:
+                should.append({"match": {name: {"query": " ".join(tokens)}}})
+        for code, parts in query_parts(words[0]).items():  # "matsvinn" finds "mat"
+            should.append({"match": {f"text.{code}": {"query": " ".join(parts)}}})
+    else:
+        for code in sorted(PYTHON_LANGUAGES):
+            stems = [stem(w, code) for w in words]
+            if all(stems):
+                should.append({"match_phrase": {stems_field(code): " ".join(stems)}})
+    if not should:
+        return None
+    return should[0] if len(should) == 1 else {"bool": {"should": should}}

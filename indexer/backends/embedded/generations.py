@@ -21,6 +21,7 @@ from typing import Any
 import tantivy
 
 from ...analysis import (
+    analysed_fields,
     register_analyzers,
     stem_language,
 )
@@ -209,6 +210,9 @@ class GenerationsMixin:
                 doc.add_text("text", part)
                 if lang:
                     doc.add_text(f"text_{lang}", part)
+        texts = [p for p in (r.title, r.summary, r.body) if p]
+        for name, tokens in analysed_fields(texts, r.language).items():
+            doc.add_text(name, tokens)
         snippet_source = (r.body or r.summary or "")[:SNIPPET_SOURCE_CHARS]
         if snippet_source:
             doc.add_bytes("body", snippet_source.encode("utf-8"))

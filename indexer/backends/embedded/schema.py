@@ -8,13 +8,19 @@ import tantivy
 
 from ...analysis import (
     FOLD_ANALYZER,
+    PRE_ANALYZER,
     STEMMERS,
     analyzer_name,
+    pre_analysed_fields,
+    query_terms,
+    stems_field,
 )
+from ...compounds import LANGUAGES as COMPOUND_LANGUAGES
+from ...stemming import PYTHON_LANGUAGES, stem
 from ...query import FACETS
 from ...resource import Resource
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: pre-analysed stems_<code>/parts_<code> fields
 
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "write.lock"
@@ -51,6 +57,8 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field("text", tokenizer_name=FOLD_ANALYZER)
     for lang in stem_langs():
         sb.add_text_field(f"text_{lang}", tokenizer_name=analyzer_name(lang))
+    for name in pre_analysed_fields():  # analysed in Python (indexer.analysis.analysed_fields)
+        sb.add_text_field(name, tokenizer_name=PRE_ANALYZER)
     for facet in FACETS:
         sb.add_text_field(facet, tokenizer_name="raw", index_option="basic")
         sb.add_text_field(f"{facet}_set", fast=True, tokenizer_name="raw", index_option="basic")
@@ -66,3 +74,32 @@ def date_key(r: Resource) -> int:
     slot = int(hashlib.blake2b(r.id.encode("utf-8"), digest_size=4).hexdigest(), 16) % TIE_SLOTS
     d = r.date
     return (int(d.timestamp()) * TIE_SLOTS if d else NO_DATE) + slot
+
+
+_COMPOUND_FIELDS = {f"text_{code}" for code in COMPOUND_LANGUAGES}
+
+
+def analysed_query(schema: tantivy.Schema, words: tuple[str, ...]) -> tantivy.Query | None:
+    """The part of a word's or phrase's query that searches what was analysed in Python (see
+    ``analysis.query_terms``): the ``stems_<code>`` and ``parts_<code>`` fields, and a
+    compound's parts in ``text_de``/``nl``/``sv``/``fi``. To be OR-ed with the query of the
+    engine-analysed fields; None when there is nothing to add."""
+    Q = tantivy.Query
+    pre = set(pre_analysed_fields())
+    queries: list[tantivy.Query] = []
+    if len(words) == 1:
+        for name, tokens in query_terms(words[0]).items():
+            if name in _COMPOUND_FIELDS:
+                tokens = tokens[1:]  # the whole word is what the engine's own query searches
+            elif name not in pre:
+                continue
+            queries += [Q.term_query(schema, name, t) for t in tokens]
+    else:
+        for code in sorted(PYTHON_LANGUAGES):
+            stems = [stem(w, code) for w in words]
+            if all(stems):
+                queries.append(Q.phrase_query(schema, stems_field(code), stems))
+    if not queries:
+        return None
+    return queries[0] if len(queries) == 1 else Q.boolean_query(
+        [(Occur.Should, q) for q in queries])
