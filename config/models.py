@@ -49,6 +49,14 @@ LANGUAGES: dict[str, str] = {
 }
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+_LANGUAGE_ALIASES = {"nb": "no", "nn": "no"}
+
+
+def _known_code(code: str, known: dict[str, str], what: str) -> str:
+    """``code`` when it is one of ``known``; else a ValueError saying it is not ``what``."""
+    if code not in known:
+        raise ValueError(f"{code!r} is not {what}")
+    return code
 
 
 class Selectors(BaseModel):
@@ -136,12 +144,8 @@ class SourceBase(BaseModel):
     @field_validator("country")
     @classmethod
     def _country(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        v = v.upper()
-        if v not in COUNTRIES:
-            raise ValueError(f"{v!r} is not an ISO 3166 alpha-2 code known to the portal (or EU)")
-        return v
+        return None if v is None else _known_code(
+            v.upper(), COUNTRIES, "an ISO 3166 alpha-2 code known to the portal (or EU)")
 
     @field_validator("language")
     @classmethod
@@ -149,11 +153,9 @@ class SourceBase(BaseModel):
         if v is None:
             return v
         v = v.lower()
-        if v == "nb" or v == "nn":
-            v = "no"
-        if v not in LANGUAGES:
-            raise ValueError(f"{v!r} is not an ISO 639-1 code known to the portal")
-        return v
+        # Norwegian Bokmål and Nynorsk are both indexed as Norwegian.
+        return _known_code(_LANGUAGE_ALIASES.get(v, v), LANGUAGES,
+                           "an ISO 639-1 code known to the portal")
 
 
 class FeedSource(SourceBase):
