@@ -50,6 +50,9 @@ SUFFIXES: dict[str, frozenset[str]] = {
 MAX_PARTS = 4  # at most 2 * MAX_PARTS parts are returned
 
 _lock = threading.Lock()
+# (language, word) of the taxonomy's words that the frequency list lacks: parts, never a reason
+# to keep a compound whole (their frequency is made up).
+_KEYWORDS_ONLY: set[tuple[str, str]] = set()
 
 
 def _taxonomy_words(lang: str) -> set[str]:
@@ -79,7 +82,9 @@ def dictionary(lang: str) -> dict[str, float]:
         freqs = {w: f for w, f in wordfreq.get_frequency_dict(lang).items()
                  if f >= MIN_FREQUENCY and w.isalpha()}
         for w in _taxonomy_words(lang):
-            freqs.setdefault(w, KEYWORD_FREQUENCY)
+            if w not in freqs:
+                freqs[w] = KEYWORD_FREQUENCY
+                _KEYWORDS_ONLY.add((lang, w))
         return freqs
 
 
@@ -108,7 +113,7 @@ def _best_split(word: str, lang: str) -> tuple[str, str] | None:
     dropped), or None when it stays whole: the cut whose parts have the highest geometric mean
     frequency, taken only when that beats the whole word's own frequency."""
     words = dictionary(lang)
-    whole = words.get(word)
+    whole = None if (lang, word) in _KEYWORDS_ONLY else words.get(word)
     best: tuple[float, str, str] | None = None
     for j in range(MIN_PART, len(word) - MIN_PART + 1):
         left = _part_logfreq(word[:j], words)
