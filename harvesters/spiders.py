@@ -108,14 +108,18 @@ class FeedSpider(SourceSpider):
                     yield req
 
 
-class SitemapSpider(SourceSpider):
-    """A sitemap, a sitemap index (gzipped or not) or a robots.txt listing sitemaps."""
-
-    source: SitemapSource
+class _FollowingSpider(SourceSpider):
+    """A spider whose source lists the URL patterns it follows (``follow``), compiled once."""
 
     def __init__(self, source, ctx, **kwargs):
         super().__init__(source, ctx, **kwargs)
         self.follow = [re.compile(p) for p in source.follow]
+
+
+class SitemapSpider(_FollowingSpider):
+    """A sitemap, a sitemap index (gzipped or not) or a robots.txt listing sitemaps."""
+
+    source: SitemapSource
 
     async def start(self):
         url = str(self.source.url)
@@ -235,14 +239,13 @@ class SitemapSpider(SourceSpider):
             yield req
 
 
-class CrawlSpider(SourceSpider):
+class CrawlSpider(_FollowingSpider):
     """A site section: start pages, links to follow, pages that are resources."""
 
     source: CrawlSource
 
     def __init__(self, source, ctx, **kwargs):
         super().__init__(source, ctx, **kwargs)
-        self.follow = [re.compile(p) for p in source.follow]
         self.items = [re.compile(p) for p in source.items]
         self.hosts = {urlparse(str(u)).netloc.lower() for u in source.start_urls}
 
