@@ -102,8 +102,11 @@ def test_hit_carries_the_stored_result_view(backend):
 
 
 def test_all_words_must_match(backend):
-    assert ids(search(backend, "economia Lisboa")) == ["lisbon-roadmap"]
-    assert search(backend, "Lisboa Prato").total == 0
+    # Every word of a one- or two-word query is required (indexer/query.py: "2<75%"); when too
+    # few resources have them all, the search retries with fewer words and says so.
+    exact = search(backend, "economia Lisboa")
+    assert ids(exact)[0] == "lisbon-roadmap" and exact.relaxed is not None
+    assert search(backend, "Lisboa Prato").relaxed == "some_words"
 
 
 def test_title_match_ranks_above_body_match(backend):
@@ -130,7 +133,9 @@ def test_minus_excludes_documents(backend):
 
 def test_or_between_words(backend):
     assert set(ids(search(backend, "Lisboa OR Prato"))) == {"lisbon-roadmap", "prato-textiles"}
-    assert set(ids(search(backend, "Lisboa OR Prato roteiro"))) == {"lisbon-roadmap"}
+    # One resource has both units; that is too few, so the rest comes after it, relaxed.
+    both = search(backend, "Lisboa OR Prato roteiro")
+    assert ids(both)[0] == "lisbon-roadmap" and both.relaxed is not None
 
 
 @pytest.mark.parametrize(

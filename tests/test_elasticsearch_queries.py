@@ -39,7 +39,13 @@ from indexer.backends.elasticsearch import (  # noqa: E402
     search_fields,
     snippet_from_fragment,
 )
-from indexer.query import FACETS, SearchQuery  # noqa: E402
+from indexer.backends.elasticsearch.queries import compile_vocabulary  # noqa: E402
+from indexer.query import (  # noqa: E402
+    FACETS,
+    RELAXED_SPELLING,
+    RELAXED_WORDS,
+    SearchQuery,
+)
 from tests.search_corpus import make_resource, utc  # noqa: E402
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -89,6 +95,11 @@ QUERY_CASES = {
     "query_deep_page": lambda: compile_query(
         SearchQuery(text="waste", page=900, per_page=100),
         search_after=[1.5, 1700000000000, "abc", 42]),
+    "query_relaxed_words": lambda: compile_query(
+        SearchQuery(text="circular economy roadmap for Lisbon"), relax=RELAXED_WORDS),
+    "query_similar_spelling": lambda: compile_query(
+        SearchQuery(text="circular ecomony"), relax=RELAXED_SPELLING),
+    "query_vocabulary": lambda: compile_vocabulary(["ecomony", "circular"]),
     "query_cursor": lambda: compile_cursor_query(
         SearchQuery(text="waste", filters={"theme": ["waste"]}), size=10_000,
         search_after=[2.25, 1600000000000, "xyz", 7]),
@@ -217,16 +228,45 @@ def test_highlight_markers_are_removed_from_indexed_text():
 
 
 def _sqs(body: dict, clause: str = "must") -> dict:
-    return body["query"]["bool"][clause][0]["simple_query_string"]
+    return _all_sqs(body["query"]["bool"][clause])[0]
+
+
+def _all_sqs(node) -> list[dict]:
+    """Every simple_query_string in a compiled query, in order."""
+    if isinstance(node, list):
+        return [q for item in node for q in _all_sqs(item)]
+    if not isinstance(node, dict):
+        return []
+    if "simple_query_string" in node:
+        return [node["simple_query_string"]]
+    return [q for value in node.values() for q in _all_sqs(value)]
+
+
+def _units(body: dict) -> tuple[list[str], int]:
+    """The counted units of a compiled query (their syntax) and how many must match."""
+    must = body["query"]["bool"]["must"][0]
+    if "bool" in must and "minimum_should_match" in must["bool"]:
+        return [_all_sqs(u)[0]["query"] for u in must["bool"]["should"]], \
+            must["bool"]["minimum_should_match"]
+    return [_all_sqs(must)[0]["query"]], 1
 
 
 def test_search_box_syntax_is_rewritten_for_simple_query_string():
+    # Each unit (a word, a phrase, an OR group) is one clause; two units: both must match.
     body = compile_query(SearchQuery(text='"feuille de route" Lisboa OR Prato -deposit'))
+    assert _units(body) == (['"feuille de route"', "Lisboa | Prato"], 2)
     sqs = _sqs(body)
-    assert sqs["query"] == '"feuille de route" (Lisboa | Prato)'
     assert sqs["default_operator"] == "and"
     assert sqs["lenient"] is True
     assert _sqs(body, "must_not")["query"] == "deposit"
+
+
+def test_words_are_optional_beyond_two_and_stop_words_are_not_counted():
+    # "2<75%": three of four counted words; "for" and "the" score but are not counted.
+    units, required = _units(compile_query(SearchQuery(
+        text="roadmap for the circular economy Lisbon")))
+    assert units == ["roadmap", "circular", "economy", "Lisbon"] and required == 3
+    assert _units(compile_query(SearchQuery(text="circular economy")))[1] == 2
 
 
 def test_query_flags_leave_out_expensive_operators():
@@ -251,9 +291,9 @@ MALFORMED = ['"unclosed', "AND OR", "title:", "(((", ")", "*", "\\", "🙂", "-"
 @pytest.mark.parametrize("text", MALFORMED)
 def test_malformed_input_compiles_to_plain_words(text):
     body = compile_query(SearchQuery(text=text))
-    for clause in ("must", "must_not"):
-        for q in body["query"].get("bool", {}).get(clause, []):
-            syntax = q["simple_query_string"]["query"]
+    for clause in ("must", "should", "must_not"):
+        for sqs in _all_sqs(body["query"].get("bool", {}).get(clause, [])):
+            syntax = sqs["query"]
             # Only words, spaces, quotes around phrases, | and parentheses reach Elasticsearch.
             assert re.fullmatch(r'[\w "|()]+', syntax) and "_" not in syntax, syntax
             assert syntax.count('"') % 2 == 0 and syntax.count("(") == syntax.count(")")
@@ -310,11 +350,11 @@ def test_paging_uses_from_within_the_window_and_search_after_beyond_it():
 def test_long_queries_are_cut_to_the_clause_budget():
     words = [f"w{i}" for i in range(60)]
     body = compile_query(SearchQuery(text=" ".join(words) + " -nope"))
-    syntax = _sqs(body)["query"]
-    assert syntax.split() == words[:MAX_QUERY_CLAUSES]
+    units, required = _units(body)
+    assert units == words[:MAX_QUERY_CLAUSES] and required == MAX_QUERY_CLAUSES * 3 // 4
     assert "must_not" not in body["query"]["bool"]  # no budget left for the exclusion
-    half = compile_query(SearchQuery(text="a b OR c d -e"), max_clauses=3)
-    assert _sqs(half)["query"] == "a (b | c)"
+    half = compile_query(SearchQuery(text="waste bins OR bags deposit -glass"), max_clauses=3)
+    assert _units(half) == (["waste", "bins | bags"], 2)
 
 
 def test_highlighting_uses_markers_and_only_the_positive_words():
@@ -323,6 +363,8 @@ def test_highlighting_uses_markers_and_only_the_positive_words():
     assert hl["pre_tags"] == [PRE_TAG] and hl["post_tags"] == [POST_TAG]
     assert hl["encoder"] == "default"  # text comes back raw; Snippet.to_html escapes it
     assert hl["highlight_query"]["simple_query_string"]["query"] == "waste"
+    two = compile_query(SearchQuery(text="waste Lisboa"))["highlight"]["highlight_query"]
+    assert two["simple_query_string"]["query"] == "waste | Lisboa"
     assert set(hl["fields"]) == {f"text.{c}" for c in LANGUAGE_ANALYZERS} | {"text.other"}
 
 

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
 from ...analysis import UserQuery, parse_user_query
-from ...query import FACETS, Hit, SearchQuery, SearchResults
+from ...query import (
+    FACETS,
+    Hit,
+    SearchQuery,
+    SearchResults,
+    TextPlan,
+    answer_leniently,
+)
 from ..base import BackendUnavailable, SearchBackend
 from .bulk import IndexingMixin
 from .constants import (
@@ -34,8 +41,13 @@ from .errors import (
     validate_index_name,
 )
 from .mapping import index_body
-from .queries import compile_cursor_query, compile_query, sorted_by_date
-from .results import facets_from_aggregations, hit_snippet
+from .queries import (
+    compile_cursor_query,
+    compile_query,
+    compile_vocabulary,
+    sorted_by_date,
+)
+from .results import facets_from_aggregations, hit_snippet, vocabulary_from_response
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -288,11 +300,22 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
 
     def search(self, query: SearchQuery) -> SearchResults:
         started = time.perf_counter()
+        parsed = parse_user_query(query.text) if query.text else UserQuery()
+        results = answer_leniently(
+            query, parsed, lambda plan: self._search_plan(query, plan),
+            self._vocabulary)
+        results.took_ms = (time.perf_counter() - started) * 1000
+        return results
+
+    def _search_plan(self, query: SearchQuery, plan: TextPlan | None) -> SearchResults:
+        """One search of a plan (its strictness is what ``plan`` says; the words come from the
+        query, cut to the clause budget when the cluster refuses more)."""
+        relax = plan.relax if plan is not None else None
         max_clauses = MAX_QUERY_CLAUSES
         with self._engine("searching"):
             while True:
                 try:
-                    resp = self._search(query, max_clauses)
+                    resp = self._search(query, max_clauses, relax)
                     break
                 except NotFoundError:
                     resp = None
@@ -309,26 +332,37 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
                         f"{self.where} could not answer the query: {error_text(e)}"
                     ) from e
         if resp is None:
-            return SearchResults(
-                total=0, hits=[], facets={f: [] for f in FACETS}, query=query,
-                took_ms=(time.perf_counter() - started) * 1000,
-            )
+            return SearchResults(total=0, hits=[], facets={f: [] for f in FACETS}, query=query)
         return SearchResults(
             total=int(resp["hits"]["total"]["value"]),
             hits=self._hits(resp["hits"]["hits"], by_date=sorted_by_date(
                 query, parse_user_query(query.text) if query.text else UserQuery())),
             facets=facets_from_aggregations(resp.get("aggregations") or {}, query.facet_size),
             query=query,
-            took_ms=(time.perf_counter() - started) * 1000,
         )
 
-    def _search(self, query: SearchQuery, max_clauses: int) -> dict[str, Any]:
-        if query.offset + query.per_page <= self.result_window:
-            body = compile_query(query, max_clauses=max_clauses)
-            return self.es.search(index=self.index, body=body).body
-        return self._deep_search(query, max_clauses)
+    def _vocabulary(self, words: list[str]) -> dict[str, tuple[int, list[tuple[str, int]]]]:
+        """Per folded word: how many documents contain it, and the index terms the term
+        suggester finds near it (summed over the folded fields)."""
+        with self._engine("looking for spelling suggestions"):
+            try:
+                resp = self.es.search(index=self.index, body=compile_vocabulary(words)).body
+            except NotFoundError:
+                return {}
+            except ApiError as e:
+                log.warning("no spelling suggestions from %s: %s", self.where, error_text(e))
+                return {}
+        return vocabulary_from_response(words, resp)
 
-    def _deep_search(self, query: SearchQuery, max_clauses: int) -> dict[str, Any]:
+    def _search(self, query: SearchQuery, max_clauses: int, relax: str | None = None
+                ) -> dict[str, Any]:
+        if query.offset + query.per_page <= self.result_window:
+            body = compile_query(query, max_clauses=max_clauses, relax=relax)
+            return self.es.search(index=self.index, body=body).body
+        return self._deep_search(query, max_clauses, relax)
+
+    def _deep_search(self, query: SearchQuery, max_clauses: int, relax: str | None = None
+                     ) -> dict[str, Any]:
         """A page beyond the result window: walk to it with search_after in a point in time."""
         pit_id = self.es.open_point_in_time(index=self.index, keep_alive=PIT_KEEP_ALIVE)["id"]
         try:
@@ -337,7 +371,7 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
             while remaining > 0:
                 size = min(remaining, self.result_window)
                 body = compile_cursor_query(query, size=size, search_after=cursor,
-                                            max_clauses=max_clauses)
+                                            max_clauses=max_clauses, relax=relax)
                 body["pit"] = {"id": pit_id, "keep_alive": PIT_KEEP_ALIVE}
                 resp = self.es.search(body=body).body
                 pit_id = resp.get("pit_id", pit_id)
@@ -347,7 +381,7 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
                     remaining -= len(hits)
                 if len(hits) < size:
                     break
-            body = compile_query(query, search_after=cursor, max_clauses=max_clauses)
+            body = compile_query(query, search_after=cursor, max_clauses=max_clauses, relax=relax)
             if cursor is None:
                 del body["search_after"]
             if remaining > 0:  # the page is past the last hit: totals and facets only

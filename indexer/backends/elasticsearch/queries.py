@@ -5,16 +5,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ...analysis import Clause, UserQuery, parse_user_query
-from ...query import FACETS, SearchQuery
+from ...analysis import Clause, UserQuery, parse_user_query, pre_analysed_fields
+from ...query import (
+    FACETS,
+    FUZZY_SCORE,
+    PROXIMITY_BOOST,
+    PROXIMITY_SLOP,
+    SUGGEST_MIN_CHARS,
+    SearchQuery,
+    TextPlan,
+    fuzziness,
+    plan_text,
+    query_languages,
+    word_terms,
+)
 from .constants import (
     HIGHLIGHT_FRAGMENTS,
     HIGHLIGHT_MAX_CHARS,
+    LANGUAGE_ANALYZERS,
     MAX_QUERY_CLAUSES,
+    OTHER_SLOT,
     POST_TAG,
     PRE_TAG,
     QUERY_FLAGS,
     SNIPPET_CHARS,
+    TITLE_BOOST,
 )
 from .mapping import search_fields, text_slots
 
@@ -53,15 +68,65 @@ def _simple_query(syntax: str) -> dict[str, Any]:
 
 
 def positive_query(parsed: UserQuery) -> dict[str, Any] | None:
-    """Every group must match: ``(a | "b c") d`` — None when the query has no positive words."""
+    """Every word of the query, any of them (``a | "b c" | d``): the highlighting query — None
+    when the query has no positive words."""
     if not parsed.groups:
         return None
-    parts = []
-    for group in parsed.groups:
-        alternatives = [_clause_syntax(c) for c in group]
-        parts.append(alternatives[0] if len(alternatives) == 1
-                     else "(" + " | ".join(alternatives) + ")")
-    return _simple_query(" ".join(parts))
+    return _simple_query(" | ".join(_clause_syntax(c) for g in parsed.groups for c in g))
+
+
+def fold_fields() -> list[str]:
+    """The accent-folded, unstemmed fields (with boosts) similar spellings are looked for in."""
+    fields = [f"title^{TITLE_BOOST:g}"]
+    fields += [f"text.{code}.folded" for code in sorted(LANGUAGE_ANALYZERS)]
+    return fields + [f"text.{OTHER_SLOT}"]
+
+
+def _group_query(group: Sequence[Clause], fuzzy: bool) -> dict[str, Any]:
+    """One unit of the query: a word, a phrase, or ``a OR b`` (any of its clauses)."""
+    alternatives = [_clause_syntax(c) for c in group]
+    exact = _simple_query(alternatives[0] if len(alternatives) == 1
+                          else " | ".join(alternatives))
+    # Words in the fields analysed in Python (stems, compound parts): their exact terms.
+    pre = set(pre_analysed_fields())
+    analysed = [
+        {"term": {field: token}}
+        for c in group if not c.is_phrase
+        for field, tokens in word_terms(c.text).items() if field in pre
+        for token in tokens
+    ]
+    if analysed:
+        exact = {"bool": {"should": [exact, *analysed]}}
+    # A similar spelling scores a constant, below nearly any exact match.
+    similar = [
+        {"constant_score": {"boost": FUZZY_SCORE, "filter": {"multi_match": {
+            "query": c.text, "fields": fold_fields(), "fuzziness": fuzziness(c.text),
+            "prefix_length": 0, "fuzzy_transpositions": True}}}}
+        for c in group if fuzzy and not c.is_phrase and fuzziness(c.text)
+    ]
+    return {"bool": {"should": [exact, *similar]}} if similar else exact
+
+
+def text_query(plan: TextPlan) -> dict[str, Any]:
+    """The counted units with their minimum (``must``), stop words and the proximity boost
+    (``should``), exclusions (``must_not``): the same plan the embedded engine compiles."""
+    counted = [_group_query(g, plan.fuzzy) for g in plan.counted]
+    clauses: dict[str, list[dict[str, Any]]] = {}
+    if len(counted) == 1:
+        clauses["must"] = counted
+    elif counted:
+        clauses["must"] = [{"bool": {"should": counted, "minimum_should_match": plan.required}}]
+    should = [_group_query(g, plan.fuzzy) for g in plan.optional]
+    if plan.proximity:
+        should.append({"multi_match": {
+            "query": " ".join(plan.proximity), "fields": search_fields(), "type": "phrase",
+            "slop": PROXIMITY_SLOP, "boost": PROXIMITY_BOOST}})
+    if should:
+        clauses["should"] = should
+    excluded = excluded_query(UserQuery(excluded=list(plan.excluded)))
+    if excluded is not None:
+        clauses["must_not"] = [excluded]
+    return {"bool": clauses}
 
 
 def excluded_query(parsed: UserQuery) -> dict[str, Any] | None:
@@ -79,18 +144,23 @@ def _filters_except(query: SearchQuery, facet: str | None) -> list[dict[str, Any
     return [_terms(f, vals) for f, vals in query.filters.items() if f != facet]
 
 
-def _main_query(query: SearchQuery, parsed: UserQuery) -> dict[str, Any]:
+def _main_query(query: SearchQuery, plan: TextPlan | None) -> dict[str, Any]:
     """The text query and the gone-filter: what hits and facet counts are computed from."""
     clauses: dict[str, list[dict[str, Any]]] = {}
-    positive = positive_query(parsed)
-    if positive is not None:
-        clauses["must"] = [positive]
-    excluded = excluded_query(parsed)
-    if excluded is not None:
-        clauses["must_not"] = [excluded]
+    if plan is not None:
+        clauses.update(text_query(plan)["bool"])
     if not query.include_gone:
         clauses["filter"] = [{"term": {"live": True}}]
     return {"bool": clauses} if clauses else {"match_all": {}}
+
+
+def parse_limited(query: SearchQuery, max_clauses: int = MAX_QUERY_CLAUSES) -> UserQuery:
+    """The query's syntax, cut to the clause budget."""
+    return limit_clauses(parse_user_query(query.text), max_clauses) if query.text else UserQuery()
+
+
+def strict_plan(query: SearchQuery, parsed: UserQuery) -> TextPlan | None:
+    return plan_text(parsed, query_languages(query))
 
 
 def _sort(by_date: bool) -> list[dict[str, Any]]:
@@ -154,15 +224,19 @@ def compile_query(
     *,
     search_after: Sequence[Any] | None = None,
     max_clauses: int = MAX_QUERY_CLAUSES,
+    relax: str | None = None,
 ) -> dict[str, Any]:
     """The search body answering ``query`` (pure: no I/O).
 
     Hits are ``query.per_page`` documents from ``query.offset`` (``from``), or after the sort
     values ``search_after`` when given (deep pages; see :func:`compile_cursor_query`).
+    ``relax`` compiles a lenient retry (see :func:`indexer.query.answer_leniently`).
     """
-    parsed = limit_clauses(parse_user_query(query.text), max_clauses) if query.text else UserQuery()
+    parsed = parse_limited(query, max_clauses)
+    plan = strict_plan(query, parsed) if relax is None else plan_text(
+        parsed, query_languages(query), relax)
     body: dict[str, Any] = {
-        "query": _main_query(query, parsed),
+        "query": _main_query(query, plan),
         "size": query.per_page,
         "sort": _sort(sorted_by_date(query, parsed)),
         "track_total_hits": True,
@@ -188,12 +262,15 @@ def compile_cursor_query(
     size: int,
     search_after: Sequence[Any] | None = None,
     max_clauses: int = MAX_QUERY_CLAUSES,
+    relax: str | None = None,
 ) -> dict[str, Any]:
     """A sort-values-only request over the same hits as :func:`compile_query`, used to walk to
     a deep page: the last hit's ``sort`` is the ``search_after`` of the next request."""
-    parsed = limit_clauses(parse_user_query(query.text), max_clauses) if query.text else UserQuery()
+    parsed = parse_limited(query, max_clauses)
+    plan = strict_plan(query, parsed) if relax is None else plan_text(
+        parsed, query_languages(query), relax)
     body: dict[str, Any] = {
-        "query": _main_query(query, parsed),
+        "query": _main_query(query, plan),
         "size": size,
         "sort": _sort(sorted_by_date(query, parsed)),
         "track_total_hits": False,
@@ -205,3 +282,28 @@ def compile_cursor_query(
     if post_filter is not None:
         body["post_filter"] = post_filter
     return body
+
+
+def vocabulary_fields() -> list[str]:
+    """The folded text fields (every document's whole text is in exactly one of them)."""
+    return [f"text.{code}.folded" for code in sorted(LANGUAGE_ANALYZERS)] + [f"text.{OTHER_SLOT}"]
+
+
+def compile_vocabulary(words: Sequence[str]) -> dict[str, Any]:
+    """One request for a did-you-mean: each folded word's document count (a ``filter``
+    aggregation) and the index terms near it (a term suggester per folded field, first letter
+    kept, like the embedded engine's term dictionary walk)."""
+    fields = vocabulary_fields()
+    suggest: dict[str, Any] = {"text": " ".join(words)}
+    for i, field in enumerate(fields):
+        suggest[f"near_{i}"] = {"term": {
+            "field": field, "suggest_mode": "always", "max_edits": 2, "prefix_length": 1,
+            "min_word_length": SUGGEST_MIN_CHARS, "size": 10, "sort": "score"}}
+    return {
+        "size": 0,
+        "track_total_hits": False,
+        "query": {"match_all": {}},
+        "aggs": {f"word_{i}": {"filter": {"multi_match": {"query": w, "fields": fields}}}
+                 for i, w in enumerate(words)},
+        "suggest": suggest,
+    }

@@ -89,3 +89,23 @@ def facets_from_aggregations(aggregations: dict[str, Any], size: int
         )
         out[facet] = [FacetValue(v, c) for v, c in counted[: max(0, size)]]
     return out
+
+
+def vocabulary_from_response(words: list[str], resp: dict[str, Any]
+                             ) -> dict[str, tuple[int, list[tuple[str, int]]]]:
+    """The answer to :func:`queries.compile_vocabulary`: per word, its document count and the
+    suggested terms with their document counts summed over the fields."""
+    aggs = resp.get("aggregations") or {}
+    near: dict[str, dict[str, int]] = {w: {} for w in words}
+    for entries in (resp.get("suggest") or {}).values():
+        for entry in entries or ():
+            found = near.get(entry.get("text", ""))
+            if found is None:
+                continue
+            for option in entry.get("options") or ():
+                term = option.get("text", "")
+                found[term] = found.get(term, 0) + int(option.get("freq", 0))
+    return {
+        w: (int(aggs.get(f"word_{i}", {}).get("doc_count", 0)), sorted(near[w].items()))
+        for i, w in enumerate(words)
+    }

@@ -12,9 +12,24 @@ import tantivy
 from ...analysis import (
     Highlighter,
     UserQuery,
+    cached_analyzer,
     parse_user_query,
 )
-from ...query import FACETS, FacetValue, Hit, SearchQuery, SearchResults, Snippet
+from ...query import (
+    FACETS,
+    FUZZY_SCORE,
+    PROXIMITY_BOOST,
+    PROXIMITY_SLOP,
+    FacetValue,
+    Hit,
+    SearchQuery,
+    SearchResults,
+    Snippet,
+    TextPlan,
+    answer_leniently,
+    fuzziness,
+    word_terms,
+)
 from ..base import BackendUnavailable
 from .schema import FACET_BUCKETS, SET_SEPARATOR, SNIPPET_CHARS, Occur
 
@@ -74,30 +89,77 @@ class SearchMixin:
     """The reading half: queries, hits and facets."""
 
     # -- searching -------------------------------------------------------------------------
-    def _clause_query(self, index: tantivy.Index, words: tuple[str, ...]) -> tantivy.Query:
-        # Words are runs of letters and digits (see analysis.words), so a quoted string of them
-        # is valid syntax; several words make a phrase in every field.
-        text = '"' + " ".join(words) + '"'
+    def _parse(self, index: tantivy.Index, text: str) -> tantivy.Query:
         try:
             return index.parse_query(text, self._default_fields, self._boosts)
         except ValueError:  # never let the user's input fail the search
             return index.parse_query_lenient(text, self._default_fields, self._boosts)[0]
 
-    def _text_query(self, index: tantivy.Index, parsed: UserQuery) -> tantivy.Query | None:
-        """The full-text part of a query, or None when it matches every document."""
+    def _clause_query(self, index: tantivy.Index, words: tuple[str, ...], fuzzy: bool = False
+                      ) -> tantivy.Query:
+        # Words are runs of letters and digits (see analysis.words), so a quoted string of them
+        # is valid syntax; several words make a phrase in every field.
+        if len(words) == 1:
+            exact = self._word_query(index, words[0])
+        else:
+            exact = self._parse(index, '"' + " ".join(words) + '"')
+        if not fuzzy or len(words) != 1 or not fuzziness(words[0]):
+            return exact
+        Q = tantivy.Query
+        similar = [
+            (Occur.Should, Q.fuzzy_term_query(self._schema, field, form, fuzziness(form), True))
+            for form in cached_analyzer(None).analyze(words[0]) for field in ("title", "text")
+        ]
+        # A similar spelling scores a constant, below nearly any exact match.
+        return Q.boolean_query([
+            (Occur.Should, exact),
+            (Occur.Should, Q.const_score_query(Q.boolean_query(similar), FUZZY_SCORE)),
+        ])
+
+    def _word_query(self, index: tantivy.Index, word: str) -> tantivy.Query:
+        """One word in every field, as the language analysis indexes it (analysis.query_terms:
+        folded, stemmed per language, compound parts), the title boosted."""
+        Q = tantivy.Query
+        parts = []
+        for field, tokens in word_terms(word).items():
+            for token in tokens:
+                try:
+                    q = Q.term_query(self._schema, field, token)
+                except ValueError:  # a field an index of an older schema does not have
+                    continue
+                boost = self._boosts.get(field)
+                parts.append((Occur.Should, Q.boost_query(q, boost) if boost else q))
+        if not parts:
+            return self._parse(index, '"' + word + '"')
+        return parts[0][1] if len(parts) == 1 else Q.boolean_query(parts)
+
+    def _group_query(self, index: tantivy.Index, group, fuzzy: bool) -> tantivy.Query:
+        queries = [self._clause_query(index, c.words, fuzzy) for c in group]
+        if len(queries) == 1:
+            return queries[0]
+        return tantivy.Query.boolean_query([(Occur.Should, q) for q in queries])
+
+    def _text_query(self, index: tantivy.Index, plan: TextPlan | None) -> tantivy.Query | None:
+        """The full-text part of a query (see query.TextPlan), or None when it matches every
+        document."""
+        if plan is None:
+            return None
         Q = tantivy.Query
         parts: list[tuple[Any, tantivy.Query]] = []
-        for group in parsed.groups:
-            queries = [self._clause_query(index, c.words) for c in group]
-            if len(queries) == 1:
-                parts.append((Occur.Must, queries[0]))
-            else:
-                parts.append((Occur.Must, Q.boolean_query([(Occur.Should, q) for q in queries])))
-        if not parts and not parsed.excluded:
-            return None
-        if not parts:
+        counted = [self._group_query(index, g, plan.fuzzy) for g in plan.counted]
+        if len(counted) == 1:
+            parts.append((Occur.Must, counted[0]))
+        elif counted:
+            parts.append((Occur.Must, Q.boolean_query(
+                [(Occur.Should, q) for q in counted], plan.required)))
+        else:
             parts.append((Occur.Must, Q.all_query()))
-        for clause in parsed.excluded:
+        for group in plan.optional:
+            parts.append((Occur.Should, self._group_query(index, group, plan.fuzzy)))
+        if plan.proximity:
+            near = self._parse(index, '"' + " ".join(plan.proximity) + f'"~{PROXIMITY_SLOP}')
+            parts.append((Occur.Should, Q.boost_query(near, PROXIMITY_BOOST)))
+        for clause in plan.excluded:
             parts.append((Occur.MustNot, self._clause_query(index, clause.words)))
         return Q.boolean_query(parts)
 
@@ -121,10 +183,20 @@ class SearchMixin:
                 total=0, hits=[], facets={f: [] for f in FACETS}, query=query,
                 took_ms=(time.perf_counter() - started) * 1000,
             )
-        (searcher, facet_cache), index = gen.view, gen.index
         parsed = parse_user_query(query.text) if query.text else UserQuery()
-        text_q = self._text_query(index, parsed)
+        try:
+            results = answer_leniently(
+                query, parsed, lambda plan: self._search_plan(gen, query, parsed, plan),
+                lambda words: self._vocabulary(gen.view[0], words))
+        except ValueError as e:  # tantivy reports engine errors as ValueError
+            raise BackendUnavailable(f"embedded index failed to answer: {e}") from e
+        results.took_ms = (time.perf_counter() - started) * 1000
+        return results
 
+    def _search_plan(self, gen, query: SearchQuery, parsed: UserQuery, plan: TextPlan | None
+                     ) -> SearchResults:
+        (searcher, facet_cache), index = gen.view, gen.index
+        text_q = self._text_query(index, plan)
         base: list[tuple[Any, tantivy.Query]] = []
         if text_q is not None:
             base.append((Occur.Must, text_q))
@@ -134,33 +206,42 @@ class SearchMixin:
         main = self._combine(base + [(Occur.Must, q) for q in filters.values()])
 
         by_date = query.effective_sort == "date" or not parsed.groups
-        try:
-            if by_date:
-                result = searcher.search(
-                    main, query.per_page, count=True, order_by_field="date",
-                    offset=query.offset, order=tantivy.Order.Desc,
-                )
-            else:
-                result = searcher.search(main, query.per_page, count=True, offset=query.offset)
-            hits = self._hits(searcher, result.hits, parsed, with_scores=not by_date)
-            facets_key = (
-                query.text, query.include_gone, query.facet_size,
-                tuple(sorted((f, tuple(sorted(v))) for f, v in query.filters.items())),
+        if by_date:
+            result = searcher.search(
+                main, query.per_page, count=True, order_by_field="date",
+                offset=query.offset, order=tantivy.Order.Desc,
             )
-            cached = facet_cache.get(facets_key)
-            if cached is None:
-                cached = self._facets(searcher, base, query.filters, main, query.facet_size)
-                facet_cache.put(facets_key, cached)
-            facets = {f: list(values) for f, values in cached.items()}
-        except ValueError as e:  # tantivy reports engine errors as ValueError
-            raise BackendUnavailable(f"embedded index failed to answer: {e}") from e
-        return SearchResults(
-            total=result.count or 0,
-            hits=hits,
-            facets=facets,
-            query=query,
-            took_ms=(time.perf_counter() - started) * 1000,
+        else:
+            result = searcher.search(main, query.per_page, count=True, offset=query.offset)
+        hits = self._hits(searcher, result.hits, parsed, with_scores=not by_date)
+        facets_key = (
+            query.text, query.include_gone, query.facet_size,
+            tuple(sorted((f, tuple(sorted(v))) for f, v in query.filters.items())),
+            (plan.required, plan.fuzzy) if plan else None,
         )
+        cached = facet_cache.get(facets_key)
+        if cached is None:
+            cached = self._facets(searcher, base, query.filters, main, query.facet_size)
+            facet_cache.put(facets_key, cached)
+        facets = {f: list(values) for f, values in cached.items()}
+        return SearchResults(total=result.count or 0, hits=hits, facets=facets, query=query)
+
+    def _vocabulary(self, searcher: tantivy.Searcher, words: list[str]
+                    ) -> dict[str, tuple[int, list[tuple[str, int]]]]:
+        """Per folded word: how many documents contain it, and the terms of the index's folded
+        text that share its first letter and are within its edit distance in length."""
+        out = {}
+        for word in words:
+            freq = searcher.doc_freq("text", word)
+            candidates: list[tuple[str, int]] = []
+            if freq == 0:
+                limit = fuzziness(word)
+                candidates = [
+                    (term, n) for term, n in searcher.terms_with_prefix("text", word[:1])
+                    if abs(len(term) - len(word)) <= limit
+                ]
+            out[word] = (freq, candidates)
+        return out
 
     def _hits(
         self, searcher: tantivy.Searcher, found: list, parsed: UserQuery, with_scores: bool

@@ -1,0 +1,235 @@
+"""Query semantics on every backend: optional words with a minimum that must match, stop words
+not counted, a proximity boost, lenient retries that say so, and a did-you-mean from the index's
+own vocabulary (see ``indexer/query.py``). Each test runs on the embedded engine and on
+Elasticsearch (noida-db unless CCP_TEST_ELASTICSEARCH_URL is set), with the same fixtures pattern
+as ``tests/test_backend_contract.py``; one test compares the two engines query by query.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.backends.base import SearchBackend
+from indexer.backends.embedded import EmbeddedBackend
+from indexer.query import (
+    RELAXED_SPELLING,
+    RELAXED_WORDS,
+    SearchQuery,
+    SearchResults,
+    best_correction,
+    edit_distance,
+    fuzziness,
+    required_matches,
+)
+from tests.es_support import drop as drop_es_backend
+from tests.es_support import es_url  # noqa: F401  (session fixture)
+from tests.es_support import make_backend as make_es_backend
+from tests.search_corpus import make_resource, utc
+
+FILLER = ("The council met on Tuesday. Residents asked about parking and the new library. "
+          "The minutes are available at the town hall. ") * 3
+
+
+def corpus():
+    r = make_resource
+    return [
+        r("lisbon-roadmap", "Circular economy roadmap for Lisbon",
+          body="Lisbon adopted a roadmap for the circular economy in 2020, with repair cafes "
+               "and recycling centres in every parish.", published=utc(2021, 3, 1)),
+        r("lisbon-news", "Lisbon presents its roadmap",
+          body="The mayor of Lisbon presented the roadmap to residents. " + FILLER,
+          published=utc(2021, 4, 1)),
+        r("lisbon-report", "Progress report",
+          body="One year after the Lisbon roadmap, the city counts forty repair cafes. " + FILLER,
+          published=utc(2022, 1, 1)),
+        r("porto-roadmap", "Porto waste roadmap",
+          body="The roadmap of Porto for the waste of the city. " + FILLER,
+          published=utc(2021, 5, 1)),
+        r("porto-centres", "Recycling centres in Porto",
+          body="Where to bring bulky waste: the recycling centres of Porto and their opening "
+               "hours.", published=utc(2023, 2, 1)),
+        r("together", "Action plan",
+          body="This plan sets out the circular economy actions of the region. " + FILLER,
+          published=utc(2020, 1, 1)),
+        r("scattered", "Annual review",
+          body="The economy of the region grew. " + FILLER + "A new circular bus line opened.",
+          published=utc(2020, 2, 1)),
+        r("prato-textiles", "Textile recycling in Prato",
+          body="Prato's textile district turns old clothes into new yarn: circular textiles.",
+          published=utc(2019, 6, 1)),
+        r("paris-feuille", "Feuille de route économie circulaire", language="fr",
+          body="Paris adopte sa feuille de route pour l'économie circulaire.",
+          published=utc(2020, 6, 1)),
+    ]
+
+
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def backend(request, tmp_path):
+    if request.param == "elasticsearch":
+        b = make_es_backend(request.getfixturevalue("es_url"))
+        b.apply(corpus())
+        yield b
+        drop_es_backend(b)
+        return
+    b = EmbeddedBackend(tmp_path / "index")
+    b.apply(corpus())
+    yield b
+    b.close()
+
+
+def search(backend: SearchBackend, text: str, **kw) -> SearchResults:
+    return backend.search(SearchQuery(text=text, **kw))
+
+
+def ids(results: SearchResults) -> list[str]:
+    return [h.id for h in results.hits]
+
+
+# -- the rules, without an engine -------------------------------------------------------------
+
+
+def test_required_words_follow_two_then_seventy_five_percent():
+    assert [required_matches(n) for n in range(1, 9)] == [1, 2, 2, 3, 3, 4, 5, 6]
+
+
+def test_fuzziness_is_elasticsearch_auto():
+    assert [fuzziness("x" * n) for n in (1, 2, 3, 5, 6, 12)] == [0, 0, 1, 1, 2, 2]
+
+
+def test_edit_distance_counts_a_transposition_once():
+    assert edit_distance("ecomony", "economy", 2) == 2
+    assert edit_distance("recyclnig", "recycling", 2) == 1
+    assert edit_distance("abc", "abcdefg", 2) == 3  # beyond the limit: limit + 1
+
+
+def test_correction_prefers_the_nearest_then_the_most_frequent_term():
+    candidates = [("economy", 12), ("economies", 30), ("ecology", 4)]
+    assert best_correction("ecomony", 0, candidates) == "economy"
+    assert best_correction("economi", 0, candidates) == "economy"  # 1 edit beats 2 edits
+    assert best_correction("economi", 0, candidates + [("economic", 30)]) == "economic"
+    assert best_correction("economy", 12, candidates) is None  # a known word is left alone
+    assert best_correction("eco", 0, candidates) is None  # too short to correct
+
+
+# -- on both engines --------------------------------------------------------------------------
+
+
+def test_one_missing_word_no_longer_drops_a_page(backend):
+    # "2030" is in no document: three of the five words are enough.
+    results = search(backend, "circular economy roadmap Lisbon 2030", per_page=1)
+    assert ids(results) == ["lisbon-roadmap"]
+    assert results.suggestion is None  # numbers are never "corrected"
+    strict = search(backend, "circular economy roadmap Lisbon 2030", filters={"year": ["2021"]})
+    assert ids(strict)[0] == "lisbon-roadmap"
+
+
+def test_short_queries_keep_every_word_required(backend):
+    results = search(backend, "Lisbon roadmap")
+    assert set(ids(results)) == {"lisbon-roadmap", "lisbon-news", "lisbon-report"}
+    assert results.relaxed is None and results.suggestion is None
+
+
+def test_stop_words_are_not_counted(backend):
+    # Counted, "the" would make this a three-word query needing two words: "the" + "roadmap"
+    # would bring Porto's roadmap. Not counted, both Lisbon and roadmap are required.
+    results = search(backend, "the Lisbon roadmap")
+    assert set(ids(results)) == {"lisbon-roadmap", "lisbon-news", "lisbon-report"}
+
+
+def test_a_page_without_the_stop_words_is_found(backend):
+    results = search(backend, "centres for recycling and bulky waste of Porto")
+    assert ids(results)[0] == "porto-centres"
+
+
+def test_words_together_rank_first(backend):
+    results = search(backend, "circular economy")
+    ranked = ids(results)
+    assert ranked.index("together") < ranked.index("scattered")
+
+
+def test_quotes_minus_and_or_keep_working(backend):
+    assert ids(search(backend, '"feuille de route"')) == ["paris-feuille"]
+    assert "porto-roadmap" not in ids(search(backend, "roadmap -Porto"))
+    either = search(backend, "Prato OR Paris")
+    # Two hits are "very little": similar spellings ("parish") come after them.
+    assert set(ids(either)[:2]) == {"prato-textiles", "paris-feuille"}
+    assert either.relaxed == RELAXED_SPELLING
+
+
+def test_too_few_hits_retries_with_fewer_words_and_says_so(backend):
+    results = search(backend, "Lisbon textiles")  # no page has both
+    assert results.relaxed == RELAXED_WORDS
+    assert {"prato-textiles", "lisbon-roadmap"} <= set(ids(results))
+
+
+def test_a_misspelt_word_finds_similar_spellings_and_suggests_the_right_one(backend):
+    results = search(backend, "recyclnig")
+    assert results.relaxed == RELAXED_SPELLING
+    assert {"porto-centres", "prato-textiles", "lisbon-roadmap"} <= set(ids(results))
+    assert results.suggestion == "recycling"
+
+
+def test_did_you_mean_comes_from_the_index_vocabulary(backend):
+    results = search(backend, "circular ecomony")
+    assert results.suggestion == "circular economy"
+    assert results.total > 0  # the lenient retry still shows something
+    corrected = search(backend, results.suggestion)
+    assert corrected.relaxed is None and corrected.suggestion is None
+
+
+def test_a_word_in_no_document_and_near_none_gets_no_suggestion(backend):
+    results = search(backend, "zzyzx")
+    assert results.total == 0 and results.suggestion is None
+
+
+def test_exclusions_are_never_relaxed(backend):
+    results = search(backend, "Lisbon textiles -Prato")
+    assert "prato-textiles" not in ids(results)
+
+
+QUERIES = ["circular economy", "Lisbon roadmap", "the Lisbon roadmap", "Lisbon textiles",
+           "circular economy roadmap Lisbon 2030", "recyclnig", "circular ecomony",
+           '"repair cafes" Lisbon', "Porto OR Prato waste", "roadmap -Porto", "bulky waste"]
+
+
+def test_both_engines_give_the_same_hits(tmp_path, es_url):  # noqa: F811
+    embedded = EmbeddedBackend(tmp_path / "index")
+    elastic = make_es_backend(es_url)
+    try:
+        for b in (embedded, elastic):
+            b.apply(corpus())
+        for text in QUERIES:
+            a, b = search(embedded, text, per_page=20), search(elastic, text, per_page=20)
+            assert (set(ids(a)), a.total, a.relaxed, a.suggestion) == (
+                set(ids(b)), b.total, b.relaxed, b.suggestion), text
+    finally:
+        embedded.close()
+        drop_es_backend(elastic)
+
+
+# -- the search page ---------------------------------------------------------------------------
+
+
+def test_search_page_says_it_relaxed_and_links_the_suggestion(tmp_path):
+    import lxml.html
+
+    from search_ui import create_app
+    from tests.browser_support import build_portal
+
+    portal = build_portal(tmp_path)
+    try:
+        app = create_app({"TESTING": True}, settings=portal.settings,
+                         catalogue=portal.catalogue, backend=portal.backend)
+        client = app.test_client()
+        page = lxml.html.fromstring(client.get("/search?q=circular+ecomony&language=en")
+                                    .get_data(as_text=True))
+        notice = page.cssselect("#query-notice")[0].text_content()
+        assert "circular ecomony" in notice and "some of its words" in notice
+        link = page.cssselect("#did-you-mean")[0]
+        assert link.text_content() == "circular economy"
+        assert "q=circular+economy" in link.get("href") and "language=en" in link.get("href")
+        fixed = lxml.html.fromstring(client.get(link.get("href")).get_data(as_text=True))
+        assert not fixed.cssselect("#did-you-mean")
+    finally:
+        portal.backend.close()
+        portal.catalogue.close()
