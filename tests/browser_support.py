@@ -19,13 +19,39 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from werkzeug.security import generate_password_hash
 
+from config.loader import load_sources
 from config.models import FeedSource
 from config.settings import Settings
 from indexer.backends.embedded import EmbeddedBackend
 from indexer.catalogue import Catalogue
 from indexer.indexing import drain
 from indexer.resource import Instance, Place, Resource, resource_id_for
+
+# The admin account of the admin tests (a cheap hash: tests log in many times).
+ADMIN_USER = "ops"
+ADMIN_PASSWORD = "correct horse battery staple"
+ADMIN_FAST_HASH = generate_password_hash(ADMIN_PASSWORD, method="pbkdf2:sha256:1000")
+
+
+def synced_catalogue(settings: Settings) -> Iterator[Catalogue]:
+    """A fixture body: the settings' catalogue, created, with their sources; closed after."""
+    cat = Catalogue(settings.catalogue_url)
+    cat.create_all()
+    cat.sync_sources(load_sources(settings.sources))
+    yield cat
+    cat.close()
+
+
+def make_admin_app(settings: Settings, catalogue: Catalogue, **config):
+    """The portal app with the admin account above (``config`` adds or overrides settings)."""
+    from search_ui import create_app
+
+    base = {"TESTING": True, "CCP_ADMIN_USER": ADMIN_USER, "CCP_ADMIN_PASSWORD_HASH": ADMIN_FAST_HASH}
+    base.update(config)
+    return create_app(base, settings=settings, catalogue=catalogue)
+
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -26,12 +26,14 @@ from indexer.catalogue import Catalogue, SourceHealth
 from indexer.resource import utcnow
 from search_ui import create_app
 
+from .browser_support import ADMIN_FAST_HASH as FAST_HASH
+from .browser_support import ADMIN_PASSWORD as PASSWORD
+from .browser_support import ADMIN_USER as USER
+from .browser_support import make_admin_app, synced_catalogue
 from .conftest import FIXTURE_ALLOWANCE
 
-USER = "ops"
-PASSWORD = "correct horse battery staple"
-# a cheap hash keeps the many logins of these tests fast; one test checks the real default
-FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+# FAST_HASH: a cheap hash keeps the many logins of these tests fast; one test checks the real
+# default
 
 OSLO = """\
 # Oslo kommune — reports on climate and circular economy.
@@ -87,17 +89,10 @@ def settings(tmp_path, sources_dir) -> Settings:
 
 @pytest.fixture()
 def catalogue(settings):
-    cat = Catalogue(settings.catalogue_url)
-    cat.create_all()
-    cat.sync_sources(load_sources(settings.sources))
-    yield cat
-    cat.close()
+    yield from synced_catalogue(settings)
 
 
-def make_app(settings, catalogue, **config):
-    base = {"TESTING": True, "CCP_ADMIN_USER": USER, "CCP_ADMIN_PASSWORD_HASH": FAST_HASH}
-    base.update(config)
-    return create_app(base, settings=settings, catalogue=catalogue)
+make_app = make_admin_app
 
 
 @pytest.fixture()

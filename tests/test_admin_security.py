@@ -20,18 +20,15 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from config.loader import load_sources
 from config.settings import Settings
 from indexer.accounts import LoginThrottle, SessionStore, ThrottlePolicy, token_id
 from indexer.catalogue import Catalogue, admin_sessions_t, login_throttle_t
 from search_ui import create_app
 from search_ui.wsgi import make_server
-from tests.browser_support import build_portal, serve_app
+from tests.browser_support import ADMIN_PASSWORD as PASSWORD
+from tests.browser_support import ADMIN_USER as USER
+from tests.browser_support import build_portal, make_admin_app, serve_app, synced_catalogue
 from tests.test_catalogue import db_url  # noqa: F401 - SQLite, and PostgreSQL when configured
-
-USER = "ops"
-PASSWORD = "correct horse battery staple"
-FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 ADMIN_ENV = ("CCP_ADMIN_USER", "CCP_ADMIN_PASSWORD", "CCP_ADMIN_PASSWORD_HASH", "CCP_SECRET_KEY",
              "CCP_ADMIN_COOKIE_SECURE", "CCP_ADMIN_LOGIN_BACKOFF",
              "CCP_ADMIN_LOCK_SECONDS", "CCP_ADMIN_ACCOUNT_MAX_WAIT",
@@ -113,18 +110,11 @@ def settings(tmp_path) -> Settings:
 
 @pytest.fixture()
 def catalogue(settings):
-    cat = Catalogue(settings.catalogue_url)
-    cat.create_all()
-    cat.sync_sources(load_sources(settings.sources))
-    yield cat
-    cat.close()
+    yield from synced_catalogue(settings)
 
 
 def make_app(settings, catalogue, **config):
-    base = {"TESTING": True, "CCP_ADMIN_USER": USER, "CCP_ADMIN_PASSWORD_HASH": FAST_HASH,
-            "CCP_SECRET_KEY": "k" * 40}
-    base.update(config)
-    return create_app(base, settings=settings, catalogue=catalogue)
+    return make_admin_app(settings, catalogue, **{"CCP_SECRET_KEY": "k" * 40, **config})
 
 
 def throttle_rows(catalogue) -> dict[str, int]:
