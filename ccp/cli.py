@@ -13,6 +13,7 @@ from config.settings import SettingError
 
 from .commands import harvest as _harvest
 from .commands import index as _index
+from .commands import resources as _resources
 from .commands import serve as _serve
 from .commands import sources as _sources
 from .commands.common import Env, fail
@@ -64,7 +65,8 @@ def main(ctx, data_dir, sources_path):
 
 
 for _cmd in (_sources.sources, _serve.schedule, _serve.up, _harvest.harvest, _harvest.runs,
-             _index.db, _index.index, _index.search, _serve.serve, _serve.demo):
+             _index.db, _index.index, _index.search, _serve.serve, _serve.demo,
+             _resources.resources):
     main.add_command(_cmd)
 
 

@@ -94,10 +94,11 @@ def paragraphs(sents: list[str], size: int = 5) -> list[str]:
 
 
 def true_jaccard(a: str, b: str) -> float:
-    """Reference: Jaccard of the sets of 5-word tuples (texts of ASCII words and spaces)."""
+    """Reference: Jaccard of the sets of SHINGLE-word tuples (texts of ASCII words and
+    spaces)."""
     def shingles(t):
-        w = t.lower().split()
-        return {tuple(w[i:i + 5]) for i in range(len(w) - 4)}
+        w, k = t.lower().split(), neardup.SHINGLE
+        return {tuple(w[i:i + k]) for i in range(len(w) - k + 1)}
 
     sa, sb = shingles(a), shingles(b)
     return len(sa & sb) / len(sa | sb)

@@ -11,11 +11,18 @@ Deduplication happens here, in :meth:`Catalogue.ingest`, in layers:
 2. the same canonical URL seen through another source → the same resource, one more instance;
 3. the same normalised main text (content hash) at another URL or source → the same resource,
    one more instance;
-4. nearly the same main text (a MinHash signature of its five-word shingles, candidates found
-   through LSH band keys) → the same resource, one more instance: from another source at an
-   estimated Jaccard similarity ≥ 0.8, from the same source (the candidate still has a live
-   instance of it at another URL) only ≥ 0.95. Texts under 50 words never merge this way.
-   :mod:`indexer.neardup` has the signatures and argues the thresholds.
+4. nearly the same main text (a MinHash signature of its three-word shingles and the size of
+   the shingle set, candidates found through LSH band keys) → the same resource, one more
+   instance: from another source at an estimated resemblance ≥ 0.8, or when the shorter text
+   is contained in the longer one (≥ 0.9 of its shingles, and at least 0.3 of the longer
+   one's size: a paywall cut, an added intro); from the same source (the candidate still has a
+   live instance of it at another URL) only with the same title and a resemblance ≥ 0.95.
+   Texts under 50 words never merge this way. :mod:`indexer.neardup` has the signatures and
+   argues the thresholds.
+
+Every merge (layers 2–4) stores its reason and score (:mod:`.merges`); an operator can split
+an instance off again, and that URL never joins that resource again. Within one source,
+layer 3 too needs the same title (two tag pages listing the same single item are two pages).
 
 Every change that alters what the index shows is written to the outbox in the same
 transaction; :mod:`indexer.indexing` drains it into the search backend.
@@ -27,6 +34,7 @@ from .base import CatalogueBase
 from .dedupe import MAX_BAND_ROWS, MAX_NEAR_CANDIDATES, near_duplicate as _near_duplicate  # noqa: F401 (bench)
 from .httpstate import HttpStateMixin
 from .locks import LocksMixin
+from .merges import MergeInfo, MergesMixin, SplitError, merge_splits_t, merges_t
 from .outbox import OutboxClaim, OutboxMixin
 from .reports import RunError, RunReport, SourceHealth, SourceInfo, SourceReport
 from .resources import ResourcesMixin
@@ -36,13 +44,14 @@ from .tables import __all__ as _tables
 from .tasks import TasksMixin
 
 
-class Catalogue(ResourcesMixin, HttpStateMixin, RunsMixin, LocksMixin, TasksMixin, OutboxMixin,
+class Catalogue(ResourcesMixin, MergesMixin, HttpStateMixin, RunsMixin, LocksMixin, TasksMixin, OutboxMixin,
                 CatalogueBase):
     """The store of record, one concern per mixin (each in its own module). Thread-safe for
     readers; one process writes a source at a time."""
 
 
 __all__ = [
-    "Catalogue", "CatalogueBase", "OutboxClaim", "RunError", "RunReport", "SourceHealth",
+    "Catalogue", "CatalogueBase", "MergeInfo", "OutboxClaim", "SplitError", "merges_t",
+    "merge_splits_t", "RunError", "RunReport", "SourceHealth",
     "SourceInfo", "SourceReport", "MAX_BAND_ROWS", "MAX_NEAR_CANDIDATES", *_tables,
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import NamedTuple
 
 from sqlalchemy import BigInteger, and_, bindparam, delete, insert, or_, select
 from sqlalchemy.engine import Connection
@@ -26,7 +27,8 @@ _BAND_MATCHES = (
                  for i in range(neardup.BANDS))))
     .limit(MAX_BAND_ROWS)
 )
-_SIGNATURES = (select(resources_t.c.id, resources_t.c.minhash)
+_SIGNATURES = (select(resources_t.c.id, resources_t.c.minhash, resources_t.c.shingles,
+                      resources_t.c.title)
                .where(resources_t.c.id.in_(bindparam("ids", expanding=True))))
 _SERVED_BY_SOURCE = (select(instances_t.c.resource_id)
                      .where(instances_t.c.resource_id.in_(bindparam("ids", expanding=True)),
@@ -34,46 +36,78 @@ _SERVED_BY_SOURCE = (select(instances_t.c.resource_id)
                             instances_t.c.status == "live"))
 
 
-def sig_bytes(sig: neardup.Signature | None) -> bytes | None:
-    return None if sig is None else neardup.to_bytes(sig)
+def sig_bytes(sk: neardup.Sketch | None) -> bytes | None:
+    return None if sk is None else neardup.to_bytes(sk.sig)
 
 
-def insert_bands(c: Connection, rid: str, sig: neardup.Signature | None) -> None:
-    if sig is not None:
-        c.execute(insert(resource_bands_t),
-                  [{"band": b, "key": k, "resource_id": rid} for b, k in neardup.band_keys(sig)])
+def sketch_values(sk: neardup.Sketch | None) -> dict:
+    """The resource columns that store a sketch."""
+    return {"minhash": sig_bytes(sk), "shingles": None if sk is None else sk.size}
 
 
-def replace_bands(c: Connection, rid: str, sig: neardup.Signature | None) -> None:
+def insert_bands(c: Connection, rid: str, sk: neardup.Sketch | None) -> None:
+    if sk is not None:
+        c.execute(insert(resource_bands_t), [{"band": b, "key": k, "resource_id": rid}
+                                             for b, k in neardup.band_keys(sk.sig)])
+
+
+def replace_bands(c: Connection, rid: str, sk: neardup.Sketch | None) -> None:
     c.execute(delete(resource_bands_t).where(resource_bands_t.c.resource_id == rid))
-    insert_bands(c, rid, sig)
+    insert_bands(c, rid, sk)
 
 
-def near_duplicate(c: Connection, sig: neardup.Signature, source_id: str | None
-                    ) -> tuple[str, float] | None:
-    """(resource id, estimated Jaccard) of the most similar resource whose text is a near
-    duplicate of the text with signature ``sig``, seen from ``source_id`` (the stricter
-    threshold applies to a resource that source still serves at a live instance)."""
+def same_title(a: str | None, b: str | None) -> bool:
+    return " ".join(neardup.words(a or "")) == " ".join(neardup.words(b or ""))
+
+
+class NearMatch(NamedTuple):
+    resource_id: str
+    match: neardup.Match
+
+
+def near_duplicate(c: Connection, sk: neardup.Sketch | neardup.Signature,
+                   source_id: str | None, *, title: str | None = None,
+                   exclude: frozenset[str] | set[str] = frozenset()) -> NearMatch | None:
+    """The most similar resource whose text is a near duplicate of the text sketched by
+    ``sk``, seen from ``source_id``: a resource that source still serves at a live instance
+    is the same page only with the same title and a near-identical text
+    (:func:`indexer.neardup.same_resource`). ``exclude``: resources it must not join."""
+    if not isinstance(sk, neardup.Sketch):  # a bare signature: resemblance only
+        sk = neardup.Sketch(sk, 0)
     shared = Counter(r[0] for r in c.execute(
-        _BAND_MATCHES, {f"k{b}": k for b, k in neardup.band_keys(sig)}))
+        _BAND_MATCHES, {f"k{b}": k for b, k in neardup.band_keys(sk.sig)}))
+    for rid in exclude:
+        shared.pop(rid, None)
     if not shared:
         return None
     rids = [rid for rid, _n in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))
             [:MAX_NEAR_CANDIDATES]]
-    stored = dict(c.execute(_SIGNATURES, {"ids": rids}).all())
+    stored = {r[0]: r for r in c.execute(_SIGNATURES, {"ids": rids})}
     same_source: set[str] = set()
     if source_id is not None:
         same_source = {r[0] for r in c.execute(_SERVED_BY_SOURCE,
                                                {"ids": rids, "source_id": source_id})}
-    best: tuple[str, float] | None = None
+    best: NearMatch | None = None
     for rid in rids:
-        if not stored.get(rid):
+        row = stored.get(rid)
+        if row is None or not row[1]:
             continue
-        sim = neardup.similarity(sig, neardup.from_bytes(stored[rid]))
-        need = neardup.SAME_SOURCE_THRESHOLD if rid in same_source else neardup.THRESHOLD
-        if sim >= need and (best is None or sim > best[1]):
-            best = (rid, sim)
+        other = neardup.Sketch(neardup.from_bytes(row[1]), row[2] or 0)
+        m = neardup.compare(sk, other)
+        if not (sk.size and other.size):  # no sizes: containment unknown
+            m = neardup.Match(m.resemblance, 0.0, 0.0)
+        inside = rid in same_source
+        if inside and title is not None and not same_title(title, row[3]):
+            continue  # two pages of one site with different titles are two pages
+        if neardup.same_resource(m, same_source=inside) and (
+                best is None or _strength(m) > _strength(best.match)):
+            best = NearMatch(rid, m)
     return best
+
+
+def _strength(m: neardup.Match) -> tuple[float, float]:
+    return (max(m.resemblance, m.containment * (m.share >= neardup.MIN_CONTAINED_SHARE)),
+            m.resemblance)
 
 
 def union_places(a: list[dict], b: list[dict]) -> list[dict]:

@@ -11,7 +11,15 @@ from sqlalchemy.engine import Connection
 
 from .. import neardup
 from ..resource import Instance, Resource, resource_id_for, utcnow
-from .dedupe import insert_bands, near_duplicate, replace_bands, sig_bytes, union_places
+from .dedupe import (
+    insert_bands,
+    near_duplicate,
+    replace_bands,
+    same_title,
+    sketch_values,
+    union_places,
+)
+from .merges import banned_resources, record_merge
 from .records import load_resources
 from .tables import (
     ADDED,
@@ -83,25 +91,17 @@ class ResourcesMixin:
             self._update_content(c, rid, res, now)
             return UPDATED, rid
 
-        # 2. the same canonical URL through another source, 3. the same main text
-        match = c.execute(select(instances_t.c.resource_id).where(instances_t.c.url == inst.url)
-                          ).first()
-        if match is None and res.content_hash:
-            match = c.execute(select(resources_t.c.id)
-                              .where(resources_t.c.content_hash == res.content_hash)).first()
-        # 4. nearly the same main text (the signature is computed only when needed)
-        sig = None
-        if match is None:
-            sig = neardup.signature(res.body)
-            if sig is not None:
-                match = near_duplicate(c, sig, inst.source_id)
-        if match is not None:
-            rid = match[0]
-            c.execute(insert(instances_t).values(
+        # 2. the same canonical URL through another source, 3. the same main text,
+        # 4. nearly the same main text — never a resource an operator split this URL off
+        found, sk = self._match(c, res, inst)
+        if found is not None:
+            rid = found[0]
+            done = c.execute(insert(instances_t).values(
                 resource_id=rid, source_id=inst.source_id, url=inst.url, guid=inst.guid,
                 content_hash=res.content_hash,
                 first_seen=inst.first_seen or now, last_seen=inst.last_seen or now,
                 status="live", missed_runs=0))
+            record_merge(c, done.inserted_primary_key[0], *found[1:])
             self._merge_metadata(c, rid, res)
             return MERGED, rid
 
@@ -110,15 +110,53 @@ class ResourcesMixin:
             # a different resource already owns this id (its first URL equals ours but it is
             # known at that URL under no instance any more): make ours distinct and stable
             rid = resource_id_for(f"{inst.source_id} {inst.url}")
-        c.execute(insert(resources_t).values(id=rid, modified_at=now, minhash=sig_bytes(sig),
+        c.execute(insert(resources_t).values(id=rid, modified_at=now, **sketch_values(sk),
                                              **self._row(res, now)))
-        insert_bands(c, rid, sig)
+        insert_bands(c, rid, sk)
         c.execute(insert(instances_t).values(
             resource_id=rid, source_id=inst.source_id, url=inst.url, guid=inst.guid,
             content_hash=res.content_hash,
             first_seen=inst.first_seen or now, last_seen=inst.last_seen or now,
             status="live", missed_runs=0))
         return ADDED, rid
+
+    def _match(self, c: Connection, res: Resource, inst: Instance
+               ) -> tuple[tuple[str, str, str | None, float | None, float | None] | None,
+                          neardup.Sketch | None]:
+        """(resource id, reason, the resource's URL, resemblance, containment) of the
+        resource a new instance joins, or None (dedupe layers 2–4); and the text's sketch
+        when it was needed."""
+        banned = banned_resources(c, inst.url)
+        row = c.execute(select(resources_t.c.id, resources_t.c.url)
+                        .join(instances_t, instances_t.c.resource_id == resources_t.c.id)
+                        .where(instances_t.c.url == inst.url,
+                               resources_t.c.id.not_in(banned or {""}))).first()
+        if row is not None:
+            return (row[0], "url", row[1], None, None), None
+        if res.content_hash:
+            for rid, url, title in c.execute(
+                    select(resources_t.c.id, resources_t.c.url, resources_t.c.title)
+                    .where(resources_t.c.content_hash == res.content_hash,
+                           resources_t.c.id.not_in(banned or {""}))
+                    .order_by(resources_t.c.harvested_at, resources_t.c.id)):
+                if same_title(title, res.title) or not self._served_by(c, rid, inst.source_id):
+                    return (rid, "text", url, 1.0, 1.0), None
+        sk = neardup.sketch(res.body)
+        near = None if sk is None else near_duplicate(c, sk, inst.source_id, title=res.title,
+                                                      exclude=banned)
+        if near is None:
+            return None, sk
+        url = c.execute(select(resources_t.c.url)
+                        .where(resources_t.c.id == near.resource_id)).scalar_one()
+        m = near.match
+        return (near.resource_id, "near", url, m.resemblance, m.containment), sk
+
+    @staticmethod
+    def _served_by(c: Connection, rid: str, source_id: str) -> bool:
+        """Whether ``source_id`` still serves resource ``rid`` at a live instance."""
+        return c.execute(select(instances_t.c.id).where(
+            instances_t.c.resource_id == rid, instances_t.c.source_id == source_id,
+            instances_t.c.status == "live").limit(1)).first() is not None
 
     @staticmethod
     def _row(res: Resource, now: datetime) -> dict[str, Any]:
@@ -139,10 +177,10 @@ class ResourcesMixin:
         if existing is not None:
             row["places"] = union_places(existing[0] or [], row["places"])
             row["url"] = existing[1]  # the resource keeps its canonical URL
-        sig = neardup.signature(res.body)
+        sk = neardup.sketch(res.body)
         c.execute(update(resources_t).where(resources_t.c.id == rid)
-                  .values(modified_at=now, minhash=sig_bytes(sig), **row))
-        replace_bands(c, rid, sig)
+                  .values(modified_at=now, **sketch_values(sk), **row))
+        replace_bands(c, rid, sk)
 
     def _merge_metadata(self, c: Connection, rid: str, res: Resource) -> None:
         cur = c.execute(select(resources_t).where(resources_t.c.id == rid)).mappings().first()
@@ -232,10 +270,10 @@ class ResourcesMixin:
                 row = c.execute(select(resources_t.c.id)
                                 .where(resources_t.c.content_hash == res.content_hash)).first()
             if row is None:
-                sig = neardup.signature(res.body)
-                if sig is not None:
+                sk = neardup.sketch(res.body)
+                if sk is not None:
                     source_id = res.instances[0].source_id if res.instances else None
-                    row = near_duplicate(c, sig, source_id)
+                    row = near_duplicate(c, sk, source_id, title=res.title)
         return self.get_resource(row[0]) if row else None
 
     def put_resource(self, res: Resource) -> str:
@@ -244,15 +282,15 @@ class ResourcesMixin:
         with self.engine.begin() as c:
             exists = c.execute(select(resources_t.c.id).where(resources_t.c.id == res.id)).first()
             row = self._row(res, now)
-            sig = neardup.signature(res.body)
-            row["minhash"] = sig_bytes(sig)
+            sk = neardup.sketch(res.body)
+            row.update(sketch_values(sk))
             if exists:
                 c.execute(update(resources_t).where(resources_t.c.id == res.id)
                           .values(modified_at=now, **row))
                 c.execute(delete(instances_t).where(instances_t.c.resource_id == res.id))
             else:
                 c.execute(insert(resources_t).values(id=res.id, modified_at=now, **row))
-            replace_bands(c, res.id, sig)
+            replace_bands(c, res.id, sk)
             for i in res.instances:
                 c.execute(insert(instances_t).values(
                     resource_id=res.id, source_id=i.source_id, url=i.url, guid=i.guid,

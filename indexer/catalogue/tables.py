@@ -91,6 +91,8 @@ resources_t = Table(
     Column("modified_at", UTCDateTime),
     # MinHash signature of the body (indexer.neardup); NULL when the text is too short
     Column("minhash", LargeBinary),
+    # distinct shingles of the body: with the signature, estimates containment (migration 0004)
+    Column("shingles", Integer),
     # conditions a reader should know of, e.g. "no-text-layer" (a PDF with no text to extract)
     Column("flags", JSON),
 )

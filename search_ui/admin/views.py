@@ -539,3 +539,8 @@ def write_source(task_id: int):
     flash(f"Source file {path.name} written. The scheduler adds the source at its next re-read "
           "of the source files (within a minute); “Run now” harvests it at once.", "success")
     return redirect(url_for("admin.source", source_id=definition["id"]), 303)
+
+
+from .merges import add_routes  # noqa: E402 - the resource pages and undoing a merge
+
+add_routes(bp)
