@@ -206,6 +206,10 @@ class Portal:
     def by_title(self, title: str) -> Resource:
         return next(r for r in self.resources if r.title == title)
 
+    def close(self) -> None:
+        self.backend.close()
+        self.catalogue.close()
+
 
 def build_portal(data_dir: Path, resources: list[Resource] | None = None) -> Portal:
     """A data directory with a real catalogue and a real embedded index of ``resources``."""

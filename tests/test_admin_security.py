@@ -321,8 +321,7 @@ def test_public_search_keeps_its_latency_during_a_brute_force_attack(tmp_path):
             attack.kill()
         server.close()
         thread.join(timeout=5)
-        portal.backend.close()
-        portal.catalogue.close()
+        portal.close()
     print(f"search median {quiet * 1000:.1f} ms quiet, {attacked * 1000:.1f} ms during "
           f"{during} wrong logins ({len(statuses)} in all)")
     # the attack was real and went on while the search was measured; only the first few

@@ -20,8 +20,7 @@ def portal(tmp_path_factory):
     require_chromium()
     p = build_portal(tmp_path_factory.mktemp("browser-portal"))
     yield p
-    p.backend.close()
-    p.catalogue.close()
+    p.close()
 
 
 @pytest.fixture(scope="module")

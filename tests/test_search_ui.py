@@ -26,8 +26,7 @@ from werkzeug.datastructures import MultiDict
 def portal(tmp_path_factory):
     p = build_portal(tmp_path_factory.mktemp("portal"))
     yield p
-    p.backend.close()
-    p.catalogue.close()
+    p.close()
 
 
 @pytest.fixture(scope="module")
