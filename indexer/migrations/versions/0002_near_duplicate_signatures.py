@@ -90,6 +90,9 @@ def _backfill(bind, batch: int = 500) -> None:
 
 # -- frozen copy of indexer.neardup at revision 0002 (5-word shingles, 128 permutations,
 #    16 bands x 8 rows, at least 50 words); built only when the migration runs -----------------
+# Deliberately duplicated, not imported: this revision must compute the signatures it
+# computed when it was written, whatever indexer.neardup becomes (the duplicates report
+# lists this copy beside neardup.py; that pair is expected).
 _MASK = (1 << 64) - 1
 
 
