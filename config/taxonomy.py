@@ -9,7 +9,9 @@ Keyword syntax (one phrase per entry, matched on whole words after case and acce
 
 * ``plastic`` matches the word *plastic* only;
 * ``plastic*`` matches any word starting with *plastic* (plastics, plasticsoep, …);
-* ``food waste`` matches the two words in a row; each word may end with ``*``.
+* ``food waste`` matches the two words in a row; each word may end with ``*``;
+* ``*strategi`` (one word, at least 5 letters) matches any word containing it: the head of a
+  compound (*kiertotalousstrategia*, *avfallsstrategin*, *Kreislaufwirtschaftsstrategie*).
 
 Write keywords with their accents (``déchet*``): text and keywords are folded alike.
 
@@ -31,6 +33,7 @@ from .models import LANGUAGES
 __all__ = [
     "DEFAULT_TAXONOMY_PATH",
     "REQUIRED_LANGUAGES",
+    "OffTopicSpec",
     "Taxonomy",
     "TaxonomyError",
     "ThemeSpec",
@@ -41,11 +44,12 @@ __all__ = [
 
 DEFAULT_TAXONOMY_PATH = Path(__file__).with_name("taxonomy.yaml")
 # Every theme and type (but "other") needs keywords in each of these languages.
-REQUIRED_LANGUAGES = ("en", "nl", "fr", "de", "it", "pt", "es", "lt", "no", "pl")
+REQUIRED_LANGUAGES = ("en", "nl", "fr", "de", "it", "pt", "es", "lt", "no", "pl", "sv", "fi", "cs")
 
 _KEY_RE = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 # words of letters/digits (any script), a word may end with '*'; words separated by one space
 _KEYWORD_RE = re.compile(r"^[^\W_]+(?:[-'’][^\W_]+)*\*?(?: [^\W_]+(?:[-'’][^\W_]+)*\*?)*$")
+_INFIX_RE = re.compile(r"^\*[^\W_]{5,}$")
 
 
 class TaxonomyError(Exception):
@@ -60,6 +64,12 @@ def _check_keywords(kw: dict[str, list[str]]) -> dict[str, list[str]]:
         cleaned = []
         for w in words:
             w = " ".join(str(w).split())
+            if w.startswith("*"):
+                if not _INFIX_RE.match(w):
+                    raise ValueError(f"keyword {w!r} ({lang}): a '*part' keyword is one word of "
+                                     "at least 5 letters")
+                cleaned.append(w)
+                continue
             if not _KEYWORD_RE.match(w):
                 raise ValueError(
                     f"keyword {w!r} ({lang}) must be words of letters or digits, "
@@ -84,6 +94,12 @@ class TypeSpec(BaseModel):
     schema_types: list[str] = Field(
         default_factory=list, description="schema.org @type values that mean this type."
     )
+    headings: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Per language: words of the section headings documents of this type have "
+        "(a case study's 'Results' and 'Lessons learned', an event's 'Programme' and "
+        "'Registration', a call's 'Eligibility'); a little evidence, in headings only.",
+    )
     fallback: bool = Field(
         default=False,
         description="A channel rather than a kind of content (news): chosen only when no other "
@@ -91,7 +107,7 @@ class TypeSpec(BaseModel):
         "section, so a news URL alone must not hide what the document is.",
     )
 
-    @field_validator("keywords")
+    @field_validator("keywords", "headings")
     @classmethod
     def _keywords(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
         return _check_keywords(v)
@@ -135,12 +151,38 @@ class ThemeSpec(BaseModel):
         return _check_keywords(v)
 
 
+class OffTopicSpec(BaseModel):
+    """A kind of page that is not a resource on the portal's subjects, however many of its words
+    it uses: a job offer in the waste department, a road closure for a race, a festival
+    programme, the council's budget. Recognised by its title, its section (breadcrumbs,
+    categories) or its URL, never by its body text; such a page gets no themes, and the type
+    ``type`` unless a type of content has more evidence."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1)
+    type: str = Field(description="The resource type of such a page: news or other.")
+    keywords: dict[str, list[str]] = Field(default_factory=dict, description="Per language.")
+    url: list[str] = Field(default_factory=list, description="Words of the URL path (keyword syntax).")
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        return _check_keywords(v)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: list[str]) -> list[str]:
+        return _check_keywords({"en": v})["en"]
+
+
 class Taxonomy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int = Field(ge=1)
     types: dict[str, TypeSpec]
     themes: dict[str, ThemeSpec]
+    off_topic: dict[str, OffTopicSpec] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Taxonomy":
@@ -151,7 +193,8 @@ class Taxonomy(BaseModel):
                 raise ValueError(f"themes.{key}.parent: unknown theme {theme.parent!r}")
             if self.themes[theme.parent].parent is not None:
                 raise ValueError(f"themes.{key}.parent: themes nest one level only")
-        for section, entries in (("types", self.types), ("themes", self.themes)):
+        for section, entries in (("types", self.types), ("themes", self.themes),
+                                 ("off_topic", self.off_topic)):
             for key, spec in entries.items():
                 if not _KEY_RE.match(key):
                     raise ValueError(f"{section}.{key}: keys are lowercase letters, digits and '-'")
@@ -166,6 +209,9 @@ class Taxonomy(BaseModel):
             for t in theme.types:
                 if t not in self.types:
                     raise ValueError(f"themes.{key}.types: unknown type {t!r}")
+        for key, spec in self.off_topic.items():
+            if spec.type not in self.types:
+                raise ValueError(f"off_topic.{key}.type: unknown type {spec.type!r}")
         return self
 
     def children(self, key: str) -> list[str]:

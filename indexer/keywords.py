@@ -1,7 +1,9 @@
 """Keyword matching for the classifier: folding, words, and phrases found in a word list.
 
 Text and keywords are folded alike (case, accents, ``ł``/``ø``/``æ``), split into words, and
-matched as whole words or word prefixes (``plastic*``), phrases word by word.
+matched as whole words, word prefixes (``plastic*``) or, for one-word keywords, a part of a
+word (``*strategi``: *kiertotalousstrategia*, *avfallsstrategin*: the head of a compound in
+German, Dutch, Swedish, Finnish), phrases word by word.
 """
 
 from __future__ import annotations
@@ -34,9 +36,12 @@ def tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(fold(text)) if text else []
 
 
+INFIX = "infix"  # the match mode of a ``*part`` keyword: a word containing it
+
+
 @dataclass(frozen=True)
 class Phrase:
-    words: tuple[tuple[str, bool], ...]  # (folded word, is_prefix)
+    words: tuple[tuple[str, bool | str], ...]  # (folded word, is_prefix or INFIX)
     text: str  # as written in the taxonomy (first spelling seen)
 
 
@@ -47,10 +52,16 @@ class Matcher:
         self.phrases = phrases
         self.exact: dict[str, list[int]] = defaultdict(list)
         self.prefix: dict[str, list[int]] = defaultdict(list)
+        self.infix: dict[str, list[int]] = defaultdict(list)
         for i in ids:
-            word, is_prefix = phrases[i].words[0]
-            (self.prefix if is_prefix else self.exact)[word].append(i)
+            word, mode = phrases[i].words[0]
+            if mode == INFIX:
+                self.infix[word].append(i)
+            else:
+                (self.prefix if mode else self.exact)[word].append(i)
         self.prefix_lengths = sorted({len(w) for w in self.prefix})
+        self._infix_re = (re.compile("|".join(sorted(map(re.escape, self.infix), key=len, reverse=True)))
+                          if self.infix else None)
 
     def find(self, words: list[str]) -> list[tuple[int, int, int]]:
         """``(start, length, phrase id)`` for every match."""
@@ -68,6 +79,8 @@ class Matcher:
                 hit = prefix.get(w[:n])
                 if hit:
                     cands.extend(hit)
+            if self._infix_re is not None and self._infix_re.search(w):
+                cands.extend(pid for part, ids in self.infix.items() if part in w for pid in ids)
             for pid in cands:
                 pw = phrases[pid].words
                 if len(pw) == 1:

@@ -24,6 +24,10 @@ Precedence, most trusted first:
   the page was not fetched or yields next to nothing.
 * language: detected from title + body; the page's, feed's and source's language break ties
   on short or ambiguous texts (see :mod:`indexer.language`).
+* type and themes (:mod:`indexer.classify`): from the title, the body, the feed's and page's
+  categories and tags, the URL, schema.org / og types, and what the page's layout says — its
+  breadcrumb trail (the section it sits in), its headings, its lead (the marked lead paragraph,
+  else the summary), event markup with a start date — and the format (a PDF).
 
 Anything that makes a document unusable raises :class:`NormaliseError` with a message an
 operator can act on.
@@ -335,6 +339,10 @@ def normalise(raw: RawDocument, source, *, taxonomy=None) -> Resource:
         schema_types=md.schema_types,
         format=fmt,
         language=language,
+        breadcrumbs=md.breadcrumbs,
+        headings=[h for h in md.headings if h != title],
+        lead=md.lead or md.description or _plain(hints.summary) or None,
+        event_start=md.event_start,
         taxonomy=taxonomy,
     )
     country = getattr(source, "country", None)

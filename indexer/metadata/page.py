@@ -11,6 +11,7 @@ from ..dates import find_date, parse_date
 from ..language import normalise_language_code
 from .dateline import shown_date
 from .jsonld import json_ld_nodes, names_in, primary_node, str_list, types_of, url_of
+from .outline import breadcrumbs, event_start, headings, lead_paragraph, microdata_types
 from .record import PageMetadata
 from .text import clean, clean_author, dedupe, same
 from .titles import article_h1, choose_title, home_link_texts, website_names
@@ -75,7 +76,8 @@ def extract_metadata(
     page = _Page(tree=tree, url=url, meta=_meta_values(tree), links=_links(tree, url),
                  nodes=nodes, ids={n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)},
                  primary=primary_node(nodes))
-    md.schema_types = dedupe([*(t for n in nodes for t in types_of(n)), page.first("og:type")])
+    md.schema_types = dedupe([*(t for n in nodes for t in types_of(n)), *microdata_types(tree),
+                              page.first("og:type")])
     h1 = _titles(md, page, site_names, title_hint)
     md.description = page.first(*DESCRIPTION_KEYS) or clean(page.jsonld("description"))
     _dates(md, page)
@@ -90,6 +92,10 @@ def extract_metadata(
     md.publisher = (publishers[0] if publishers else None) or page.first(*PUBLISHER_KEYS)
     md.keywords = _keywords(page)
     md.shown_date = shown_date(tree, h1, language or md.language)
+    md.breadcrumbs = breadcrumbs(tree, nodes, md.title or md.h1)
+    md.headings = headings(tree)
+    md.lead = lead_paragraph(tree)
+    md.event_start = event_start(tree, nodes)
     return md
 
 

@@ -28,4 +28,8 @@ class PageMetadata:
     canonical_url: str | None = None  # absolute, as written
     publisher: str | None = None
     keywords: list[str] = field(default_factory=list)  # meta keywords, article:tag, section
-    schema_types: list[str] = field(default_factory=list)  # JSON-LD @type values, og:type
+    schema_types: list[str] = field(default_factory=list)  # JSON-LD/microdata types, og:type
+    breadcrumbs: list[str] = field(default_factory=list)  # the section path (home, page left out)
+    headings: list[str] = field(default_factory=list)  # the article's h1 and h2 texts
+    lead: str | None = None  # the article's marked lead paragraph
+    event_start: str | None = None  # start date in event markup (JSON-LD, microdata, h-event)
