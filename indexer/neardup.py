@@ -293,9 +293,9 @@ CHROME_LINE_WORDS = 30  # longer lines are text, whatever words they use
 def strip_boilerplate(text: str) -> str:
     """The text without the lines of page chrome (see :data:`_CHROME_WORDS`)."""
     lines = (text or "").splitlines()
-    kept = [ln for ln in lines
-            if not (_CHROME_WORDS.search(ln) and len(ln.split()) <= CHROME_LINE_WORDS)]
-    return "\n".join(kept)
+    kept = [ln for ln in lines  # the cheap test first: most lines of a text are long
+            if ln.count(" ") >= CHROME_LINE_WORDS or not _CHROME_WORDS.search(ln)]
+    return text if len(kept) == len(lines) else "\n".join(kept)
 
 
 def sketch(text: str) -> Sketch | None:

@@ -213,8 +213,9 @@ class _Scheme:
         return np.concatenate(out) if out else np.empty(0, dtype=self.u64)
 
     def sketch(self, text):
-        text = '\n'.join(ln for ln in text.splitlines()
-                         if not (_CHROME_WORDS.search(ln) and len(ln.split()) <= 30))
+        lines = text.splitlines()
+        kept = [ln for ln in lines if ln.count(' ') >= 30 or not _CHROME_WORDS.search(ln)]
+        text = text if len(kept) == len(lines) else '\n'.join(kept)
         t = unicodedata.normalize('NFKC', text)
         t = t.lower() if t.isascii() else t.replace('\u00ad', '').casefold()
         w = self._word_hashes(np.frombuffer(t.encode('utf-8', 'replace'), dtype=np.uint8))
