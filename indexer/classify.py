@@ -105,6 +105,7 @@ class Classifier:
     TYPE_MIN = 3.0
     TYPE_WEAK = 2.0  # with no type at TYPE_MIN, a type of content this strong beats "other"
     OFF_TOPIC_MIN = 3.0
+    OFF_TOPIC_LABEL = 2.0  # a section or category naming an off-topic kind (one alone is not enough)
     OFF_TOPIC_OUTWEIGH = 2.0  # a type of content with more than this times the off-topic points wins
 
     def __init__(self, taxonomy: Taxonomy):
@@ -280,9 +281,9 @@ class Classifier:
         doc = Scoring(self, self._matcher(language))
         doc.title(title)
         doc.categories(categories)
-        doc.section(breadcrumbs)
         if url:
             doc.url(url)
+        doc.section(breadcrumbs)
         doc.schema(schema_types, event_start)
         doc.outline(headings, title)
         body_words = tokens(body[:BODY_CHARS]) if body else []

@@ -62,6 +62,7 @@ class Scoring:
         self.type_score: dict[str, float] = defaultdict(float)  # "x" types, "off:y" off-topic kinds
         self.ev: dict[str, _ThemeEvidence] = defaultdict(_ThemeEvidence)
         self.evidence: dict[str, list[str]] = defaultdict(list)
+        self.url_named: set[str] = set()  # types and off-topic kinds the URL path names
 
     def note(self, target: str, where: str, pid: int) -> None:
         self.add_note(target, f"{where}: {self.c.phrases[pid].text}")
@@ -82,9 +83,11 @@ class Scoring:
         text (``off_topic=False``): a strategy may well mention a festival."""
         score = self.type_score if score is None else score
         kinds = ("type:", "off:") if off_topic else ("type:",)
-        for _, _, pid in longest([m for m in matches if m[2] in self.c._type_pids]):
+        seen: set[tuple[int, str]] = set()  # one count per place and type ("festival", "festival*")
+        for start, _, pid in longest([m for m in matches if m[2] in self.c._type_pids]):
             for target in self.c.targets[pid]:
-                if target.startswith(kinds):
+                if target.startswith(kinds) and (start, target) not in seen:
+                    seen.add((start, target))
                     score[self._key(target)] += points
                     self.note(target, where, pid)
 
@@ -122,10 +125,13 @@ class Scoring:
             for pid, targets in found:
                 for target in targets:
                     key = self._key(target)
-                    if target.startswith(("type:", "off:")) and key not in counted:
-                        counted.add(key)
-                        self.type_score[key] += type_points
-                        self.note(target, where, pid)
+                    if not target.startswith(("type:", "off:")) or key in counted:
+                        continue
+                    counted.add(key)
+                    self.note(target, where, pid)
+                    if url_words and key in self.url_named:
+                        continue  # the URL path already said so: one piece of evidence
+                    self.type_score[key] += c.OFF_TOPIC_LABEL if key.startswith("off:") else type_points
             hit = {t for m in c._theme_matches(matches) for t in c._themes_of(m[2])}
             key = c._theme_keys.get(" ".join(words))
             if key:
@@ -155,7 +161,9 @@ class Scoring:
             return
         for _, _, pid in longest(c._url_matcher.find(words)):
             for target in c.url_targets[pid]:
-                self.type_score[self._key(target)] += c.TYPE_URL
+                if self._key(target) not in self.url_named:
+                    self.url_named.add(self._key(target))
+                    self.type_score[self._key(target)] += c.TYPE_URL
                 self.note(target, "url", pid)
         for pid in {m[2] for m in c._theme_matches(c._all_matcher.find(words))}:
             for theme in c._themes_of(pid):

@@ -20,6 +20,10 @@ The *shown date* is the date printed near the title, in the article's header (a 
 dateline, a ``<time>`` without ``datetime``): the normaliser's last resort for the publication
 date, after the page's metadata and the feed's or sitemap's dates. Only the header region is
 read, never the whole text, which can mention other dates (deadlines, events, history).
+
+Where the page sits and how it is laid out (:mod:`.outline`, for the classifier): the breadcrumb
+trail (JSON-LD ``BreadcrumbList``, ``nav[aria-label*=breadcrumb]``, ``.breadcrumb``), the
+article's headings, its marked lead paragraph, and event markup with a start date.
 """
 
 from __future__ import annotations
