@@ -2,11 +2,14 @@
 
 ``GET /api/search`` takes the parameters of ``/search`` and answers::
 
-    {"total", "page", "pages", "per_page", "took_ms", "query": {...},
+    {"total", "page", "pages", "per_page", "took_ms", "relaxed", "suggestion", "query": {...},
      "results": [{"id", "title", "url", "summary", "snippet", "language", "published", "date",
                   "type", "themes", "format", "countries", "instances", "resource_url"}],
      "facets": {"language": [{"value", "count", "label"}], ...}}
 
+``relaxed`` says when too few resources contained every word and the search retried with
+fewer words (``"some_words"``) or similar spellings (``"similar_spelling"``); ``suggestion``
+is a did-you-mean query when a word is in no document (else null).
 ``snippet`` is HTML: escaped text with ``<mark>`` around matches. Errors are
 ``{"error": "..."}`` with status 400 (bad input), 404 or 503 (search unavailable).
 """

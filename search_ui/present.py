@@ -246,6 +246,9 @@ def results_json(
         "pages": results.pages,
         "per_page": q.per_page,
         "took_ms": round(float(results.took_ms), 3),
+        # the search retried leniently ("some_words" | "similar_spelling") and a did-you-mean
+        "relaxed": getattr(results, "relaxed", None),
+        "suggestion": getattr(results, "suggestion", None),
         "query": {
             "q": q.text,
             "filters": q.filters,

@@ -110,7 +110,14 @@ def stored_resource(resource_id: str) -> Resource:
 def resource(resource_id: str):
     res = stored_resource(resource_id)
     labels = Labels(services().source_names(), theme_labels())
-    return render_template("resource.html", r=resource_view(res, labels))
+    view = resource_view(res, labels)
+    # why each place joined this resource ("near-duplicate of …: resemblance 0.91 / …")
+    reasons = services().catalogue.merge_reasons(res.id)
+    view["merges_shown"] = True
+    for inst in view["instances"]:
+        why = reasons.get(inst["url"])
+        inst["merged"] = why.label if why else None
+    return render_template("resource.html", r=view)
 
 
 def resource_view(r: Resource, labels: Labels) -> dict[str, Any]:

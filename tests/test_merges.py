@@ -299,6 +299,13 @@ def test_harvested_copy_is_merged_split_by_the_command_and_stays_apart(tmp_path,
     copy_url = share.base + "/doc/1/repair-cafe"
     why = cat.merge_reasons(rid)[copy_url]
     assert why.reason == "near" and why.containment >= 0.9
+    # the public resource page says why the copy is one of its places
+    from search_ui import create_app
+
+    page = create_app({"TESTING": True}, settings=settings).test_client().get(f"/resource/{rid}")
+    shown_page = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Why it is here" in shown_page
+    assert "near-duplicate of" in shown_page and "containment" in shown_page
 
     env = {"CCP_DATA_DIR": str(tmp_path / "data"), "CCP_SOURCES": str(settings.sources),
            "CCP_ALLOWED_PRIVATE_ADDRESSES": "127.0.0.0/8"}

@@ -230,6 +230,11 @@ def test_search_page_says_it_relaxed_and_links_the_suggestion(tmp_path):
         assert "q=circular+economy" in link.get("href") and "language=en" in link.get("href")
         fixed = lxml.html.fromstring(client.get(link.get("href")).get_data(as_text=True))
         assert not fixed.cssselect("#did-you-mean")
+        # the JSON API carries the same information
+        api = client.get("/api/search?q=circular+ecomony&language=en").get_json()
+        assert api["relaxed"] == "some_words" and api["suggestion"] == "circular economy"
+        exact = client.get("/api/search?q=circular+economy&language=en").get_json()
+        assert exact["suggestion"] is None
     finally:
         portal.backend.close()
         portal.catalogue.close()

@@ -147,7 +147,9 @@ def test_page_and_api_agree(client):
 
 def test_api_shape(client, portal):
     data = get_json(client, "/api/search?q=circulair&language=nl&per_page=5")
-    assert list(data) == ["total", "page", "pages", "per_page", "took_ms", "query", "results", "facets"]
+    assert list(data) == ["total", "page", "pages", "per_page", "took_ms", "relaxed", "suggestion",
+                          "query", "results", "facets"]
+    assert data["relaxed"] is None and data["suggestion"] is None
     assert (data["page"], data["per_page"], data["pages"]) == (1, 5, 1)
     assert data["query"]["q"] == "circulair"
     assert data["query"]["filters"] == {"language": ["nl"]}
