@@ -136,7 +136,9 @@ def main() -> None:
         cat.create_all()
         if cat.resource_count():
             raise SystemExit(f"{url} holds resources already: give an empty database")
-        with mock.patch.object(neardup, "signature", lambda text: None):
+        # the layer off: neither signatures nor sketches (ingest asks for both)
+        with mock.patch.object(neardup, "signature", lambda text: None), \
+                mock.patch.object(neardup, "sketch", lambda text: None):
             exact_ms = ingest_all(cat)
         with cat.engine.begin() as c:
             for table in (resource_bands_t, instances_t, outbox_t, resources_t):
