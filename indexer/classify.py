@@ -19,9 +19,10 @@ Scoring (the numbers are the class attributes of :class:`Classifier`):
 
 * off-topic pages first (``off_topic`` in the taxonomy): a job offer, an administrative
   procedure, a traffic or service notice, sport and festivities, the council's budget. Named by
-  the title (3), the section or a category (3 each) or the URL (4), never by the body: with 3
-  points such a page gets no themes, whatever words it shares with the portal's subjects, and
-  the group's type (other, or news) unless a type of content has more points.
+  the title (3), the section or a category (2 each: one label alone is not enough) or the URL
+  (4), never by the body: with 3 points such a page gets no themes, whatever words it shares
+  with the portal's subjects, and the kind's type (other, or news) — unless a type of content
+  has more than twice its points (a workshop with event markup listed under "Employment").
 * themes — a theme needs *real evidence* and a place among the few best:
 
   - points: 3 per distinct keyword in the title (at most 2), 3 per category naming the theme
@@ -38,16 +39,19 @@ Scoring (the numbers are the class attributes of :class:`Classifier`):
   - real evidence: a title keyword, a category, a section, a heading or lead keyword, two
     different body keywords (or one very dense), or a URL keyword backed by the body. Then at
     least 3 points.
-  - the few best: at most 4 themes, each with at least 45% of the best theme's points — except
+  - the few best: at most 4 themes, each with at least 35% of the best theme's points — except
     themes the publisher's categories name and the theme of the document's type
     (``themes.<key>.types``: a strategy is about strategies & roadmaps), which always stay.
   - a parent theme (``urban-resources`` above ``waste``) is chosen on its own evidence only:
     the hierarchy is for display (:meth:`config.taxonomy.Taxonomy.children`), not a way to put
     every document under a few broad headings.
 * types: title hits 3, category hits 3 and section hits 3 (a type's keywords or URL words
-  naming the section: "Kunskapsbank › Goda exempel"; at most 6 each), the type's URL words 4,
+  naming the section: "Kunskapsbank › Goda exempel"; at most 6 each; a section the URL path
+  already names adds nothing: they are one piece of evidence), the type's URL words 4,
   a schema.org type 4 (JSON-LD, microdata, og:type), event markup with a start date 2 more,
-  hits in the headings 1 (at most 2), hits in the lead (the marked lead, else the first 60
+  hits in the headings 1 (the type's keywords or its ``headings`` words — a case study's
+  "Results", an event's "Programme"; three numbered steps are a guide's 2; at most 2), hits in
+  the lead (the marked lead, else the first 60
   words of the body) 1 (at most 2), a PDF 2 for ``report``. Among overlapping keyword matches
   in one field the longest wins ("policy brief" is a report, not a policy). The best type with 3
   points or more wins, ties going to the type listed first in the taxonomy; a *fallback* type
