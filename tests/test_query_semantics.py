@@ -60,6 +60,9 @@ def corpus():
         r("paris-feuille", "Feuille de route économie circulaire", language="fr",
           body="Paris adopte sa feuille de route pour l'économie circulaire.",
           published=utc(2020, 6, 1)),
+        r("kaunas-maistas", "Mažiau maisto švaistymo mokyklose", language="lt",
+          body="Kauno mokyklos mažina maisto švaistymą valgyklose.",
+          published=utc(2024, 10, 6)),
     ]
 
 
@@ -175,6 +178,14 @@ def test_did_you_mean_comes_from_the_index_vocabulary(backend):
     assert results.total > 0  # the lenient retry still shows something
     corrected = search(backend, results.suggestion)
     assert corrected.relaxed is None and corrected.suggestion is None
+
+
+def test_another_inflection_of_an_indexed_word_is_not_corrected(backend):
+    """"švaistymas" is in no document as such, but "švaistymo" is: the analysis finds it, so
+    the word is not misspelt and no did-you-mean is offered."""
+    results = search(backend, "maisto švaistymas")
+    assert "kaunas-maistas" == ids(results)[0]
+    assert results.suggestion is None
 
 
 def test_a_word_in_no_document_and_near_none_gets_no_suggestion(backend):

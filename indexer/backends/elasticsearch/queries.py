@@ -31,7 +31,7 @@ from .constants import (
     SNIPPET_CHARS,
     TITLE_BOOST,
 )
-from .mapping import search_fields, text_slots
+from .mapping import analysed_clause, search_fields, text_slots
 
 
 def _clause_syntax(clause: Clause) -> str:
@@ -289,6 +289,15 @@ def vocabulary_fields() -> list[str]:
     return [f"text.{code}.folded" for code in sorted(LANGUAGE_ANALYZERS)] + [f"text.{OTHER_SLOT}"]
 
 
+def _known_word(word: str, fields: list[str]) -> dict[str, Any]:
+    stemmed = [f"text.{code}" for code in sorted(LANGUAGE_ANALYZERS)]
+    should: list[dict[str, Any]] = [{"multi_match": {"query": word, "fields": fields + stemmed}}]
+    analysed = analysed_clause((word,))
+    if analysed is not None:
+        should.append(analysed)
+    return {"bool": {"should": should, "minimum_should_match": 1}}
+
+
 def compile_vocabulary(words: Sequence[str]) -> dict[str, Any]:
     """One request for a did-you-mean: each folded word's document count (a ``filter``
     aggregation) and the index terms near it (a term suggester per folded field, first letter
@@ -303,7 +312,8 @@ def compile_vocabulary(words: Sequence[str]) -> dict[str, Any]:
         "size": 0,
         "track_total_hits": False,
         "query": {"match_all": {}},
-        "aggs": {f"word_{i}": {"filter": {"multi_match": {"query": w, "fields": fields}}}
-                 for i, w in enumerate(words)},
+        # a word counts as known when a document has it in any form the analysis reads it
+        # (another inflection, a compound part): the stemmed fields and the pre-analysed ones
+        "aggs": {f"word_{i}": {"filter": _known_word(w, fields)} for i, w in enumerate(words)},
         "suggest": suggest,
     }

@@ -232,7 +232,7 @@ class SearchMixin:
         text that share its first letter and are within its edit distance in length."""
         out = {}
         for word in words:
-            freq = searcher.doc_freq("text", word)
+            freq = searcher.doc_freq("text", word) or self._analysed_doc_freq(searcher, word)
             candidates: list[tuple[str, int]] = []
             if freq == 0:
                 limit = fuzziness(word)
@@ -242,6 +242,20 @@ class SearchMixin:
                 ]
             out[word] = (freq, candidates)
         return out
+
+    @staticmethod
+    def _analysed_doc_freq(searcher: tantivy.Searcher, word: str) -> int:
+        """Documents that contain the word as the language analysis reads it (another
+        inflection, a compound part): such a word is not misspelt, whatever its exact form."""
+        for field, tokens in word_terms(word).items():
+            for token in tokens:
+                try:
+                    n = searcher.doc_freq(field, token)
+                except ValueError:  # a field an index of an older schema does not have
+                    continue
+                if n:
+                    return n
+        return 0
 
     def _hits(
         self, searcher: tantivy.Searcher, found: list, parsed: UserQuery, with_scores: bool
