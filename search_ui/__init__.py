@@ -61,6 +61,11 @@ def create_app(
     # Harvested text is untrusted: escape in every template, whatever its file name.
     app.jinja_env.autoescape = True
 
+    if not app.config.get("TESTING"):
+        # the decompounder's dictionaries take a few seconds to load: not on the first search
+        from indexer.compounds import warm_up
+
+        warm_up()
     settings = settings or Settings.from_env()
     app.extensions["ccp"] = Services(settings, catalogue=catalogue, backend=backend)
 
