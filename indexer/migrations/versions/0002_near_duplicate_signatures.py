@@ -67,13 +67,7 @@ def _backfill(bind, batch: int = 500) -> None:
     scheme = _Scheme()
     set_minhash = (sa.update(_resources).where(_resources.c.id == sa.bindparam('rid'))
                    .values(minhash=sa.bindparam('mh')))
-    last = ''
-    while True:
-        rows = bind.execute(sa.select(_resources.c.id, _resources.c.body)
-                            .where(_resources.c.id > last).order_by(_resources.c.id)
-                            .limit(batch)).all()
-        if not rows:
-            return
+    for rows in _batches(bind, batch):
         sigs, bands = [], []
         for rid, body in rows:
             sig = scheme.signature(body or '')
@@ -85,6 +79,19 @@ def _backfill(bind, batch: int = 500) -> None:
         if sigs:
             bind.execute(set_minhash, sigs)
             bind.execute(sa.insert(_bands), bands)
+
+
+def _batches(bind, batch: int):
+    """The (id, body) rows of every resource, ``batch`` at a time in id order (each batch is
+    read in full before it is yielded, so the caller may update those rows). Also used by 0004."""
+    last = ''
+    while True:
+        rows = bind.execute(sa.select(_resources.c.id, _resources.c.body)
+                            .where(_resources.c.id > last).order_by(_resources.c.id)
+                            .limit(batch)).all()
+        if not rows:
+            return
+        yield rows
         last = rows[-1][0]
 
 
@@ -92,7 +99,9 @@ def _backfill(bind, batch: int = 500) -> None:
 #    16 bands x 8 rows, at least 50 words); built only when the migration runs -----------------
 # Deliberately duplicated, not imported: this revision must compute the signatures it
 # computed when it was written, whatever indexer.neardup becomes (the duplicates report
-# lists this copy beside neardup.py; that pair is expected).
+# lists this copy beside neardup.py; that pair is expected). Revision 0004 builds its scheme
+# on this class (other constants, chrome lines left out, the shingle count): nothing here may
+# change what either revision computes.
 _MASK = (1 << 64) - 1
 
 
@@ -186,6 +195,10 @@ class _Scheme:
         return np.concatenate(out) if out else np.empty(0, dtype=self.u64)
 
     def signature(self, text):
+        x = self._shingles(text)
+        return None if x is None else self._minhash(x)
+
+    def _shingles(self, text):
         t = unicodedata.normalize('NFKC', text)
         t = t.lower() if t.isascii() else t.replace('\u00ad', '').casefold()
         w = self._word_hashes(np.frombuffer(t.encode('utf-8', 'replace'), dtype=np.uint8))
@@ -195,7 +208,9 @@ class _Scheme:
         acc = w[:m] * self.shingle_mult[0]
         for j in range(1, self.SHINGLE):
             acc += w[j:j + m] * self.shingle_mult[j]
-        x = self._mix(acc)
+        return self._mix(acc)
+
+    def _minhash(self, x):
         sig = np.full(self.PERMUTATIONS, _MASK, dtype=self.u64)
         for i in range(0, len(x), 2048):
             y = x[i:i + 2048, None] * self.perm_a
