@@ -140,8 +140,31 @@ PROXIMITY_BOOST = 2.0  # weight of the phrase/proximity clause against one word'
 FUZZY_SCORE = 0.5  # the constant score of a similar spelling: below nearly any exact match
 SUGGEST_MIN_CHARS = 4  # shorter words are never corrected (like Elasticsearch's term suggester)
 
+# Listing pages (a section's or tag's page of teasers, a news index) repeat the titles and leads
+# of the pages they list, in fewer words, under a title that is a label ("Textiel", "News"):
+# BM25 ranks them above the pages they point to. Their score is multiplied by LISTING_WEIGHT
+# (both engines: one multiplication, so the order among listings and among other pages stays).
+LISTING_WEIGHT = 0.2
+LISTING_TITLE_WORDS = 2  # a title of at most this many words is a label, not a description
+TEASER_SHARE = 0.3  # ...or at least this share of the paragraphs are cut teasers ("…")
+_TRUNCATED = ("…", "...", "[…]", "[...]")
+
 RELAXED_WORDS = "some_words"  # fewer of the query's words were required
 RELAXED_SPELLING = "similar_spelling"  # ...and words matched similar spellings too
+
+
+def is_listing(title: str | None, body: str | None) -> bool:
+    """Whether a page looks like a listing of other pages rather than a resource: a title that
+    is a label of at most :data:`LISTING_TITLE_WORDS` words (a tag, a section, "News"), or a
+    body made of teasers cut short (at least two paragraphs, :data:`TEASER_SHARE` of them, end
+    with an ellipsis). A page without a title is not judged by it."""
+    from .analysis import words
+
+    if title and 0 < len(words(title)) <= LISTING_TITLE_WORDS:
+        return True
+    paragraphs = [p for p in re.split(r"\n\s*\n", body or "") if p.strip()]
+    cut = sum(p.rstrip().endswith(_TRUNCATED) for p in paragraphs)
+    return cut >= 2 and cut >= TEASER_SHARE * len(paragraphs)
 
 
 def required_matches(n: int) -> int:

@@ -387,3 +387,21 @@ def test_highlight_offsets_are_characters(backend):
     assert hit.id == "lisbon-roadmap"
     text = hit.snippet.text
     assert [text[s:e] for s, e in hit.snippet.highlights] == ["resíduos"]
+
+
+def test_a_listing_page_ranks_below_the_page_it_lists(empty_backend):
+    # A tag page shows the article's title and lead under a one-word label: shorter, so plain
+    # BM25 would rank it first; a page of cut teasers is a listing whatever its title.
+    lead = "Door-to-door textile collection gathered 38 tonnes in its first year."
+    article = make_resource(
+        "article", "Textile collection at home: 38 tonnes in one year", summary=lead,
+        body=lead + "\n\nThe city collected textiles from 4,000 homes. " * 3,
+        published=utc(2024, 5, 2))
+    tag = make_resource("tag", "Textiles", body="Textiles\n\n" + article.title + "\n\n" + lead)
+    teasers = make_resource(
+        "teasers", "Latest textile collection news from the city",
+        body="\n\n".join(f"Textile collection round {i}\n\nThe textile collection …"
+                         for i in range(4)))
+    empty_backend.apply([article, tag, teasers])
+    assert ids(search(empty_backend, "textile collection"))[0] == "article"
+    assert set(ids(search(empty_backend, "textile collection"))) == {"article", "tag", "teasers"}

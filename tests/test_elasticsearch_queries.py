@@ -42,6 +42,7 @@ from indexer.backends.elasticsearch import (  # noqa: E402
 from indexer.backends.elasticsearch.queries import compile_vocabulary  # noqa: E402
 from indexer.query import (  # noqa: E402
     FACETS,
+    LISTING_WEIGHT,
     RELAXED_SPELLING,
     RELAXED_WORDS,
     SearchQuery,
@@ -227,8 +228,14 @@ def test_highlight_markers_are_removed_from_indexed_text():
 # -- compiled queries -------------------------------------------------------------------------
 
 
+def _text(body: dict) -> dict:
+    """The clauses of a compiled query's text part (inside the listing weighting)."""
+    weighted = body["query"]["bool"]["must"][0]["function_score"]
+    return weighted["query"]["bool"]
+
+
 def _sqs(body: dict, clause: str = "must") -> dict:
-    return _all_sqs(body["query"]["bool"][clause])[0]
+    return _all_sqs(_text(body)[clause])[0]
 
 
 def _all_sqs(node) -> list[dict]:
@@ -244,7 +251,7 @@ def _all_sqs(node) -> list[dict]:
 
 def _units(body: dict) -> tuple[list[str], int]:
     """The counted units of a compiled query (their syntax) and how many must match."""
-    must = body["query"]["bool"]["must"][0]
+    must = _text(body)["must"][0]
     if "bool" in must and "minimum_should_match" in must["bool"]:
         return [_all_sqs(u)[0]["query"] for u in must["bool"]["should"]], \
             must["bool"]["minimum_should_match"]
@@ -267,6 +274,15 @@ def test_words_are_optional_beyond_two_and_stop_words_are_not_counted():
         text="roadmap for the circular economy Lisbon")))
     assert units == ["roadmap", "circular", "economy", "Lisbon"] and required == 3
     assert _units(compile_query(SearchQuery(text="circular economy")))[1] == 2
+
+
+def test_listing_pages_score_a_fraction_of_the_same_match():
+    # The embedded engine multiplies a listing page's score by the same weight.
+    weighted = compile_query(SearchQuery(text="textile collection"))["query"]["bool"]["must"][0]
+    assert weighted["function_score"]["functions"] == [
+        {"filter": {"term": {"listing": True}}, "weight": LISTING_WEIGHT}]
+    assert weighted["function_score"]["boost_mode"] == "multiply"
+    assert 0 < LISTING_WEIGHT < 1
 
 
 def test_query_flags_leave_out_expensive_operators():
@@ -292,7 +308,8 @@ MALFORMED = ['"unclosed', "AND OR", "title:", "(((", ")", "*", "\\", "🙂", "-"
 def test_malformed_input_compiles_to_plain_words(text):
     body = compile_query(SearchQuery(text=text))
     for clause in ("must", "should", "must_not"):
-        for sqs in _all_sqs(body["query"].get("bool", {}).get(clause, [])):
+        text = _text(body) if "must" in body["query"].get("bool", {}) else {}
+        for sqs in _all_sqs(text.get(clause, [])):
             syntax = sqs["query"]
             # Only words, spaces, quotes around phrases, | and parentheses reach Elasticsearch.
             assert re.fullmatch(r'[\w "|()]+', syntax) and "_" not in syntax, syntax
@@ -326,7 +343,7 @@ def test_facet_filters_are_disjunctive():
              "type": {"terms": {"type": ["strategy"]}}}
     # Hits: every filter (AND across facets, OR within one) after the aggregations.
     assert body["post_filter"] == {"bool": {"filter": [terms["language"], terms["type"]]}}
-    assert "filter" not in json.dumps(body["query"]["bool"].get("must", []))
+    assert '"terms"' not in json.dumps(body["query"])  # facet filters never narrow the query
     # Each facet is counted under every filter except its own.
     aggs = body["aggs"]
     assert aggs["language"]["filter"] == {"bool": {"filter": [terms["type"]]}}
@@ -352,7 +369,7 @@ def test_long_queries_are_cut_to_the_clause_budget():
     body = compile_query(SearchQuery(text=" ".join(words) + " -nope"))
     units, required = _units(body)
     assert units == words[:MAX_QUERY_CLAUSES] and required == MAX_QUERY_CLAUSES * 3 // 4
-    assert "must_not" not in body["query"]["bool"]  # no budget left for the exclusion
+    assert "must_not" not in _text(body)  # no budget left for the exclusion
     half = compile_query(SearchQuery(text="waste bins OR bags deposit -glass"), max_clauses=3)
     assert _units(half) == (["waste", "bins | bags"], 2)
 

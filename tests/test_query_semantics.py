@@ -19,6 +19,7 @@ from indexer.query import (
     best_correction,
     edit_distance,
     fuzziness,
+    is_listing,
     required_matches,
 )
 from tests.es_support import drop as drop_es_backend
@@ -249,3 +250,15 @@ def test_search_page_says_it_relaxed_and_links_the_suggestion(tmp_path):
     finally:
         portal.backend.close()
         portal.catalogue.close()
+
+
+def test_listing_pages_are_told_from_resources():
+    # A label for a title (a tag, a section) or a body of cut teasers: a listing.
+    assert is_listing("Textiel", "Textiel\n\nTextielinzameling aan huis\n\nAldermeer heeft…")
+    assert is_listing("Aktuelles", "")
+    teasers = "\n\n".join(f"Item {i}\n\nThe first words of item {i} …" for i in range(3))
+    assert is_listing("Latest news from the council of Wendelstadt", teasers)
+    # A described page, a report with one quoted ellipsis, a page without a title: resources.
+    assert not is_listing("Kreislaufwirtschaftsstrategie Wendelstadt 2030", "Am 16. November…")
+    assert not is_listing("Annual waste report 2023", "Intro.\n\nHe said: wait...\n\nMore.\n\nEnd.")
+    assert not is_listing("", "Some text.")

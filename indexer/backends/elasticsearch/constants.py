@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-SCHEMA_VERSION = 2  # stored in the mapping's _meta; bump when index_body() changes
+SCHEMA_VERSION = 3  # stored in the mapping's _meta; bump when index_body() changes (3: listing)
 # 2: pre-analysed stems_<code>/parts_<code> fields
 DEFAULT_INDEX = "ccp-resources"
 

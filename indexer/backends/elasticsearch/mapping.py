@@ -13,7 +13,7 @@ from ...analysis import (
     query_terms,
     stems_field,
 )
-from ...query import FACETS
+from ...query import FACETS, is_listing
 from ...stemming import PYTHON_LANGUAGES, stem
 from ...resource import Resource
 from ..base import facet_values, result_view
@@ -109,6 +109,7 @@ def index_mappings() -> dict[str, Any]:
             "published": {"type": "date"},
             "updated": {"type": "date"},
             "live": {"type": "boolean"},
+            "listing": {"type": "boolean"},  # query.is_listing: its score is weighted down
             "view": {"type": "object", "enabled": False},
         }
     )
@@ -154,6 +155,7 @@ def document(r: Resource) -> dict[str, Any]:
             "published": _iso(r.published),
             "updated": _iso(r.updated),
             "live": r.is_live,
+            "listing": is_listing(r.title, r.body),
             "view": result_view(r),
         }
     )

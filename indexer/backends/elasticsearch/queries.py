@@ -9,6 +9,7 @@ from ...analysis import Clause, UserQuery, parse_user_query, pre_analysed_fields
 from ...query import (
     FACETS,
     FUZZY_SCORE,
+    LISTING_WEIGHT,
     PROXIMITY_BOOST,
     PROXIMITY_SLOP,
     SUGGEST_MIN_CHARS,
@@ -146,12 +147,21 @@ def _filters_except(query: SearchQuery, facet: str | None) -> list[dict[str, Any
 
 def _main_query(query: SearchQuery, plan: TextPlan | None) -> dict[str, Any]:
     """The text query and the gone-filter: what hits and facet counts are computed from."""
-    clauses: dict[str, list[dict[str, Any]]] = {}
+    clauses: dict[str, Any] = {}
     if plan is not None:
-        clauses.update(text_query(plan)["bool"])
+        clauses["must"] = [weigh_listings(text_query(plan))]
     if not query.include_gone:
         clauses["filter"] = [{"term": {"live": True}}]
     return {"bool": clauses} if clauses else {"match_all": {}}
+
+
+def weigh_listings(text: dict[str, Any]) -> dict[str, Any]:
+    """``text`` with the score of listing pages multiplied by LISTING_WEIGHT (see
+    query.is_listing), as the embedded engine weighs them."""
+    return {"function_score": {
+        "query": text,
+        "functions": [{"filter": {"term": {"listing": True}}, "weight": LISTING_WEIGHT}],
+        "score_mode": "multiply", "boost_mode": "multiply"}}
 
 
 def parse_limited(query: SearchQuery, max_clauses: int = MAX_QUERY_CLAUSES) -> UserQuery:

@@ -25,7 +25,7 @@ from ...analysis import (
     register_analyzers,
     stem_language,
 )
-from ...query import FacetValue
+from ...query import FacetValue, is_listing
 from ...resource import Resource
 from ..base import BackendUnavailable, facet_values, result_view
 from .schema import (
@@ -223,6 +223,7 @@ class GenerationsMixin:
             doc.add_text(f"{facet}_set", SET_SEPARATOR.join(values))
         doc.add_integer("date", date_key(r))
         doc.add_text("live", "yes" if r.is_live else "no")
+        doc.add_text("listing", "yes" if is_listing(r.title, r.body) else "no")
         view = json.dumps(result_view(r), ensure_ascii=False, separators=(",", ":"))
         doc.add_bytes("doc", view.encode("utf-8"))
         return doc

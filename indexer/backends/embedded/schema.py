@@ -20,7 +20,7 @@ from ...stemming import PYTHON_LANGUAGES, stem
 from ...query import FACETS
 from ...resource import Resource
 
-SCHEMA_VERSION = 3  # 3: pre-analysed stems_<code>/parts_<code> fields
+SCHEMA_VERSION = 4  # 3: pre-analysed stems_<code>/parts_<code> fields; 4: the listing field
 
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "write.lock"
@@ -64,6 +64,8 @@ def build_schema() -> tantivy.Schema:
         sb.add_text_field(f"{facet}_set", fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("date", fast=True)
     sb.add_text_field("live", tokenizer_name="raw", index_option="basic")
+    # "yes" for a listing page (query.is_listing): its score is weighted down
+    sb.add_text_field("listing", tokenizer_name="raw", index_option="basic")
     sb.add_bytes_field("doc", stored=True)  # JSON of base.result_view(resource)
     sb.add_bytes_field("body", stored=True)  # UTF-8 text snippets are cut from
     return sb.build()

@@ -18,6 +18,7 @@ from ...analysis import (
 from ...query import (
     FACETS,
     FUZZY_SCORE,
+    LISTING_WEIGHT,
     PROXIMITY_BOOST,
     PROXIMITY_SLOP,
     FacetValue,
@@ -161,7 +162,21 @@ class SearchMixin:
             parts.append((Occur.Should, Q.boost_query(near, PROXIMITY_BOOST)))
         for clause in plan.excluded:
             parts.append((Occur.MustNot, self._clause_query(index, clause.words)))
-        return Q.boolean_query(parts)
+        return self._weigh_listings(Q.boolean_query(parts))
+
+    def _weigh_listings(self, text_q: tantivy.Query) -> tantivy.Query:
+        """``text_q`` with the score of listing pages multiplied by LISTING_WEIGHT (see
+        query.is_listing): each document matches exactly one of the two branches."""
+        Q = tantivy.Query
+
+        def branch(value: str) -> tantivy.Query:
+            marker = Q.const_score_query(Q.term_query(self._schema, "listing", value), 0.0)
+            return Q.boolean_query([(Occur.Must, text_q), (Occur.Must, marker)])
+
+        return Q.boolean_query([
+            (Occur.Should, branch("no")),
+            (Occur.Should, Q.boost_query(branch("yes"), LISTING_WEIGHT)),
+        ])
 
     def _filter_query(self, facet: str, values: list[str]) -> tantivy.Query:
         q = tantivy.Query.term_set_query(self._schema, facet, values)
