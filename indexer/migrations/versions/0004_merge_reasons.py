@@ -61,7 +61,7 @@ def upgrade() -> None:
     op.create_index('ix_merge_splits_url', 'merge_splits', ['url'], unique=False)
     with op.batch_alter_table('resources', schema=None) as batch_op:
         batch_op.add_column(sa.Column('shingles', sa.Integer(), nullable=True))
-    _recompute(op.get_bind())
+    _recompute(op.get_bind(), _Scheme())
 
 
 def downgrade() -> None:
@@ -80,8 +80,9 @@ _resources = sa.table('resources', sa.column('id', sa.String), sa.column('minhas
 _0002 = importlib.import_module('indexer.migrations.versions.0002_near_duplicate_signatures')
 
 
-def _recompute(bind, batch: int = 500) -> None:
-    scheme = _Scheme()
+def _recompute(bind, scheme, batch: int = 500) -> None:
+    """Every resource's sketch and band keys computed again with ``scheme`` (a later
+    revision that changes the scheme may call this with its own)."""
     bind.execute(sa.delete(_0002._bands))
     set_sketch = (sa.update(_resources).where(_resources.c.id == sa.bindparam('rid'))
                   .values(minhash=sa.bindparam('mh'), shingles=sa.bindparam('n')))
