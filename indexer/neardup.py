@@ -96,6 +96,8 @@ __all__ = [
     "Sketch",
     "compare",
     "same_resource",
+    "in_reach",
+    "measure",
     "sketch",
     "THRESHOLD",
     "band_keys",
@@ -117,6 +119,9 @@ THRESHOLD = 0.80  # estimated Jaccard to merge copies from different sources
 SAME_SOURCE_THRESHOLD = 0.95  # ... and two pages of one source (with the same title)
 CONTAINMENT = 0.90  # estimated share of the shorter text's shingles found in the longer one
 MIN_CONTAINED_SHARE = 0.30  # ... when the shorter text is at least this share of the longer
+SAME_SOURCE_CONTAINMENT = 0.97  # one source, same title: the shorter text all but whole in ...
+SAME_SOURCE_SHARE = 0.80  # ... a longer one that adds at most a fifth (an intro line, a banner)
+FOREIGN_SHARE = 0.20  # lines of a text that share nothing with the other: at most this share
 SIGNATURE_BYTES = PERMUTATIONS * 8
 
 Signature = np.ndarray  # PERMUTATIONS unsigned 64-bit minima
@@ -183,13 +188,29 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x
 
 
+# Letters with no canonical decomposition that texts without diacritics write as a base letter
+_FOLD = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "ħ": "h", "ı": "i", "ŀ": "l", "ŧ": "t"})
+_FOLD_CHARS = re.compile("[łđøħıŀŧ]")
+
+
 def _normal_bytes(text: str) -> np.ndarray:
-    t = unicodedata.normalize("NFKC", text or "")
+    """Compatibility-decomposed (NFKD), case-folded UTF-8 bytes without diacritics: a PDF set
+    in a font without "ė" or "ą" (it prints "e", "a") and its copy on a web page that has them
+    shingle alike, as search engines' ASCII folding would have it."""
+    t = text or ""
     if t.isascii():
-        t = t.lower()  # the same as casefold() on ASCII, and 15× faster
-    else:
-        t = t.replace("\u00ad", "").casefold()
-    return np.frombuffer(t.encode("utf-8", "replace"), dtype=np.uint8)
+        return np.frombuffer(t.lower().encode("ascii"), dtype=np.uint8)  # 15× faster
+    t = unicodedata.normalize("NFKD", t).replace("\u00ad", "").casefold()
+    if _FOLD_CHARS.search(t):
+        t = t.translate(_FOLD)
+    b = np.frombuffer(t.encode("utf-8", "replace"), dtype=np.uint8)
+    # combining marks U+0300–U+036F are the UTF-8 pairs CC 80–BF and CD 80–AF
+    lead = np.flatnonzero((b[:-1] == 0xCC) | ((b[:-1] == 0xCD) & (b[1:] < 0xB0)))
+    if lead.size:
+        keep = np.ones(len(b), dtype=bool)
+        keep[lead] = keep[lead + 1] = False
+        b = b[keep]
+    return b
 
 
 def _word_mask(b: np.ndarray) -> np.ndarray:
@@ -326,10 +347,70 @@ def compare(a: Sketch, b: Sketch) -> Match:
 def same_resource(m: Match, *, same_source: bool) -> bool:
     """Whether two texts that share this much are one resource (see the module docstring)."""
     if same_source:
-        return m.resemblance >= SAME_SOURCE_THRESHOLD
+        return m.resemblance >= SAME_SOURCE_THRESHOLD or (
+            m.containment >= SAME_SOURCE_CONTAINMENT and m.share >= SAME_SOURCE_SHARE)
     if m.resemblance >= THRESHOLD:
         return True
     return m.containment >= CONTAINMENT and m.share >= MIN_CONTAINED_SHARE
+
+
+def in_reach(m: Match) -> bool:
+    """Whether an estimated match is close enough to a merge that the texts themselves are
+    compared (:func:`measure`): MinHash estimates of containment are coarse on long texts
+    (±0.1 at resemblance 0.3), the exact figures decide."""
+    return m.share >= MIN_CONTAINED_SHARE - 0.1 and (
+        m.resemblance >= THRESHOLD - 0.2 or m.containment >= CONTAINMENT - 0.25)
+
+
+def _shingle_set(text: str) -> np.ndarray:
+    x = shingle_hashes(text, min_words=0)
+    return np.empty(0, dtype=_U64) if x is None else np.unique(x)
+
+
+def _foreign(text: str, other: np.ndarray, total: int) -> int:
+    """The distinct shingles of ``text`` that touch its *foreign* lines — lines no shingle of
+    which the ``other`` set has (an intro, a "log in to read on" banner, a print note) — and
+    those across a line break that ``other`` lacks (it has a line of its own there), counted only when they are at most :data:`FOREIGN_SHARE` of the ``total`` (else 0: the
+    texts differ, not by a line or two)."""
+    b = _normal_bytes(text)
+    w = _word_hashes(b)
+    if len(w) < SHINGLE:
+        return 0
+    starts, _ends = _word_spans(_word_mask(b))
+    line = np.searchsorted(np.flatnonzero(b == 0x0A), starts)  # line of each word
+    m = len(w) - SHINGLE + 1
+    acc = w[:m] * _SHINGLE_MULT[0]
+    for j in range(1, SHINGLE):
+        acc += w[j:j + m] * _SHINGLE_MULT[j]
+    x = _mix(acc)
+    first, last = line[:m], line[SHINGLE - 1:]
+    inside = np.isin(x, other)
+    cover = np.zeros(int(line[-1]) + 2, dtype=np.int64)  # contained shingles over each line
+    np.add.at(cover, first[inside], 1)
+    np.add.at(cover, last[inside] + 1, -1)
+    foreign = np.zeros_like(cover)
+    foreign[np.unique(line)] = np.cumsum(cover)[np.unique(line)] == 0
+    seen = np.concatenate([[0], np.cumsum(foreign)])
+    # ... and the missing shingles across a line break (the other text has a line between)
+    touched = (seen[last + 1] - seen[first] > 0) | (~inside & (first != last))
+    n = int(np.unique(x[touched]).size)
+    return n if n <= FOREIGN_SHARE * total else 0
+
+
+def measure(a: str, b: str) -> Match | None:
+    """The exact resemblance and containment of two texts (chrome lines left out), or None
+    when either has no shingle. Containment is that of the shorter text in the longer one,
+    not counting the shorter text's *foreign* lines (:func:`_foreign`): a copy with a line of
+    its own — another intro, a paywall or log-in notice — is still wholly contained."""
+    ta, tb = strip_boilerplate(a), strip_boilerplate(b)
+    sa, sb = _shingle_set(ta), _shingle_set(tb)
+    if not (sa.size and sb.size):
+        return None
+    inter = int(np.intersect1d(sa, sb, assume_unique=True).size)
+    (short_t, short), (_lt, long) = sorted(((ta, sa), (tb, sb)), key=lambda p: p[1].size)
+    kept = short.size - _foreign(short_t, long, short.size)
+    return Match(inter / (sa.size + sb.size - inter), min(1.0, inter / max(kept, 1)),
+                 short.size / long.size)
 
 
 def _minhash(x: np.ndarray) -> Signature:

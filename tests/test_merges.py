@@ -2,7 +2,7 @@
 paywall cut merge (containment as well as resemblance); pages of one site with different
 titles do not; every merge keeps its reason and score; an operator undoes a wrong merge (the
 catalogue, ``ccp resources split``, the admin) and it stays undone on the next harvest (real
-HTTP harvests of pages served on 127.0.0.1); migration 0003 → 0004 recomputes the sketches.
+HTTP harvests of pages served on 127.0.0.1); migrations 0003 → 0004 and 0004 → 0005 recompute the sketches.
 SQLite, and PostgreSQL when ``CCP_TEST_DATABASE_URL`` names a server."""
 
 from __future__ import annotations
@@ -72,12 +72,77 @@ def test_chrome_lines_are_left_out_before_hashing():
 def test_short_copy_with_intro_and_banner_is_contained_in_the_original():
     original = _body(NEWS)
     copy = _body([INTRO, NEWS[0], COOKIE, *NEWS[1:]])
-    a, b = neardup.sketch(original), neardup.sketch(copy)
-    m = neardup.compare(a, b)
-    assert m.resemblance < neardup.THRESHOLD  # resemblance alone misses it ...
-    assert m.containment >= neardup.CONTAINMENT  # ... containment does not
-    assert neardup.same_resource(m, same_source=False)
-    assert not neardup.same_resource(m, same_source=True)
+    m = neardup.compare(neardup.sketch(original), neardup.sketch(copy))  # estimated
+    assert m.containment >= neardup.CONTAINMENT and neardup.in_reach(m)
+    # the texts themselves: every shingle of the original is in the copy, except the two
+    # across the line break where the copy put its intro
+    exact = neardup.measure(original, copy)
+    assert exact.resemblance < neardup.THRESHOLD  # resemblance alone misses it ...
+    assert exact.containment == 1.0  # ... containment does not
+    assert neardup.same_resource(exact, same_source=False)
+    # inside one site, an intro a fifth of the text long is more than a line added
+    assert exact.share < neardup.SAME_SOURCE_SHARE
+    assert not neardup.same_resource(exact, same_source=True)
+
+
+def test_a_line_of_its_own_does_not_count_against_a_copy_but_a_rewrite_does():
+    """A copy on a document-sharing site, cut short, with a log-in notice in the middle: its
+    own line is left out of its containment; a text with a sentence rewritten in every
+    paragraph is not a copy with a line of its own."""
+    original = _body([*NEWS, *NEWS[::-1]])
+    notice = "Dieses Dokument wurde von einem Nutzer hochgeladen. Melden Sie sich an, um weiterzulesen."
+    copy = _body([NEWS[0], notice, *NEWS[1:3]])
+    plain = neardup.measure(original, _body(NEWS[:3]))
+    noticed = neardup.measure(original, copy)
+    assert plain.containment == noticed.containment == 1.0
+    rewritten = _body([p.replace(" and ", " as well as ", 1) for p in NEWS[:3]])
+    assert neardup.measure(original, rewritten).containment < 0.9
+    # more than a fifth of the text in lines of its own: the texts differ, nothing is left out
+    long_notice = _body([NEWS[0], notice, "Uploaded by a user. " + INTRO, INTRO[::-1]])
+    assert neardup.measure(original, long_notice).containment < 0.7
+
+
+def test_same_site_copy_with_a_press_release_line_merges_and_an_update_does_not(cat):
+    """One site serving a news item at two URLs, one with a "press release" line on top, is
+    one resource; the same site's next item under the same title that rewrote a paragraph is
+    another."""
+    title = "Second repair café opens in the north"
+    first = doc("porto", "https://porto.example/news/repair-cafe", _body([title, *NEWS]), title=title)
+    assert cat.ingest(first) == ADDED
+    press = doc("porto", "https://porto.example/press/2024/repair-cafe",
+                _body([title, "Press release", *NEWS]), title=title)
+    assert cat.ingest(press) == MERGED
+    assert cat.merge_reasons(first.id)[press.url].reason == "near"
+    later = doc("porto", "https://porto.example/news/repair-cafe-2",
+                _body([title, NEWS[0], NEWS[1].replace("every second Saturday", "every Sunday")
+                       .replace("bicycles", "phones"), *NEWS[2:]]), title=title)
+    assert cat.ingest(later) == ADDED
+
+
+def test_pdf_without_diacritics_and_its_web_copy_merge(cat):
+    """A report as a PDF set in a font without "ą", "ł" or "ę" (the letters print bare), and
+    the first half of it on a document-sharing site, with the diacritics."""
+    text = [
+        "Niniejsza analiza obejmuje rok kalendarzowy 2023 i została sporządzona w celu "
+        "weryfikacji możliwości technicznych i organizacyjnych gminy w zakresie gospodarowania "
+        "odpadami komunalnymi.",
+        "Dokument przedstawia potrzeby inwestycyjne, koszty poniesione w związku z odbieraniem, "
+        "odzyskiem, recyklingiem i unieszkodliwianiem odpadów oraz liczbę mieszkańców.",
+        "W 2023 roku z terenu miasta odebrano łącznie 98 tysięcy ton odpadów komunalnych, o 3 "
+        "procent mniej niż rok wcześniej; udział odpadów zbieranych selektywnie wzrósł do 41 "
+        "procent.",
+        "Największy przyrost odnotowano we frakcji bioodpadów, po objęciu zbiórką kolejnych "
+        "osiedli zabudowy wielorodzinnej w dzielnicach Chylonia, Cisowa i Obłuże.",
+    ]
+    bare = str.maketrans("ąćęłńśźżĄĆĘŁŃŚŹŻ", "acelnszzACELNSZZ")
+    pdf = doc("gdynia", "https://gdynia.example/dokumenty/analiza-2023.pdf",
+              _body([t.translate(bare) for t in text + text[::-1]]))
+    assert cat.ingest(pdf) == ADDED
+    web = doc("docshare", "https://docshare.example/doc/551902/analiza-2023",
+              _body([text[0], "Preview ends here for free users.", *text[1:]]))
+    assert cat.ingest(web) == MERGED
+    why = cat.merge_reasons(pdf.id)[web.url]
+    assert why.reason == "near" and why.containment == 1.0
 
 
 def test_paywall_cut_is_contained_and_an_unrelated_text_is_not():
@@ -221,7 +286,32 @@ def test_upgrade_from_0003_recomputes_the_sketches(db_url):
         assert not {"merges", "merge_splits"} & set(insp.get_table_names())
         assert "shingles" not in {col["name"] for col in insp.get_columns("resources")}
     back.close()
-    assert head_revision() == "0004"
+    assert head_revision() == "0005"
+
+
+# -- migration 0004 -> 0005 ---------------------------------------------------------------------
+def test_upgrade_from_0004_recomputes_the_sketches_over_words_without_diacritics(db_url):
+    command.upgrade(alembic_config(db_url), "0004")
+    text = _body([p.replace("repair", "réparation").replace("city", "miasto łódzkie")
+                  for p in NEWS * 2])
+    old = Catalogue(db_url)
+    with old.engine.begin() as c:
+        c.execute(insert(resources_t).values(
+            id="ra", title="ra", url="https://a.example/1", body=text, summary="",
+            content_hash=content_hash(text), themes=[], places=[], authors=[], minhash=b"stale"))
+    schema_upgrade(old.engine, db_url)
+    old.close()
+    cat = Catalogue(db_url)
+    sk = neardup.sketch(text)
+    with cat.engine.connect() as c:
+        row = c.execute(select(resources_t.c.minhash, resources_t.c.shingles)).one()
+        bands = {(r[0], r[1]) for r in c.execute(
+            select(resource_bands_t.c.band, resource_bands_t.c.key))}
+    assert tuple(row) == (neardup.to_bytes(sk.sig), sk.size)
+    assert bands == set(neardup.band_keys(sk.sig))
+    cat.close()
+    command.downgrade(alembic_config(db_url), "0004")
+    assert head_revision() == "0005"
 
 
 # -- real harvests, the command line and the admin ---------------------------------------------

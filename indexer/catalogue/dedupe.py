@@ -30,6 +30,7 @@ _BAND_MATCHES = (
 _SIGNATURES = (select(resources_t.c.id, resources_t.c.minhash, resources_t.c.shingles,
                       resources_t.c.title)
                .where(resources_t.c.id.in_(bindparam("ids", expanding=True))))
+_BODY = select(resources_t.c.body).where(resources_t.c.id == bindparam("id"))
 _SERVED_BY_SOURCE = (select(instances_t.c.resource_id)
                      .where(instances_t.c.resource_id.in_(bindparam("ids", expanding=True)),
                             instances_t.c.source_id == bindparam("source_id"),
@@ -66,12 +67,14 @@ class NearMatch(NamedTuple):
 
 
 def near_duplicate(c: Connection, sk: neardup.Sketch | neardup.Signature,
-                   source_id: str | None, *, title: str | None = None,
+                   source_id: str | None, *, title: str | None = None, text: str | None = None,
                    exclude: frozenset[str] | set[str] = frozenset()) -> NearMatch | None:
     """The most similar resource whose text is a near duplicate of the text sketched by
     ``sk``, seen from ``source_id``: a resource that source still serves at a live instance
     is the same page only with the same title and a near-identical text
-    (:func:`indexer.neardup.same_resource`). ``exclude``: resources it must not join."""
+    (:func:`indexer.neardup.same_resource`). With the ``text`` itself, a candidate whose
+    estimate is within reach of a merge is decided on the exact figures of the two texts
+    (:func:`indexer.neardup.measure`). ``exclude``: resources it must not join."""
     if not isinstance(sk, neardup.Sketch):  # a bare signature: resemblance only
         sk = neardup.Sketch(sk, 0)
     shared = Counter(r[0] for r in c.execute(
@@ -99,6 +102,9 @@ def near_duplicate(c: Connection, sk: neardup.Sketch | neardup.Signature,
         inside = rid in same_source
         if inside and title is not None and not same_title(title, row[3]):
             continue  # two pages of one site with different titles are two pages
+        if text is not None and neardup.in_reach(m):
+            exact = neardup.measure(text, c.execute(_BODY, {"id": rid}).scalar() or "")
+            m = exact if exact is not None else m
         if neardup.same_resource(m, same_source=inside) and (
                 best is None or _strength(m) > _strength(best.match)):
             best = NearMatch(rid, m)

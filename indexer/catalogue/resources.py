@@ -143,7 +143,7 @@ class ResourcesMixin:
                     return (rid, "text", url, 1.0, 1.0), None
         sk = neardup.sketch(res.body)
         near = None if sk is None else near_duplicate(c, sk, inst.source_id, title=res.title,
-                                                      exclude=banned)
+                                                      text=res.body, exclude=banned)
         if near is None:
             return None, sk
         url = c.execute(select(resources_t.c.url)
@@ -273,7 +273,7 @@ class ResourcesMixin:
                 sk = neardup.sketch(res.body)
                 if sk is not None:
                     source_id = res.instances[0].source_id if res.instances else None
-                    row = near_duplicate(c, sk, source_id, title=res.title)
+                    row = near_duplicate(c, sk, source_id, title=res.title, text=res.body)
         return self.get_resource(row[0]) if row else None
 
     def put_resource(self, res: Resource) -> str:
