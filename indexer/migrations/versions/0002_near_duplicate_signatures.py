@@ -9,10 +9,6 @@ The signature code below is a frozen copy of :mod:`indexer.neardup` as of this r
 change of the scheme ships its own migration that recomputes everything).
 ``tests/test_neardup.py`` checks that an upgraded catalogue holds exactly the signatures and
 band keys the running code computes.
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-24 04:34:39.247155
 """
 
 import unicodedata
@@ -21,22 +17,19 @@ import numpy as np
 import sqlalchemy as sa
 from alembic import op
 
+from indexer.migrations.tables import create_table
 
 revision = '0002'
 down_revision = '0001'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('resource_bands',
-    sa.Column('band', sa.SmallInteger(), nullable=False),
-    sa.Column('key', sa.BigInteger(), nullable=False),
-    sa.Column('resource_id', sa.String(length=40), nullable=False),
-    sa.ForeignKeyConstraint(['resource_id'], ['resources.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('band', 'key', 'resource_id'),
-    sqlite_with_rowid=False
-    )
+    create_table('resource_bands', '''
+        band         smallint
+        key          bigint
+        resource_id  str(40)
+    ''', sa.ForeignKeyConstraint(['resource_id'], ['resources.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('band', 'key', 'resource_id'), sqlite_with_rowid=False)
     with op.batch_alter_table('resource_bands', schema=None) as batch_op:
         batch_op.create_index('ix_resource_bands_resource_id', ['resource_id'], unique=False)
 

@@ -8,20 +8,15 @@
 - ``resources.flags``: conditions a reader should know of (e.g. ``no-text-layer``);
 - ``admin_sessions``: server-side admin sessions (revoked at logout and password change);
 - ``login_throttle``: failed logins per client and per account (growing delay, then a lock).
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-03 09:45:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
+from indexer.migrations.tables import create_table
 
 revision = '0003'
 down_revision = '0002'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -35,27 +30,23 @@ def upgrade() -> None:
     with op.batch_alter_table('resources', schema=None) as batch_op:
         batch_op.add_column(sa.Column('flags', sa.JSON(), nullable=True))
 
-    op.create_table(
-        'admin_sessions',
-        sa.Column('id', sa.String(length=64), nullable=False),
-        sa.Column('user', sa.Text(), nullable=False),
-        sa.Column('credential_tag', sa.String(length=64), nullable=False),
-        sa.Column('created_at', sa.DateTime(), nullable=False),
-        sa.Column('last_seen_at', sa.DateTime(), nullable=False),
-        sa.Column('expires_at', sa.DateTime(), nullable=False),
-        sa.Column('revoked_at', sa.DateTime(), nullable=True),
-        sa.Column('client', sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint('id'),
-    )
-    op.create_table(
-        'login_throttle',
-        sa.Column('key', sa.String(length=300), nullable=False),
-        sa.Column('failures', sa.Integer(), nullable=False),
-        sa.Column('first_failure_at', sa.DateTime(), nullable=True),
-        sa.Column('last_failure_at', sa.DateTime(), nullable=True),
-        sa.Column('locked_until', sa.DateTime(), nullable=True),
-        sa.PrimaryKeyConstraint('key'),
-    )
+    create_table('admin_sessions', '''
+        id              str(64)
+        user            text
+        credential_tag  str(64)
+        created_at      datetime
+        last_seen_at    datetime
+        expires_at      datetime
+        revoked_at      datetime  null
+        client          text      null
+    ''', sa.PrimaryKeyConstraint('id'))
+    create_table('login_throttle', '''
+        key               str(300)
+        failures          int
+        first_failure_at  datetime  null
+        last_failure_at   datetime  null
+        locked_until      datetime  null
+    ''', sa.PrimaryKeyConstraint('key'))
 
 
 def downgrade() -> None:

@@ -13,12 +13,8 @@
   resemblance of 0.3, is still found as a candidate).
 
 The signature code is 0002's frozen scheme (loaded from that revision's file, never from
-:mod:`indexer.neardup`) with this revision's constants and what it adds. ``tests/test_merges.py`` checks that an upgraded catalogue holds exactly the sketches and
-band keys the running code computes.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-03 11:05:00
+:mod:`indexer.neardup`) with this revision's constants and additions; ``tests/test_merges.py``
+compares the sketches an upgraded catalogue stores with those the running code computes.
 """
 
 import importlib
@@ -28,36 +24,31 @@ import numpy as np
 import sqlalchemy as sa
 from alembic import op
 
+from indexer.migrations.tables import create_table
 
 revision = '0004'
 down_revision = '0003'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        'merges',
-        sa.Column('instance_id', sa.Integer(), nullable=False),
-        sa.Column('reason', sa.String(length=8), nullable=False),
-        sa.Column('matched_url', sa.Text(), nullable=True),
-        sa.Column('resemblance', sa.Float(), nullable=True),
-        sa.Column('containment', sa.Float(), nullable=True),
-        sa.Column('merged_at', sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(['instance_id'], ['instances.id'], ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('instance_id'),
-    )
-    op.create_table(
-        'merge_splits',
-        sa.Column('id', sa.Integer(), nullable=False, autoincrement=True),
-        sa.Column('url', sa.Text(), nullable=False),
-        sa.Column('source_id', sa.String(length=64), nullable=False),
-        sa.Column('resource_id', sa.String(length=40), nullable=False),
-        sa.Column('new_resource_id', sa.String(length=40), nullable=False),
-        sa.Column('split_by', sa.Text(), nullable=True),
-        sa.Column('split_at', sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint('id'),
-    )
+    create_table('merges', '''
+        instance_id  int
+        reason       str(8)
+        matched_url  text      null
+        resemblance  float     null
+        containment  float     null
+        merged_at    datetime
+    ''', sa.ForeignKeyConstraint(['instance_id'], ['instances.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('instance_id'))
+    create_table('merge_splits', '''
+        id               int       auto
+        url              text
+        source_id        str(64)
+        resource_id      str(40)
+        new_resource_id  str(40)
+        split_by         text      null
+        split_at         datetime
+    ''', sa.PrimaryKeyConstraint('id'))
     op.create_index('ix_merge_splits_url', 'merge_splits', ['url'], unique=False)
     with op.batch_alter_table('resources', schema=None) as batch_op:
         batch_op.add_column(sa.Column('shingles', sa.Integer(), nullable=True))
