@@ -13,8 +13,11 @@ Lines of chrome
     left out before hashing (:func:`strip_boilerplate`).
 
 Text → words
-    The main text is NFKC-normalised and case-folded (as :func:`indexer.normalise.content_hash`
-    does); words are runs of letters and digits. Punctuation and symbols separate words:
+    The main text is NFKD-normalised and case-folded, and loses its diacritics (combining
+    marks, and ``ł đ ø ħ ı ŀ ŧ`` become their base letters): a PDF set in a font without "ė" or
+    "ą" prints "e" and "a", and its copy on a web page must shingle alike (on the collection's
+    tune part, a Lithuanian and a Polish report and their document-sharing copies were at
+    containment 0.40–0.46 with diacritics, 0.96 without); words are runs of letters and digits. Punctuation and symbols separate words:
     ASCII punctuation, U+00A0–U+00BF (no-break space, « », ·, §, °…), × and ÷, U+2000–U+2BFF
     (dashes, typographic quotes and apostrophes, bullets, currency, arrows, mathematical and
     technical symbols, dingbats), CJK punctuation U+3000–U+303F and emoji (U+1F000–U+1FFFF).
@@ -56,21 +59,36 @@ When two texts are the same resource (:func:`same_resource`, applied in :mod:`in
       the collection's tune part, copies are at containment 0.96–0.98 (estimated), and
       listing pages that contain a document's teaser are at a share under 0.25 except tag
       pages of a single item (fewer than 50 words: no sketch).
+    * The figures that decide are exact: a candidate whose estimate is within reach of a
+      merge (:func:`in_reach`) is compared with the stored text itself (:func:`measure`).
+      MinHash estimates of containment are coarse on long texts (a 600-word copy of a
+      1,300-word report: estimated 0.77–0.89, exact 0.97). The exact containment leaves out
+      the shorter text's *foreign* lines — lines none of whose shingles the longer text has
+      (another intro, a "log in to read on" or "preview ends here" notice) — and its missing
+      shingles across a line break (where the other text put a line of its own), as long as
+      they are at most :data:`FOREIGN_SHARE` (a fifth) of its shingles; a text rewritten
+      here and there has no such lines and keeps its lower containment.
     * From **the same source** (the candidate still has a live instance of that source, at
-      another URL): only with the same title and a near-identical text, estimated
-      resemblance ≥ :data:`SAME_SOURCE_THRESHOLD` (0.95). A site that serves one page under
-      two URLs (an old and a new path), or a print view, is one resource; two pages of one
-      listing template, two sessions of one event series, the same call text for another
-      year, or a monthly update that differs from last month's by two sentences (0.89) are
-      pages the site chose to publish, and search must show both. Revisited on the
-      collection: its same-site copies are at 0.90–1.0 and its same-site hard negatives at
-      0.67 (containment 0.81), but same-title event and update pages of real sites sit in
-      between, so the threshold stays; the title rule was added because two tag pages listing
+      another URL): only with the same title and a near-identical text: resemblance ≥
+      :data:`SAME_SOURCE_THRESHOLD` (0.95), or the one text wholly contained in the other
+      (≥ :data:`SAME_SOURCE_CONTAINMENT`, 0.97, exact) which is at most a fifth longer
+      (share ≥ :data:`SAME_SOURCE_SHARE`, 0.8): the same news item served at a second URL
+      with a "press release" line on top (resemblance 0.90–0.93 on the collection) is one
+      resource; an update that rewrote a paragraph (containment ~0.9) is not. A site that
+      serves one page under two URLs (an old and a new path), or a print view, is one
+      resource; two pages of one listing template, two sessions of one event series, the
+      same call text for another year, or a monthly update that differs from last month's by
+      two sentences (0.89) are pages the site chose to publish, and search must show both.
+      Its same-site hard negatives are at resemblance 0.67 (containment 0.81), and
+      same-title event and update pages of real sites sit between them and the copies, so
+      the resemblance threshold stays and containment counts only when near whole; the title rule was added because two tag pages listing
       the same items have the same text. Once the source's own instance is gone (a page that
       moved without a stable GUID and was edited on the way), the first rule applies.
 
 Changing any parameter here changes every stored signature and band key: ship a migration
-that recomputes them (migration 0002 computed the first ones).
+that recomputes them (migration 0002 computed the first ones, 0004 the three-word ones, 0005
+those over words without diacritics). The rules in :func:`same_resource`, :func:`in_reach`
+and :func:`measure` change no stored value.
 """
 
 from __future__ import annotations
