@@ -7,6 +7,8 @@ down, deep pages through search_after, and stemming (real Elasticsearch only).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from tests.es_support import (
@@ -57,6 +59,19 @@ def docs(n: int, prefix: str = "d") -> list:
 
 
 # -- the alias and its indices ----------------------------------------------------------------
+
+
+@contextmanager
+def proxied_backend(url: str, **options):
+    """(proxy, backend): a backend on a fresh index that reaches Elasticsearch at ``url``
+    through a :class:`FaultProxy`; the index is dropped afterwards, with the proxy up again."""
+    with FaultProxy(url) as proxy:
+        backend = make_backend(proxy.url, unique_index(), **options)
+        try:
+            yield proxy, backend
+        finally:
+            proxy.down = False
+            drop(backend)
 
 
 def test_first_apply_creates_an_index_behind_the_alias(es_backend):
@@ -147,59 +162,39 @@ def test_an_index_named_like_the_alias_is_reported(es_url):  # noqa: F811
 
 
 def test_a_document_failing_in_a_bulk_request_is_retried_alone(es_url):  # noqa: F811
-    index = unique_index()
-    with FaultProxy(es_url) as proxy:
-        backend = make_backend(proxy.url, index, bulk_retries=0)
-        try:
-            proxy.reject_docs["paris-roadmap"] = [503]  # the bulk item fails once
-            backend.apply(corpus())
-            assert ("PUT", f"/{index}/_doc/paris-roadmap") in proxy.requests
-            assert backend.count() == len(corpus())
-            assert ids(search(backend, '"feuille de route"')) == ["paris-roadmap"]
-        finally:
-            drop(backend)
+    with proxied_backend(es_url, bulk_retries=0) as (proxy, backend):
+        proxy.reject_docs["paris-roadmap"] = [503]  # the bulk item fails once
+        backend.apply(corpus())
+        assert ("PUT", f"/{backend.index}/_doc/paris-roadmap") in proxy.requests
+        assert backend.count() == len(corpus())
+        assert ids(search(backend, '"feuille de route"')) == ["paris-roadmap"]
 
 
 def test_documents_rejected_again_are_reported_not_ignored(es_url):  # noqa: F811
-    index = unique_index()
-    with FaultProxy(es_url) as proxy:
-        backend = make_backend(proxy.url, index, bulk_retries=0)
-        try:
-            proxy.reject_docs["paris-roadmap"] = [400, 400]  # in the bulk request, then alone
-            with pytest.raises(IndexingError, match="paris-roadmap") as raised:
-                backend.apply(corpus())
-            assert [f[0] for f in raised.value.failures] == ["paris-roadmap"]
-            assert raised.value.failures[0][1] == 400
-            backend.apply([])  # the next batch's refresh shows what was written
-            assert backend.count() == len(corpus()) - 1
-            assert "paris-roadmap" not in backend.ids()
-        finally:
-            drop(backend)
+    with proxied_backend(es_url, bulk_retries=0) as (proxy, backend):
+        proxy.reject_docs["paris-roadmap"] = [400, 400]  # in the bulk request, then alone
+        with pytest.raises(IndexingError, match="paris-roadmap") as raised:
+            backend.apply(corpus())
+        assert [f[0] for f in raised.value.failures] == ["paris-roadmap"]
+        assert raised.value.failures[0][1] == 400
+        backend.apply([])  # the next batch's refresh shows what was written
+        assert backend.count() == len(corpus()) - 1
+        assert "paris-roadmap" not in backend.ids()
 
 
 def test_documents_failing_with_server_errors_make_the_backend_unavailable(es_url):  # noqa: F811
-    index = unique_index()
-    with FaultProxy(es_url) as proxy:
-        backend = make_backend(proxy.url, index, bulk_retries=0)
-        try:
-            proxy.reject_docs["ams-strategy"] = [503, 503]
-            with pytest.raises(BackendUnavailable, match="ams-strategy"):
-                backend.apply(corpus())
-        finally:
-            drop(backend)
+    with proxied_backend(es_url, bulk_retries=0) as (proxy, backend):
+        proxy.reject_docs["ams-strategy"] = [503, 503]
+        with pytest.raises(BackendUnavailable, match="ams-strategy"):
+            backend.apply(corpus())
 
 
 def test_large_batches_are_sent_in_bounded_chunks(es_url):  # noqa: F811
-    index = unique_index()
-    with FaultProxy(es_url) as proxy:
-        backend = make_backend(proxy.url, index, chunk_docs=10)
-        try:
-            backend.apply(iter(docs(35)))
-            bulks = [p for m, p in proxy.requests if p.endswith("/_bulk")]
-            assert len(bulks) == 4
-            assert backend.count() == 35
-        finally:
-            drop(backend)
+    with proxied_backend(es_url, chunk_docs=10) as (proxy, backend):
+        backend.apply(iter(docs(35)))
+        bulks = [p for m, p in proxy.requests if p.endswith("/_bulk")]
+        assert len(bulks) == 4
+        assert backend.count() == 35
 
 
 # -- an engine that cannot answer ---------------------------------------------------------------
@@ -221,24 +216,18 @@ def test_a_server_that_is_not_running_makes_the_backend_unavailable():
 
 
 def test_server_errors_make_the_backend_unavailable(es_url):  # noqa: F811
-    index = unique_index()
-    with FaultProxy(es_url) as proxy:
-        backend = make_backend(proxy.url, index)
-        try:
-            backend.apply(corpus()[:2])
-            proxy.down = True
-            with pytest.raises(BackendUnavailable, match="503"):
-                search(backend, "waste")
-            with pytest.raises(BackendUnavailable, match="503"):
-                backend.apply(corpus()[2:4])
-            ok, message = backend.health()
-            assert not ok and "503" in message
-            proxy.down = False
-            assert backend.health()[0]
-            assert backend.count() == 2
-        finally:
-            proxy.down = False
-            drop(backend)
+    with proxied_backend(es_url) as (proxy, backend):
+        backend.apply(corpus()[:2])
+        proxy.down = True
+        with pytest.raises(BackendUnavailable, match="503"):
+            search(backend, "waste")
+        with pytest.raises(BackendUnavailable, match="503"):
+            backend.apply(corpus()[2:4])
+        ok, message = backend.health()
+        assert not ok and "503" in message
+        proxy.down = False
+        assert backend.health()[0]
+        assert backend.count() == 2
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -314,21 +303,16 @@ def test_drain_keeps_and_reports_rejected_documents_and_indexes_the_rest(es_url,
     cat.create_all()
     for r in corpus():
         cat.put_resource(r)
-    index = unique_index()
-    with FaultProxy(es_url) as proxy:
-        backend = make_backend(proxy.url, index, bulk_retries=0)
-        try:
-            proxy.reject_docs["paris-roadmap"] = [400, 400]
-            result = drain(cat, backend)
-            assert [f[0] for f in result.rejected] == ["paris-roadmap"]
-            assert "paris-roadmap" in result.error
-            assert [e[1] for e in cat.outbox_batch()] == ["paris-roadmap"]  # kept, not lost
-            backend.apply([])
-            assert backend.count() == len(corpus()) - 1
-            # once the engine accepts it, the next drain indexes it
-            again = drain(cat, backend)
-            assert again.rejected == [] and again.applied == 1
-            assert cat.outbox_status()[0] == 0
-            assert "paris-roadmap" in backend.ids()
-        finally:
-            drop(backend)
+    with proxied_backend(es_url, bulk_retries=0) as (proxy, backend):
+        proxy.reject_docs["paris-roadmap"] = [400, 400]
+        result = drain(cat, backend)
+        assert [f[0] for f in result.rejected] == ["paris-roadmap"]
+        assert "paris-roadmap" in result.error
+        assert [e[1] for e in cat.outbox_batch()] == ["paris-roadmap"]  # kept, not lost
+        backend.apply([])
+        assert backend.count() == len(corpus()) - 1
+        # once the engine accepts it, the next drain indexes it
+        again = drain(cat, backend)
+        assert again.rejected == [] and again.applied == 1
+        assert cat.outbox_status()[0] == 0
+        assert "paris-roadmap" in backend.ids()
