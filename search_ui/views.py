@@ -112,10 +112,10 @@ def resource(resource_id: str):
     labels = Labels(services().source_names(), theme_labels())
     view = resource_view(res, labels)
     # why each place joined this resource ("near-duplicate of …: resemblance 0.91 / …")
-    reasons = services().catalogue.merge_reasons(res.id)
+    reasons = services().catalogue.instance_merge_reasons(res.id)
     view["merges_shown"] = True
     for inst in view["instances"]:
-        why = reasons.get(inst["url"])
+        why = reasons.get((inst["source_id"], inst["url"]))
         inst["merged"] = why.label if why else None
     return render_template("resource.html", r=view)
 

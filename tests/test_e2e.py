@@ -58,6 +58,11 @@ def test_search_click_a_facet_and_open_a_resource_published_in_two_places(page, 
     assert rows.count() >= 2
     listed = " ".join(rows.all_inner_texts())
     assert "Circular Knowledge Hub" in listed and "URBACT-like" in listed
+    # each place says why it is here: the first one started the resource, the others joined it
+    whys = [w.strip() for w in page.locator("table.instances td.merge-reason").all_inner_texts()]
+    assert whys.count("first seen here") == 1, whys
+    assert all(w == "first seen here" or w.startswith(("same URL as", "same text as",
+                                                       "near-duplicate of")) for w in whys), whys
 
 
 def test_finds_resources_in_several_languages(page, portal_url):

@@ -118,6 +118,17 @@ class MergesMixin:
                 .where(instances_t.c.resource_id == rid)).all()
         return {r[0]: MergeInfo(*r) for r in rows}
 
+    def instance_merge_reasons(self, rid: str) -> dict[tuple[str, str], MergeInfo]:
+        """Like :meth:`merge_reasons`, keyed by (source id, URL): two sources may list the same
+        URL, and only the one that joined later was merged."""
+        with self.engine.connect() as c:
+            rows = c.execute(
+                select(instances_t.c.source_id, instances_t.c.url, merges_t.c.reason,
+                       merges_t.c.matched_url, merges_t.c.resemblance, merges_t.c.containment)
+                .join(merges_t, merges_t.c.instance_id == instances_t.c.id)
+                .where(instances_t.c.resource_id == rid)).all()
+        return {(r[0], r[1]): MergeInfo(*r[1:]) for r in rows}
+
     def split_instance(self, rid: str, url: str, *, by: str | None = None) -> str:
         """Undo the merge of the instance at ``url`` into resource ``rid``: it becomes a
         resource of its own (returned: its id), both are reindexed through the outbox, and no
