@@ -10,6 +10,7 @@ its requests; nothing outside the allowance is fetched.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import pytest
@@ -116,26 +117,19 @@ def test_bad_links_on_a_crawled_page_never_stop_the_crawl(hweb, tmp_path):
 
 # -- silent partial input becomes a recorded error ----------------------------------------------
 
-def test_truncated_gzip_feed_is_an_error_naming_the_url(hweb, tmp_path):
-    settings, report = _run(tmp_path, hweb, ["hostile-truncated-feed"])
+@pytest.mark.parametrize("source,path,words", [
+    ("hostile-truncated-feed", "/feed-truncated.xml", ("gzip", "cut short")),
+    ("hostile-truncated-sitemap", "/sitemap-truncated.xml.gz", ("cut short",)),
+], ids=["gzip-feed", "gz-sitemap"])
+def test_truncated_input_is_an_error_naming_the_url(hweb, tmp_path, source, path, words):
+    settings, report = _run(tmp_path, hweb, [source])
     s = report.sources[0]
-    url = hweb.url("hostile", "/feed-truncated.xml")
+    url = hweb.url("hostile", path)
     errs = [e for e in s.errors if e.url == url and e.kind == "truncated"]
     assert errs, [(e.url, e.kind, e.message) for e in s.errors]
-    assert "gzip" in errs[0].message and "cut short" in errs[0].message
+    assert all(w in errs[0].message for w in words), errs[0].message
     assert not report.ok
     # what could be read is kept: the first entry
-    assert good_path(21) in _stored_paths(settings)
-
-
-def test_truncated_gz_sitemap_is_an_error_naming_the_url(hweb, tmp_path):
-    settings, report = _run(tmp_path, hweb, ["hostile-truncated-sitemap"])
-    s = report.sources[0]
-    url = hweb.url("hostile", "/sitemap-truncated.xml.gz")
-    errs = [e for e in s.errors if e.url == url and e.kind == "truncated"]
-    assert errs, [(e.url, e.kind, e.message) for e in s.errors]
-    assert "cut short" in errs[0].message
-    assert not report.ok
     assert good_path(21) in _stored_paths(settings)
 
 
@@ -172,19 +166,35 @@ def test_page_in_a_redirect_loop_is_an_error_of_that_page(hweb, tmp_path):
 
 # -- a suspect listing never marks resources gone -----------------------------------------------
 
-def test_a_listing_that_shrinks_marks_nothing_gone(hweb, tmp_path):
+def _shrinking_source(hweb, tmp_path, gone_after_runs: int):
+    """(settings, source): a sitemap source whose listing the test can shrink."""
     settings = _settings(tmp_path)
     src = {"id": "hostile-shrink", "name": "Shrinking sitemap", "type": "sitemap",
            "url": hweb.url("hostile", "/shrink/sitemap.xml"), "country": "EU",
-           "language": "en", "gone_after_runs": 2}
+           "language": "en", "gone_after_runs": gone_after_runs}
     write_sources(settings.sources, [src])
+    return settings, src
+
+
+@contextmanager
+def _sitemap_lists(hweb, n: int):
+    """The shrinking sitemap lists only ``n`` of its five pages while in the block."""
+    hweb.set_document("hostile", "/shrink/sitemap.xml", shrink_sitemap(hweb.url, n),
+                      "application/xml")
+    try:
+        yield
+    finally:
+        hweb.set_document("hostile", "/shrink/sitemap.xml", shrink_sitemap(hweb.url, 5),
+                          "application/xml")
+
+
+def test_a_listing_that_shrinks_marks_nothing_gone(hweb, tmp_path):
+    settings, src = _shrinking_source(hweb, tmp_path, gone_after_runs=2)
     words = [GOOD_WORDS[30 + i] for i in range(1, 6)]
     first = harvest(settings)
     assert first.ok and first.totals()["added"] == 5
     assert all(_searchable(settings, w) == 1 for w in words)
-    hweb.set_document("hostile", "/shrink/sitemap.xml", shrink_sitemap(hweb.url, 1),
-                      "application/xml")
-    try:
+    with _sitemap_lists(hweb, 1):
         for _ in range(src["gone_after_runs"] + 1):
             report = harvest(settings)
             s = report.sources[0]
@@ -193,21 +203,12 @@ def test_a_listing_that_shrinks_marks_nothing_gone(hweb, tmp_path):
             assert warn[0].url == src["url"]
             assert "1" in warn[0].message and "5" in warn[0].message
         assert [w for w in words if _searchable(settings, w) != 1] == []
-    finally:
-        hweb.set_document("hostile", "/shrink/sitemap.xml", shrink_sitemap(hweb.url, 5),
-                          "application/xml")
 
 
 def test_an_empty_listing_marks_nothing_gone(hweb, tmp_path):
-    settings = _settings(tmp_path)
-    src = {"id": "hostile-empty", "name": "Emptied sitemap", "type": "sitemap",
-           "url": hweb.url("hostile", "/shrink/sitemap.xml"), "country": "EU",
-           "language": "en", "gone_after_runs": 1}
-    write_sources(settings.sources, [src])
+    settings, src = _shrinking_source(hweb, tmp_path, gone_after_runs=1)
     assert harvest(settings).ok
-    hweb.set_document("hostile", "/shrink/sitemap.xml", shrink_sitemap(hweb.url, 0),
-                      "application/xml")
-    try:
+    with _sitemap_lists(hweb, 0):
         report = harvest(settings)
         s = report.sources[0]
         assert s.status == "failed"
@@ -215,9 +216,6 @@ def test_an_empty_listing_marks_nothing_gone(hweb, tmp_path):
         assert err.kind == "empty-sitemap" and err.url == src["url"]
         assert "no URL" in err.message
         assert all(_searchable(settings, GOOD_WORDS[30 + i]) == 1 for i in range(1, 6))
-    finally:
-        hweb.set_document("hostile", "/shrink/sitemap.xml", shrink_sitemap(hweb.url, 5),
-                          "application/xml")
 
 
 # -- validators per URL; a scanned PDF is kept, flagged, not fetched again ----------------------
