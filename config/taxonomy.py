@@ -26,7 +26,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .models import LANGUAGES
 
@@ -83,18 +85,27 @@ def _check_keywords(kw: dict[str, list[str]]) -> dict[str, list[str]]:
     return out
 
 
+def _check_url_words(words: list[str]) -> list[str]:
+    return _check_keywords({"en": words})["en"]
+
+
+# keyword lists per language, and words of a URL path, checked as they are loaded
+Keywords = Annotated[dict[str, list[str]], AfterValidator(_check_keywords)]
+UrlWords = Annotated[list[str], AfterValidator(_check_url_words)]
+
+
 class TypeSpec(BaseModel):
     """A resource type: how to recognise it."""
 
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(min_length=1)
-    keywords: dict[str, list[str]] = Field(default_factory=dict, description="Per language.")
-    url: list[str] = Field(default_factory=list, description="Words of the URL path (keyword syntax).")
+    keywords: Keywords = Field(default_factory=dict, description="Per language.")
+    url: UrlWords = Field(default_factory=list, description="Words of the URL path (keyword syntax).")
     schema_types: list[str] = Field(
         default_factory=list, description="schema.org @type values that mean this type."
     )
-    headings: dict[str, list[str]] = Field(
+    headings: Keywords = Field(
         default_factory=dict,
         description="Per language: words of the section headings documents of this type have "
         "(a case study's 'Results' and 'Lessons learned', an event's 'Programme' and "
@@ -106,16 +117,6 @@ class TypeSpec(BaseModel):
         "type has enough evidence. Cities publish strategies, calls and guides in their news "
         "section, so a news URL alone must not hide what the document is.",
     )
-
-    @field_validator("keywords", "headings")
-    @classmethod
-    def _keywords(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
-        return _check_keywords(v)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: list[str]) -> list[str]:
-        return _check_keywords({"en": v})["en"]
 
 
 class ThemeSpec(BaseModel):
@@ -130,7 +131,7 @@ class ThemeSpec(BaseModel):
         "on the parent's own evidence, never just because a sub-theme matched.",
     )
     description: str | None = None
-    keywords: dict[str, list[str]] = Field(
+    keywords: Keywords = Field(
         default_factory=dict, description="Per language: words and phrases that are evidence anywhere."
     )
     types: list[str] = Field(
@@ -138,17 +139,12 @@ class ThemeSpec(BaseModel):
         description="Resource types whose documents belong to this theme (a strategy is about "
         "strategies and roadmaps).",
     )
-    broad: dict[str, list[str]] = Field(
+    broad: Keywords = Field(
         default_factory=dict,
         description="Per language: broad words (waste, construction, schools) that name the theme "
         "in a title, a category or a URL but are not evidence in the body text, where they "
         "turn up in documents about anything.",
     )
-
-    @field_validator("keywords", "broad")
-    @classmethod
-    def _keywords(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
-        return _check_keywords(v)
 
 
 class OffTopicSpec(BaseModel):
@@ -162,18 +158,8 @@ class OffTopicSpec(BaseModel):
 
     label: str = Field(min_length=1)
     type: str = Field(description="The resource type of such a page: news or other.")
-    keywords: dict[str, list[str]] = Field(default_factory=dict, description="Per language.")
-    url: list[str] = Field(default_factory=list, description="Words of the URL path (keyword syntax).")
-
-    @field_validator("keywords")
-    @classmethod
-    def _keywords(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
-        return _check_keywords(v)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: list[str]) -> list[str]:
-        return _check_keywords({"en": v})["en"]
+    keywords: Keywords = Field(default_factory=dict, description="Per language.")
+    url: UrlWords = Field(default_factory=list, description="Words of the URL path (keyword syntax).")
 
 
 class Taxonomy(BaseModel):

@@ -126,44 +126,27 @@ class Classifier:
         self.url_targets: dict[int, set[str]] = defaultdict(set)
         by_lang: dict[str, set[int]] = defaultdict(set)
         url_ids: set[int] = set()
+        def keywords(per_lang: dict[str, list[str]], target: str) -> None:
+            for lang, words in per_lang.items():
+                for pid in filter(lambda p: p is not None, map(self._add, words)):
+                    self.targets[pid].add(target)
+                    by_lang[lang].add(pid)
+
+        def url_words(words: list[str], target: str) -> None:
+            for pid in filter(lambda p: p is not None, map(self._add, words)):
+                self.url_targets[pid].add(target)
+                url_ids.add(pid)
+
         for section, entries in (("type", taxonomy.types), ("theme", taxonomy.themes)):
             for key, spec in entries.items():
-                for lang, words in spec.keywords.items():
-                    for w in words:
-                        pid = self._add(w)
-                        if pid is not None:
-                            self.targets[pid].add(f"{section}:{key}")
-                            by_lang[lang].add(pid)
-                for lang, words in getattr(spec, "broad", {}).items():
-                    for w in words:
-                        pid = self._add(w)
-                        if pid is not None:
-                            self.targets[pid].add(f"broad:{key}")
-                            by_lang[lang].add(pid)
+                keywords(spec.keywords, f"{section}:{key}")
+                keywords(getattr(spec, "broad", {}), f"broad:{key}")
                 if section == "type":
-                    for lang, words in spec.headings.items():
-                        for w in words:
-                            pid = self._add(w)
-                            if pid is not None:
-                                self.targets[pid].add(f"head:{key}")
-                                by_lang[lang].add(pid)
-                    for w in spec.url:
-                        pid = self._add(w)
-                        if pid is not None:
-                            self.url_targets[pid].add(f"type:{key}")
-                            url_ids.add(pid)
+                    keywords(spec.headings, f"head:{key}")
+                    url_words(spec.url, f"type:{key}")
         for key, spec in taxonomy.off_topic.items():
-            for lang, words in spec.keywords.items():
-                for w in words:
-                    pid = self._add(w)
-                    if pid is not None:
-                        self.targets[pid].add(f"off:{key}")
-                        by_lang[lang].add(pid)
-            for w in spec.url:
-                pid = self._add(w)
-                if pid is not None:
-                    self.url_targets[pid].add(f"off:{key}")
-                    url_ids.add(pid)
+            keywords(spec.keywords, f"off:{key}")
+            url_words(spec.url, f"off:{key}")
         self._by_lang = {k: frozenset(v) for k, v in by_lang.items()}
         self._all_ids = frozenset(i for ids in by_lang.values() for i in ids)
         self._url_matcher = Matcher(self.phrases, url_ids)
