@@ -325,15 +325,22 @@ def test_the_source_itself_ran_and_counts_the_refusals_as_failures(hostile):
     assert source.failed >= 6
 
 
-def test_a_configured_source_outside_the_allowance_fails_naming_url_and_setting(tmp_path):
-    with _Server("127.0.0.2", {"/feed.xml": (200, {"Content-Type": "application/rss+xml"},
-                                             _rss("http://x", []))}) as internal:
-        settings = make_settings(tmp_path / "data", allowed_private_addresses="")
-        url = f"{internal.base}/feed.xml"
-        write_sources(settings.sources, [{"id": "inside", "name": "Inside", "type": "feed",
+def _harvest_one_feed(tmp_path, host: str, allowance: str, url_for):
+    """Harvest one feed source served on ``host`` (its URL is ``url_for(server)``) with
+    ``allowed_private_addresses=allowance``: (report, the feed's URL, what the server was asked)."""
+    with _Server(host, {"/feed.xml": (200, {"Content-Type": "application/rss+xml"},
+                                      _rss("http://x", []))}) as server:
+        settings = make_settings(tmp_path / "data", allowed_private_addresses=allowance)
+        url = url_for(server)
+        write_sources(settings.sources, [{"id": "feed", "name": "Feed", "type": "feed",
                                           "url": url}])
-        report = harvest(settings)
-        assert internal.log == []
+        return harvest(settings), url, server.log
+
+
+def test_a_configured_source_outside_the_allowance_fails_naming_url_and_setting(tmp_path):
+    report, url, asked = _harvest_one_feed(tmp_path, "127.0.0.2", "",
+                                           lambda server: f"{server.base}/feed.xml")
+    assert asked == []
     (source,) = report.sources
     assert source.status == "failed" and not report.ok
     (err,) = [e for e in source.errors if e.url == url]
@@ -342,14 +349,9 @@ def test_a_configured_source_outside_the_allowance_fails_naming_url_and_setting(
 
 def test_a_host_name_resolving_outside_the_allowance_is_refused_at_connection_time(tmp_path):
     """'localhost' is a name (not a literal): the resolver's answer is what gets checked."""
-    with _Server("127.0.0.1", {"/feed.xml": (200, {"Content-Type": "application/rss+xml"},
-                                             _rss("http://x", []))}) as server:
-        settings = make_settings(tmp_path / "data", allowed_private_addresses="10.0.0.0/8")
-        url = f"http://localhost:{server.port}/feed.xml"
-        write_sources(settings.sources, [{"id": "byname", "name": "By name", "type": "feed",
-                                          "url": url}])
-        report = harvest(settings)
-        assert server.log == []
+    report, url, asked = _harvest_one_feed(
+        tmp_path, "127.0.0.1", "10.0.0.0/8", lambda server: f"http://localhost:{server.port}/feed.xml")
+    assert asked == []
     (err,) = [e for e in report.sources[0].errors if e.url == url]
     assert err.kind == "refused" and "is a loopback address" in err.message, err.message
 
