@@ -75,16 +75,21 @@ def test_preview_shows_items_as_indexed_and_flags_duplicates(web, tmp_path):
     assert {s.id for s in load_sources(settings.sources)} == {"euhub-news"}
 
 
+def _sources_add(settings, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """``ccp sources add ARGS --yes`` as a process, on the test's data and sources, with the
+    further environment variables ``env``."""
+    environ = {**os.environ, "CCP_DATA_DIR": str(settings.data_dir),
+               "CCP_SOURCES": str(settings.sources),
+               "CCP_ALLOWED_PRIVATE_ADDRESSES": FIXTURE_ALLOWANCE, **env}
+    return subprocess.run([sys.executable, "-m", "ccp.cli", "sources", "add", *args, "--yes"],
+                          env=environ, cwd=ROOT, capture_output=True, text=True, timeout=180)
+
+
 def test_sources_add_writes_a_valid_file_with_yes(web, tmp_path):
     settings = make_settings(tmp_path)
     settings.sources.mkdir(parents=True)
-    env = {**os.environ, "CCP_DATA_DIR": str(settings.data_dir),
-           "CCP_SOURCES": str(settings.sources), "CCP_DOWNLOAD_DELAY": "0",
-           "CCP_ALLOWED_PRIVATE_ADDRESSES": FIXTURE_ALLOWANCE}
-    out = subprocess.run(
-        [sys.executable, "-m", "ccp.cli", "sources", "add", web.url("prato", "/"),
-         "--id", "prato-news", "--country", "it", "--city", "Prato", "--items", "2", "--yes"],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    out = _sources_add(settings, web.url("prato", "/"), "--id", "prato-news", "--country", "it",
+                       "--city", "Prato", "--items", "2", CCP_DOWNLOAD_DELAY="0")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Preview of the first 2 item(s)" in out.stdout
     path = settings.sources / "prato-news.yaml"
@@ -93,22 +98,15 @@ def test_sources_add_writes_a_valid_file_with_yes(web, tmp_path):
     assert data["country"] == "IT" and data["city"] == "Prato"
     assert [s.id for s in load_sources(settings.sources)] == ["prato-news"]
     # adding the same id again is refused, nothing overwritten
-    again = subprocess.run(
-        [sys.executable, "-m", "ccp.cli", "sources", "add", web.url("prato", "/"),
-         "--id", "prato-news", "--yes"], env=env, cwd=ROOT, capture_output=True, text=True,
-        timeout=180)
+    again = _sources_add(settings, web.url("prato", "/"), "--id", "prato-news",
+                         CCP_DOWNLOAD_DELAY="0")
     assert again.returncode == 2 and "exists already" in again.stderr
 
 
 def test_sources_add_on_a_dead_url_explains_and_writes_nothing(web, tmp_path):
     settings = make_settings(tmp_path)
     settings.sources.mkdir(parents=True)
-    env = {**os.environ, "CCP_DATA_DIR": str(settings.data_dir),
-           "CCP_SOURCES": str(settings.sources), "CCP_RETRY_TIMES": "0",
-           "CCP_ALLOWED_PRIVATE_ADDRESSES": FIXTURE_ALLOWANCE}
-    out = subprocess.run(
-        [sys.executable, "-m", "ccp.cli", "sources", "add", web.url("trouble", "/status/404"),
-         "--yes"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    out = _sources_add(settings, web.url("trouble", "/status/404"), CCP_RETRY_TIMES="0")
     assert out.returncode == 1
     assert "offers nothing the portal can harvest" in out.stderr
     assert "404" in out.stdout
