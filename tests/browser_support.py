@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import yaml
 from werkzeug.security import generate_password_hash
 
 from config.loader import load_sources
@@ -63,14 +64,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-SOURCES = [
-    ("amsterdam", "Gemeente Amsterdam", "NL"),
-    ("urbact", "URBACT", "EU"),
-    ("ecesp", "European Circular Economy Stakeholder Platform", "EU"),
-    ("paris", "Ville de Paris", "FR"),
-    ("berlin", "Berlin.de", "DE"),
-    ("milano", "Comune di Milano", "IT"),
-]
+SOURCES = {  # id: (name, country)
+    "amsterdam": ("Gemeente Amsterdam", "NL"),
+    "urbact": ("URBACT", "EU"),
+    "ecesp": ("European Circular Economy Stakeholder Platform", "EU"),
+    "paris": ("Ville de Paris", "FR"),
+    "berlin": ("Berlin.de", "DE"),
+    "milano": ("Comune di Milano", "IT"),
+}
 
 XSS_TITLE = "<script>alert(1)</script> Circular hack"
 XSS_URL = "javascript:alert(document.cookie)"
@@ -111,85 +112,27 @@ def _res(
     )
 
 
+_RESOURCES_FILE = Path(__file__).with_name("browser_resources.yaml")
+
+
 def sample_resources() -> list[Resource]:
-    """Thirteen live resources in seven languages (one an XSS attempt) and one that is gone."""
-    # A harvested page that tries to inject script through its title, summary, body and URL.
-    xss = _res("https://evil.example/xss", XSS_TITLE, "en", "news", utc(2020, 1, 1),
-               summary="<b onmouseover=alert(2)>circular</b> summary",
-               body="Circular <img src=x onerror=alert(1)> economy attack text.",
-               places=(("EU", None),), instances=(("ecesp", XSS_URL, "live"),))
-    xss.url = XSS_URL
-    return [xss,
-        _res("https://www.amsterdam.nl/circulaire-strategie", "Amsterdam Circulair 2020-2025 Strategie",
-             "nl", "strategy", utc(2020, 4, 1),
-             summary="De strategie van Amsterdam voor een circulaire economie.",
-             body="Amsterdam wil in 2050 volledig circulair zijn.\n\nDe bouw, de voedselketen en "
-                  "consumptiegoederen zijn de drie ketens waar de stad begint.",
-             themes=("construction", "food"), places=(("NL", "Amsterdam"),), format_="pdf",
-             publisher="Gemeente Amsterdam", authors=("Afdeling Duurzaamheid",), licence="CC BY 4.0",
-             instances=(("amsterdam", "https://www.amsterdam.nl/circulaire-strategie", "live"),
-                        ("urbact", "https://urbact.eu/amsterdam-circular-strategy", "live"),
-                        ("ecesp", "https://circulareconomy.europa.eu/platform/amsterdam", "gone"))),
-        _res("https://www.amsterdam.nl/circulair-inkopen", "Handreiking circulair inkopen voor gemeenten",
-             "nl", "guide", utc(2023, 2, 10),
-             body="Circulair inkopen helpt gemeenten om grondstoffen te besparen en hergebruik te belonen.",
-             themes=("procurement",), places=(("NL", "Amsterdam"),),
-             instances=(("amsterdam", "https://www.amsterdam.nl/circulair-inkopen", "live"),)),
-        _res("https://www.paris.fr/economie-circulaire", "Plan économie circulaire de Paris",
-             "fr", "strategy", utc(2017, 7, 1),
-             body="Paris s'engage pour une économie circulaire : réduire les déchets, réemployer, recycler.",
-             themes=("waste",), places=(("FR", "Paris"),),
-             instances=(("paris", "https://www.paris.fr/economie-circulaire", "live"),)),
-        _res("https://urbact.eu/lyon-reemploi", "Réemploi des matériaux de construction à Lyon",
-             "fr", "good-practice", utc(2024, 6, 1),
-             body="À Lyon, le réemploi des matériaux de construction réduit les déchets du bâtiment.",
-             themes=("construction",), places=(("FR", "Lyon"),),
-             instances=(("urbact", "https://urbact.eu/lyon-reemploi", "live"),)),
-        _res("https://www.berlin.de/zero-waste", "Zero-Waste-Strategie Berlin",
-             "de", "strategy", utc(2021, 11, 15),
-             body="Berlin setzt auf Kreislaufwirtschaft und Abfallvermeidung in allen Bezirken.",
-             themes=("waste",), places=(("DE", "Berlin"),),
-             instances=(("berlin", "https://www.berlin.de/zero-waste", "live"),)),
-        _res("https://circulareconomy.europa.eu/bau-studie", "Kreislaufwirtschaft in der Bauwirtschaft",
-             "de", "report", utc(2019, 5, 20), format_="pdf",
-             body="Die Studie untersucht die Kreislaufwirtschaft im Bausektor deutscher Städte.",
-             themes=("construction",), places=(("DE", None),),
-             instances=(("ecesp", "https://circulareconomy.europa.eu/bau-studie", "live"),)),
-        _res("https://urbact.eu/circular-procurement-guide", "Circular procurement guide for cities",
-             "en", "guide", utc(2022, 9, 1),
-             body="A practical guide to circular procurement for city officers and planners.",
-             themes=("procurement",), places=(("EU", None),),
-             instances=(("urbact", "https://urbact.eu/circular-procurement-guide", "live"),
-                        ("ecesp", "https://circulareconomy.europa.eu/procurement-guide", "live"))),
-        _res("https://circulareconomy.europa.eu/monitoring", "Circular economy monitoring framework",
-             "en", "report", utc(2024, 1, 15), format_="pdf",
-             body="Indicators to monitor the circular economy transition of European cities.",
-             themes=("governance",), places=(("EU", None),),
-             instances=(("ecesp", "https://circulareconomy.europa.eu/monitoring", "live"),)),
-        _res("https://urbact.eu/ghent-repair-cafes", "Repair cafés in Ghent",
-             "en", "good-practice", utc(2018, 3, 3),
-             body="Ghent supports repair cafés where residents repair instead of throwing away.",
-             themes=("waste",), places=(("BE", "Ghent"),),
-             instances=(("urbact", "https://urbact.eu/ghent-repair-cafes", "live"),)),
-        _res("https://www.comune.milano.it/economia-circolare", "Milano: strategia per l'economia circolare",
-             "it", "strategy", utc(2023, 3, 20),
-             body="Milano promuove l'economia circolare nel sistema alimentare urbano.",
-             themes=("food",), places=(("IT", "Milano"),),
-             instances=(("milano", "https://www.comune.milano.it/economia-circolare", "live"),)),
-        _res("https://urbact.eu/sevilla-agua", "Economía circular en Sevilla: reutilización del agua",
-             "es", "good-practice", utc(2022, 12, 5),
-             body="Sevilla reutiliza el agua regenerada en parques: economía circular del agua.",
-             themes=("water",), places=(("ES", "Sevilla"),),
-             instances=(("urbact", "https://urbact.eu/sevilla-agua", "live"),)),
-        _res("https://circulareconomy.europa.eu/gozamiasta", "Gospodarka o obiegu zamkniętym w miastach",
-             "pl", "report", utc(2021, 6, 30),
-             body="Raport o gospodarce o obiegu zamkniętym w polskich miastach.",
-             themes=("governance",), places=(("PL", None),),
-             instances=(("ecesp", "https://circulareconomy.europa.eu/gozamiasta", "live"),)),
-        _res("https://old.example/leaflet", "Old circular economy leaflet", "en", "other",
-             utc(2015, 5, 5), body="An old leaflet about the circular economy.",
-             instances=(("ecesp", "https://old.example/leaflet", "gone"),)),
-    ]
+    """Thirteen live resources in seven languages (one an XSS attempt) and one that is gone.
+
+    The resources are data (``browser_resources.yaml`` beside this module); each call builds
+    fresh ones, so a test may change its own copy.
+    """
+    resources = []
+    for entry in yaml.safe_load(_RESOURCES_FILE.read_text(encoding="utf-8")):
+        args = dict(entry)
+        when = args.pop("published")
+        args["type_"], args["format_"] = args.pop("type"), args.pop("format", "html")
+        for name in ("themes", "places", "instances", "authors"):
+            args[name] = tuple(tuple(v) if isinstance(v, list) else v for v in args.get(name, ()))
+        resources.append(_res(published=utc(when.year, when.month, when.day), **args))
+    for r in resources:  # the harvested page that tries to inject script has a javascript: URL
+        if r.title == XSS_TITLE:
+            r.url = XSS_URL
+    return resources
 
 
 @dataclass
@@ -218,7 +161,7 @@ def build_portal(data_dir: Path, resources: list[Resource] | None = None) -> Por
     catalogue.create_all()
     catalogue.sync_sources(
         FeedSource(id=sid, name=name, type="feed", url=f"https://{sid}.example/feed.xml", country=country)
-        for sid, name, country in SOURCES
+        for sid, (name, country) in SOURCES.items()
     )
     resources = sample_resources() if resources is None else resources
     for r in resources:
