@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -29,6 +30,16 @@ FAST_SCRAPY = {
 def corpora_dir() -> Path | None:
     p = Path(os.environ.get("CCP_CORPORA", ROOT.parent / "shared" / "corpora"))
     return p if p.is_dir() else None
+
+
+def article_benchmark() -> tuple[Path, dict] | None:
+    """(its folder, its ground truth by key) of the shared article-extraction benchmark, or
+    None when the shared corpora do not hold it."""
+    root = corpora_dir()
+    bench = root / "article-extraction-benchmark" if root else None
+    if bench is None or not (bench / "ground-truth.json").is_file():
+        return None
+    return bench, json.loads((bench / "ground-truth.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")

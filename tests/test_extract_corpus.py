@@ -8,7 +8,6 @@ extractor must keep the article and drop the page chrome: mean token F1 measured
 from __future__ import annotations
 
 import gzip
-import json
 from datetime import datetime, timezone
 
 import pytest
@@ -17,7 +16,7 @@ from config.models import FeedSource
 from indexer.extract import decode_html, extract_main_text, parse_html, text_f1
 from indexer.normalise import content_hash, normalise
 from indexer.resource import RawDocument
-from tests.conftest import corpora_dir
+from tests.conftest import article_benchmark
 
 pytestmark = pytest.mark.corpora
 
@@ -25,11 +24,10 @@ F1_FLOOR = 0.93  # measured 0.961
 
 
 def _benchmark():
-    root = corpora_dir()
-    bench = root / "article-extraction-benchmark" if root else None
-    if bench is None or not (bench / "ground-truth.json").is_file():
+    found = article_benchmark()
+    if found is None:
         return None
-    truth = json.loads((bench / "ground-truth.json").read_text(encoding="utf-8"))
+    bench, truth = found
     docs = []
     for key, item in sorted(truth.items()):
         path = bench / "html" / f"{key}.html.gz"

@@ -6,7 +6,6 @@ article-extraction benchmark (skipped when the shared corpora are absent)."""
 from __future__ import annotations
 
 import gzip
-import json
 import random
 from datetime import datetime, timezone
 
@@ -29,9 +28,8 @@ from indexer.normalise import content_hash
 from indexer.schema import SchemaBehind, alembic_config, current_revision, head_revision
 from indexer.schema import upgrade as schema_upgrade
 
-from .conftest import corpora_dir
+from .conftest import article_benchmark
 from .test_catalogue import cat, db_url, doc  # noqa: F401 - fixtures shared with it
-
 
 # -- texts -------------------------------------------------------------------------------------
 NOUNS = ("city municipality council waste material procurement tender reuse repair building "
@@ -415,11 +413,10 @@ def test_upgrade_from_0001_backfills_signatures_and_keeps_the_data(db_url):
 
 # -- real-world: the article-extraction benchmark ---------------------------------------------
 def _benchmark():
-    root = corpora_dir()
-    bench = root / "article-extraction-benchmark" if root else None
-    if bench is None or not (bench / "ground-truth.json").is_file():
+    found = article_benchmark()
+    if found is None:
         return None
-    truth = json.loads((bench / "ground-truth.json").read_text(encoding="utf-8"))
+    bench, truth = found
     return bench, [(k, truth[k]["articleBody"], truth[k]["url"]) for k in sorted(truth)]
 
 
