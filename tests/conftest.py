@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,6 +33,33 @@ FAST_SCRAPY = {
 def corpora_dir() -> Path | None:
     p = Path(os.environ.get("CCP_CORPORA", ROOT.parent / "shared" / "corpora"))
     return p if p.is_dir() else None
+
+
+# what another process runs to hold a source's harvest lock (see source_lock_held_by)
+_HOLD_LOCK = """
+import sys, time
+from indexer.catalogue import Catalogue
+c = Catalogue(sys.argv[1]); c.create_all()
+ok, note = c.acquire_source_lock(sys.argv[2], sys.argv[3], stale_after=3600)
+print("locked" if ok else note, flush=True)
+time.sleep(float(sys.argv[4]))
+"""
+
+
+@contextmanager
+def source_lock_held_by(owner: str, catalogue_url: str, source_id: str, seconds: float):
+    """Another process, named ``owner``, holds ``source_id``'s harvest lock in the catalogue
+    at ``catalogue_url`` for at most ``seconds``; it is killed, without releasing the lock,
+    when the block ends."""
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, catalogue_url, source_id, owner,
+                               str(seconds)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
 
 
 def article_benchmark() -> tuple[Path, dict] | None:

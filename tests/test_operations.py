@@ -27,7 +27,15 @@ from indexer.catalogue import Catalogue
 from indexer.query import SearchQuery
 from indexer.resource import utcnow
 
-from .conftest import FAST_SCRAPY, FIXTURE_ALLOWANCE, ROOT, harvest, make_settings, write_sources
+from .conftest import (
+    FAST_SCRAPY,
+    FIXTURE_ALLOWANCE,
+    ROOT,
+    harvest,
+    make_settings,
+    source_lock_held_by,
+    write_sources,
+)
 
 
 def _feed(web, sid, path="/feed.xml", **extra):
@@ -71,33 +79,17 @@ def test_reconcile_adds_changes_and_removes_jobs_and_is_idempotent(tmp_path, web
 
 # -- locks across processes ------------------------------------------------------------------
 
-HOLD_LOCK = """
-import sys, time
-from indexer.catalogue import Catalogue
-c = Catalogue(sys.argv[1]); c.create_all()
-ok, note = c.acquire_source_lock(sys.argv[2], "other-process", stale_after=3600)
-print("locked" if ok else note, flush=True)
-time.sleep(float(sys.argv[3]))
-"""
-
-
 def test_a_source_locked_by_another_process_is_not_harvested(tmp_path, web):
     settings = make_settings(tmp_path)
     write_sources(settings.sources, [_feed(web, "locked-src")])
     Catalogue(settings.catalogue_url).create_all()
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, settings.catalogue_url,
-                               "locked-src", "60"], stdout=subprocess.PIPE, text=True, cwd=ROOT)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with source_lock_held_by("other-process", settings.catalogue_url, "locked-src", 60):
         report = harvest(settings)
         s = report.sources[0]
         assert s.status == "skipped"
         assert "already being harvested" in s.message and "other-process" in s.message
         assert not report.ok
         assert Catalogue(settings.catalogue_url).resource_count() == 0
-    finally:
-        holder.kill()
-        holder.wait()
     # the holder was killed without releasing: once its lock is stale, it is taken over
     settings.lock_stale_seconds = 1.0
     time.sleep(2.1)

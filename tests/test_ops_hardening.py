@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, write_sources
+from .conftest import ROOT, source_lock_held_by, write_sources
 from .test_cli import _feed, _process_env, ccp_process
 
 UNREACHABLE_PG = "postgresql+psycopg://ccp:secret@127.0.0.1:1/ccp"
@@ -345,35 +345,18 @@ def test_sources_that_fail_are_counted_everywhere_and_agree_with_the_exit_code(t
     assert {s["state"] for s in again} == {"failing"}  # CCP_FAILING_AFTER=2 by default
 
 
-HOLD_LOCK = """
-import sys, time
-from indexer.catalogue import Catalogue
-c = Catalogue(sys.argv[1]); c.create_all()
-ok, note = c.acquire_source_lock(sys.argv[2], "another-host:1:abc", stale_after=3600)
-print("locked" if ok else note, flush=True)
-time.sleep(float(sys.argv[3]))
-"""
-
-
 def test_a_run_whose_source_is_held_elsewhere_exits_3(web, tmp_path):
     data, sources = tmp_path / "data", tmp_path / "sources"
     write_sources(sources, [_feed(web, "held-elsewhere", "/feed.xml")])
     env = _process_env(data, sources)
     assert ccp_process("runs", env=env).returncode == 0  # creates the catalogue
     url = f"sqlite:///{(data / 'catalogue.sqlite3').resolve()}"
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, url, "held-elsewhere", "120"],
-                              stdout=subprocess.PIPE, text=True, cwd=ROOT)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with source_lock_held_by("another-host:1:abc", url, "held-elsewhere", 120):
         proc = ccp_process("harvest", env=env)
         assert proc.returncode == 3, (proc.stdout, proc.stderr)
         assert proc.stdout.startswith("Run 1: finished, 1 of 1 source(s) skipped")
         assert "already being harvested" in proc.stdout
         assert ccp_process("runs", env=env).stdout.splitlines()[1].split()[-1] == "skipped"
-    finally:
-        holder.kill()
-        holder.wait()
-        holder.stdout.close()
 
 
 # -- 8. a harvest killed with SIGKILL --------------------------------------------------------
