@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 from config.loader import load_sources
 from config.models import CrawlSource, FeedSource, SitemapSource
@@ -116,139 +117,14 @@ def test_every_eu_partner_has_an_enabled_source(sources, partner, host):
     assert mine, f"no enabled source for {partner} ({host})"
 
 
-# Real addresses (seen in stored copies of these sites) that a source must harvest as items,
-# and neighbouring addresses it must not. The crawler matches the rules against the canonical
-# spelling of each link (query arguments sorted, tracking parameters dropped), so do the tests.
-ITEM_CASES = [
-    ("ecesp-good-practices",
-     "https://circulareconomy.europa.eu/platform/en/good-practices/"
-     "pharmaswap-sharing-marketplace-reduce-medication-waste", True),
-    ("ecesp-good-practices",
-     "https://circulareconomy.europa.eu/platform/fr/good-practices/"
-     "pharmaswap-sharing-marketplace-reduce-medication-waste", False),
-    ("ecesp-good-practices",
-     "https://circulareconomy.europa.eu/platform/en/good-practices?page=3", False),
-    ("ecesp-knowledge",
-     "https://circulareconomy.europa.eu/platform/en/knowledge/"
-     "completing-picture-how-circular-economy-tackles-climate-change", True),
-    ("ec-environment-circular-economy",
-     "https://environment.ec.europa.eu/topics/circular-economy/"
-     "ecodesign-sustainable-products-regulation_en", True),
-    ("ec-environment-circular-economy",
-     "https://environment.ec.europa.eu/topics/circular-economy_en", True),
-    ("ec-environment-circular-economy",
-     "https://environment.ec.europa.eu/topics/nature-and-biodiversity_en", False),
-    ("ec-regio-urban-development",
-     "https://ec.europa.eu/regional_policy/whats-new/newsroom/"
-     "13-01-2026-eu60-million-european-urban-initiative-call-for-proposals_en", True),
-    ("ec-regio-urban-development",
-     "https://ec.europa.eu/regional_policy/whats-new/newsroom/"
-     "18-09-2025-oecd-report-charts-smarter-path-for-shrinking-regions_en", False),
-    ("urban-agenda-circular-economy",
-     "https://urbanagenda.urban-initiative.eu/library/"
-     "final-report-urban-agenda-eu-partnership-circular-economy", True),
-    ("urbact-circular-networks", "https://urbact.eu/networks/resourceful-cities", True),
-    ("urbact-circular-networks",
-     "https://urbact.eu/whats-new/stories/four-urbact-good-practices-circular-economy-cities-europe",
-     True),
-    ("urbact-whats-new",
-     "https://urbact.eu/whats-new/stories/four-urbact-good-practices-circular-economy-cities-europe",
-     True),
-    ("urbact-whats-new",
-     "https://urbact.eu/whats-new/articles/vienna-calling-mobility-lessons-city-built-around-people",
-     False),
-    ("oslo-miljo-og-klima", "https://www.oslo.kommune.no/miljo-og-klima/klima-og-energistrategi/",
-     True),
-    ("oslo-miljo-og-klima", "https://www.oslo.kommune.no/skole-og-utdanning/", False),
-    ("porto-ambiente-economia-circular",
-     "https://ambiente.cm-porto.pt/economia-circular/projetos_economia", True),
-    ("porto-ambiente-economia-circular",
-     "https://ambiente.cm-porto.pt/estrutura-verde/parques-jardins", False),
-    ("prato-circular-city", "https://www.pratocircularcity.it/it/about-pcc/pagina1584.html", True),
-    ("prato-circular-city", "https://www.pratocircularcity.it/en/about-pcc/pagina1584.html", False),
-    ("prato-comune-buone-prassi-pcc",
-     "https://www.comune.prato.it/it/vivere-il-comune/buoneprassi/pcc/archivio42_0_74.html", True),
-    ("denhaag-grondstoffen-duurzaamheid",
-     "https://www.denhaag.nl/nl/in-de-stad/natuur-en-milieu/duurzaamheid/"
-     "grondstoffentransitie-minder-afval-meer-grondstoffen.htm", True),
-    ("denhaag-grondstoffen-duurzaamheid",
-     "https://www.denhaag.nl/nl/natuur-en-milieu/duurzaamheid/"
-     "grondstoffentransitie-minder-afval-meer-grondstoffen/", True),
-    ("denhaag-grondstoffen-duurzaamheid",
-     "https://www.denhaag.nl/nl/in-de-stad/nieuws/wet-open-overheid-woo.htm", False),
-    # Porto's articles are /pt/noticia/<slug> (singular); only circular topics are kept. The
-    # circular slug is the one an article had on the previous site, in today's address shape.
-    ("porto-noticias",
-     "https://www.porto.pt/pt/noticia/porto-entra-na-rede-que-acelera-a-economia-circular", True),
-    ("porto-noticias",
-     "https://www.porto.pt/pt/noticia/"
-     "paineis-de-mensagem-variavel-mostram-ocupacao-dos-parques-de-estacionamento", False),
-    ("porto-noticias",
-     "https://www.porto.pt/noticias/porto-entra-na-rede-que-acelera-a-economia-circular", False),
-    # Vlaanderen Circulair's case pages, Dutch interface only (the English one is a duplicate),
-    # on either spelling of the host; its blog and call pages are not cases.
-    ("vlaanderen-circulair-cases",
-     "https://vlaanderen-circulair.be/nl/cases/detail/grensland-is-circulair", True),
-    ("vlaanderen-circulair-cases",
-     "https://www.vlaanderen-circulair.be/nl/cases/detail/grensland-is-circulair", True),
-    ("vlaanderen-circulair-cases",
-     "https://www.vlaanderen-circulair.be/en/cases/detail/grensland-is-circular", False),
-    ("vlaanderen-circulair-cases", "https://vlaanderen-circulair.be/nl/cases?page=2", False),
-    ("vlaanderen-circulair-cases",
-     "https://vlaanderen-circulair.be/nl/blog/detail-2/"
-     "zuhal-demir-maakt-2-8-miljoen-euro-vrij-om-vlaanderen-te-laten-versnellen-in-circulair-bouwen",
-     False),
-    ("vlaanderen-circulair-cases",
-     "https://vlaanderen-circulair.be/nl/aan-de-slag/gerichte-call-bouw-2020", False),
-    # OVAM: circular topics only, not soil or asbestos.
-    ("ovam-nieuws-circulair", "https://ovam.vlaanderen.be/vlaanderen-circulair2", True),
-    ("ovam-nieuws-circulair", "https://ovam.vlaanderen.be/faq-wetgeving-cateringmateriaal", True),
-    ("ovam-nieuws-circulair", "https://ovam.vlaanderen.be/asbestattest", False),
-    ("ovam-nieuws-circulair", "https://ovam.vlaanderen.be/nieuws", False),
-    # The Circular City Funding Guide: every content page, no WordPress plumbing.
-    ("circular-city-funding-guide",
-     "https://www.circularcityfundingguide.eu/how-to-create-programmes-financing-circular-economy-projects/",
-     True),
-    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/", False),
-    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/?p=212", False),
-    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/feed/", False),
-    ("circular-city-funding-guide",
-     "https://www.circularcityfundingguide.eu/how-to-create-programmes-financing-circular-economy-projects/feed/",
-     False),
-    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/wp-login.php", False),
-    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/tag/loans/", False),
-]
-
-# Listing pages (pagination) a crawl must follow.
-FOLLOW_CASES = [
-    ("ecesp-good-practices", "https://circulareconomy.europa.eu/platform/en/good-practices?page=3"),
-    # a filtered listing: once canonical, "page" is no longer the last argument
-    ("ecesp-strategies",
-     "https://circulareconomy.europa.eu/platform/en/strategies"
-     "?key_area=All&sector=All&country=All&scope=272&title=&page=1"),
-    ("urbact-whats-new", "https://urbact.eu/whats-new?page=9"),
-    ("urbact-whats-new", "https://urbact.eu/whats-new?city=All&page=521&topic=All"),
-    ("urbact-circular-networks", "https://urbact.eu/whats-new/networks-cities?network=4638&page=2"),
-    ("urban-agenda-circular-economy",
-     "https://urbanagenda.urban-initiative.eu/partnerships/circular-economy"),
-    ("vlaanderen-circulair-cases", "https://vlaanderen-circulair.be/nl/cases"),
-    ("vlaanderen-circulair-cases", "https://vlaanderen-circulair.be/nl/cases?page=2"),
-    ("ovam-nieuws-circulair", "https://ovam.vlaanderen.be/nieuws"),
-    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/"),
-    ("circular-city-funding-guide",
-     "https://www.circularcityfundingguide.eu/how-to-create-programmes-financing-circular-economy-projects/"),
-]
-
-# Addresses a crawl must not walk into: admin and API paths, feeds, files.
-NOT_FOLLOW_CASES = [
-    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/wp-admin/"),
-    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/wp-json/wp/v2/posts"),
-    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/feed/"),
-    ("circular-city-funding-guide",
-     "https://www.circularcityfundingguide.eu/wp-content/uploads/2020/01/logo.png"),
-    ("circular-city-funding-guide", "https://www.circularcityfundingguide.eu/?s=loans"),
-    ("vlaanderen-circulair-cases", "https://vlaanderen-circulair.be/en/cases"),
-]
+# Addresses a source must harvest as items and neighbouring ones it must not, listing pages
+# a crawl must follow and addresses it must not walk into: data, seen in stored copies of
+# these sites (shipped_sources_cases.yaml beside this module).
+_CASES = yaml.safe_load(Path(__file__).with_name("shipped_sources_cases.yaml")
+                        .read_text(encoding="utf-8"))
+ITEM_CASES = [tuple(case) for case in _CASES["items"]]
+FOLLOW_CASES = [tuple(case) for case in _CASES["follow"]]
+NOT_FOLLOW_CASES = [tuple(case) for case in _CASES["not follow"]]
 
 # Feeds whose address was corrected: the address public readers use for that host.
 FEED_URLS = {
