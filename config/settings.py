@@ -53,24 +53,17 @@ class Settings:
         "ccp-resources", "CCP_ELASTICSEARCH_INDEX",
         "Alias the portal searches; each build is an index <alias>-<UTC timestamp> behind it.",
     )
+    # credentials: an API key, or a user and password; the secrets only from the environment
     elasticsearch_api_key: str | None = setting(
-        None, "CCP_ELASTICSEARCH_API_KEY",
-        "Elasticsearch API key (environment only).",
-        secret=True,
-    )
+        None, "CCP_ELASTICSEARCH_API_KEY", "Elasticsearch API key (environment only).", secret=True)
     elasticsearch_username: str | None = setting(
-        None, "CCP_ELASTICSEARCH_USERNAME",
-        "Elasticsearch basic-auth user.",
-    )
+        None, "CCP_ELASTICSEARCH_USERNAME", "Elasticsearch basic-auth user.")
     elasticsearch_password: str | None = setting(
-        None, "CCP_ELASTICSEARCH_PASSWORD",
-        "Elasticsearch basic-auth password (environment only).",
-        secret=True,
-    )
+        None, "CCP_ELASTICSEARCH_PASSWORD", "Elasticsearch basic-auth password (environment only).",
+        secret=True)
     elasticsearch_ca_certs: Path | None = setting(
         None, "CCP_ELASTICSEARCH_CA_CERTS",
-        "CA bundle (PEM) that signed the Elasticsearch server's certificate.",
-    )
+        "CA bundle (PEM) that signed the Elasticsearch server's certificate.")
     database_url: str | None = setting(
         None, "CCP_DATABASE_URL",
         "SQLAlchemy URL of the catalogue (default: SQLite file catalogue.sqlite3 in the data "
