@@ -82,11 +82,8 @@ RSS20 = b"""<?xml version="1.0" encoding="utf-8"?>
 
 
 def test_rss_20():
-    feed = parse_feed(RSS20, FEED_URL, RSS)
-    assert feed.format == "rss20"
-    assert feed.title == "Oslo kommune – klima og miljø"
+    feed = parse_feed(RSS20, FEED_URL, RSS)  # format, title and language: see below
     assert feed.link == "https://www.oslo.kommune.no/klima/"
-    assert feed.language == "nb"
     assert feed.warning is None
     first, second = feed.entries
     assert first.guid == "oslo-2024-0042"
@@ -145,9 +142,6 @@ RSS10 = b"""<?xml version="1.0" encoding="utf-8"?>
 def test_rss_10_rdf():
     feed = parse_feed(RSS10, "https://www.comune.prato.it/rss/ambiente.rdf",
                       {"content-type": "application/rdf+xml"})
-    assert feed.format == "rss10"
-    assert feed.title == "Comune di Prato – Ambiente"
-    assert feed.language == "it"
     [e] = feed.entries
     assert e.link == "https://www.comune.prato.it/it/news/tessile-circolare"
     assert e.guid == e.link  # RSS 1.0 items have no guid: the link is the identity
@@ -250,11 +244,8 @@ ATOM10 = b"""<?xml version="1.0" encoding="utf-8"?>
 def test_atom_10_with_xml_base():
     feed = parse_feed(ATOM10, "https://feeds.example.org/denhaag",
                       {"content-type": "application/atom+xml"})
-    assert feed.format == "atom10"
-    assert feed.title == "Den Haag – duurzaamheid"
     # relative links are resolved against xml:base, not the address the feed came from
     assert feed.link == "https://www.denhaag.nl/nl/in-de-stad/duurzaamheid/"
-    assert feed.language == "nl"
     first, second = feed.entries
     assert first.guid == "tag:denhaag.nl,2024:grondstoffentransitie"
     assert first.link == "https://www.denhaag.nl/nl/artikelen/grondstoffentransitie.htm"
@@ -301,8 +292,6 @@ ATOM03 = b"""<?xml version="1.0" encoding="utf-8"?>
 
 def test_atom_03():
     feed = parse_feed(ATOM03, "https://www.bruxelles.be/feed.atom", {})
-    assert feed.format == "atom03"
-    assert feed.title == "Bruxelles économie circulaire" and feed.language == "fr"
     [e] = feed.entries
     assert e.guid == "tag:bruxelles.be,2004:reemploi"
     assert e.link == "https://www.bruxelles.be/reemploi"
@@ -312,6 +301,20 @@ def test_atom_03():
     assert e.hints.authors == ["Ville de Bruxelles"]
     assert e.hints.summary == "Résumé court"
     assert "<em>complet</em>" in e.hints.content_html
+
+
+@pytest.mark.parametrize("body,url,headers,expected", [
+    (RSS20, FEED_URL, RSS, ("rss20", "Oslo kommune – klima og miljø", "nb")),
+    (RSS10, "https://www.comune.prato.it/rss/ambiente.rdf",
+     {"content-type": "application/rdf+xml"}, ("rss10", "Comune di Prato – Ambiente", "it")),
+    (ATOM10, "https://feeds.example.org/denhaag", {"content-type": "application/atom+xml"},
+     ("atom10", "Den Haag – duurzaamheid", "nl")),
+    (ATOM03, "https://www.bruxelles.be/feed.atom", {},
+     ("atom03", "Bruxelles économie circulaire", "fr")),
+], ids=["rss20", "rss10", "atom10", "atom03"])
+def test_each_feed_format_is_recognised_with_its_title_and_language(body, url, headers, expected):
+    feed = parse_feed(body, url, headers)
+    assert (feed.format, feed.title, feed.language) == expected
 
 
 JSON11 = {
