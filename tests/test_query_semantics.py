@@ -7,7 +7,10 @@ as ``tests/test_backend_contract.py``; one test compares the two engines query b
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from indexer.backends.base import SearchBackend
 from indexer.backends.embedded import EmbeddedBackend
@@ -31,40 +34,20 @@ FILLER = ("The council met on Tuesday. Residents asked about parking and the new
           "The minutes are available at the town hall. ") * 3
 
 
+_CORPUS_FILE = Path(__file__).with_name("query_semantics_corpus.yaml")
+
+
 def corpus():
-    r = make_resource
-    return [
-        r("lisbon-roadmap", "Circular economy roadmap for Lisbon",
-          body="Lisbon adopted a roadmap for the circular economy in 2020, with repair cafes "
-               "and recycling centres in every parish.", published=utc(2021, 3, 1)),
-        r("lisbon-news", "Lisbon presents its roadmap",
-          body="The mayor of Lisbon presented the roadmap to residents. " + FILLER,
-          published=utc(2021, 4, 1)),
-        r("lisbon-report", "Progress report",
-          body="One year after the Lisbon roadmap, the city counts forty repair cafes. " + FILLER,
-          published=utc(2022, 1, 1)),
-        r("porto-roadmap", "Porto waste roadmap",
-          body="The roadmap of Porto for the waste of the city. " + FILLER,
-          published=utc(2021, 5, 1)),
-        r("porto-centres", "Recycling centres in Porto",
-          body="Where to bring bulky waste: the recycling centres of Porto and their opening "
-               "hours.", published=utc(2023, 2, 1)),
-        r("together", "Action plan",
-          body="This plan sets out the circular economy actions of the region. " + FILLER,
-          published=utc(2020, 1, 1)),
-        r("scattered", "Annual review",
-          body="The economy of the region grew. " + FILLER + "A new circular bus line opened.",
-          published=utc(2020, 2, 1)),
-        r("prato-textiles", "Textile recycling in Prato",
-          body="Prato's textile district turns old clothes into new yarn: circular textiles.",
-          published=utc(2019, 6, 1)),
-        r("paris-feuille", "Feuille de route économie circulaire", language="fr",
-          body="Paris adopte sa feuille de route pour l'économie circulaire.",
-          published=utc(2020, 6, 1)),
-        r("kaunas-maistas", "Mažiau maisto švaistymo mokyklose", language="lt",
-          body="Kauno mokyklos mažina maisto švaistymą valgyklose.",
-          published=utc(2024, 10, 6)),
-    ]
+    """Ten short documents (data: ``query_semantics_corpus.yaml`` beside this module), fresh
+    ones at each call."""
+    docs = []
+    for entry in yaml.safe_load(_CORPUS_FILE.read_text(encoding="utf-8")):
+        args = dict(entry)
+        rid, title, when = args.pop("id"), args.pop("title"), args.pop("published")
+        args["body"] = args["body"].replace("{filler}", FILLER)
+        docs.append(make_resource(rid, title, published=utc(when.year, when.month, when.day),
+                                  **args))
+    return docs
 
 
 @pytest.fixture(params=["embedded", "elasticsearch"])
