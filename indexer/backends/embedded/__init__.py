@@ -19,7 +19,7 @@ Analysis: a document's title, summary and body go into ``text`` (lower-cased, AS
 when its language has a Snowball stemmer, into ``text_<lang>`` (folded, then stemmed). Queries run
 against ``title`` (boosted), ``text`` and every ``text_<lang>``: a Dutch "fietsen" finds "fiets"
 in Dutch documents, "economie" finds "économie". Snippets are cut from the stored body (or the
-summary when there is no body) by :class:`indexer.analysis.Highlighter`, which matches words the
+summary when there is no body) by :class:`indexer.highlight.Highlighter`, which matches words the
 way the index does (folded, stemmed in the document's language).
 
 Facets: each facet has an indexed field for filtering (one term per value) and a fast field

@@ -10,11 +10,11 @@ from typing import Any
 import tantivy
 
 from ...analysis import (
-    Highlighter,
     UserQuery,
     cached_analyzer,
     parse_user_query,
 )
+from ...highlight import Highlighter
 from ...query import (
     FACETS,
     FUZZY_SCORE,
