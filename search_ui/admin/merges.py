@@ -22,11 +22,12 @@ def resource(resource_id: str):
     r = cat.get_resource(resource_id)
     if r is None:
         abort(404)
-    reasons = cat.merge_reasons(resource_id)
+    reasons = cat.instance_merge_reasons(resource_id)
     names = cat.source_names()
     rows = [{"url": i.url, "source_id": i.source_id,
              "source_name": names.get(i.source_id, i.source_id), "status": i.status,
-             "first_seen": i.first_seen, "merge": reasons.get(i.url)} for i in r.instances]
+             "first_seen": i.first_seen, "merge": reasons.get((i.source_id, i.url))}
+            for i in r.instances]
     return render_template("admin/resource.html", r=r, rows=rows)
 
 
