@@ -192,9 +192,15 @@ class _Scheme:
         return None if x is None else self._minhash(x)
 
     def _shingles(self, text):
+        return self._shingle_hashes(self._normal_bytes(text))
+
+    def _normal_bytes(self, text):
         t = unicodedata.normalize('NFKC', text)
         t = t.lower() if t.isascii() else t.replace('\u00ad', '').casefold()
-        w = self._word_hashes(np.frombuffer(t.encode('utf-8', 'replace'), dtype=np.uint8))
+        return np.frombuffer(t.encode('utf-8', 'replace'), dtype=np.uint8)
+
+    def _shingle_hashes(self, b):
+        w = self._word_hashes(b)
         if len(w) < self.MIN_WORDS:
             return None
         m = len(w) - self.SHINGLE + 1
