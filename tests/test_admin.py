@@ -136,7 +136,7 @@ def admin(client):
 
 def admin_routes(app) -> list[tuple[str, str]]:
     """(method, URL) of every admin route, with real values for its parameters."""
-    values = {"source_id": "oslo-reports", "task_id": "1"}
+    values = {"source_id": "oslo-reports", "task_id": "1", "resource_id": "no-such-resource"}
     out = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("admin."):
