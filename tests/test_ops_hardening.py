@@ -289,13 +289,20 @@ def test_twenty_processes_starting_on_an_empty_data_dir_all_get_the_schema(tmp_p
     import os
 
     env = _process_env(tmp_path / "data", tmp_path)
+    from .test_catalogue import _drop_pg_database, _pg_database
+
     test_db = os.environ.get("CCP_TEST_DATABASE_URL")
-    if test_db:  # the same race on PostgreSQL (the database must start empty)
-        env["CCP_DATABASE_URL"] = test_db
-    procs = [subprocess.Popen([sys.executable, "-m", "ccp.cli", "runs"], env=env, cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(20)]
-    results = [(p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for p in procs]
+    fresh_db = None
+    if test_db:  # the same race on PostgreSQL, in an empty database of its own
+        fresh_db = env["CCP_DATABASE_URL"] = _pg_database(test_db)
+    try:
+        procs = [subprocess.Popen([sys.executable, "-m", "ccp.cli", "runs"], env=env, cwd=ROOT,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(20)]
+        results = [(p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for p in procs]
+    finally:
+        if fresh_db:
+            _drop_pg_database(test_db, fresh_db)
     for p in procs:
         p.stdout.close()
         p.stderr.close()
