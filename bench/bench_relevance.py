@@ -90,6 +90,24 @@ def _known_countries() -> set[str]:
     return set(getattr(models, "COUNTRIES", ())) | {"EU"}
 
 
+def reuse_harvest(data_dir: Path, reindex: bool) -> Settings:
+    """The settings of a harvest kept with --keep; with ``reindex`` the index is rebuilt from
+    its catalogue (what a changed analysis or schema needs)."""
+    from indexer.backends import get_backend
+    from indexer.catalogue import Catalogue
+    from indexer.indexing import rebuild
+
+    settings = Settings.from_env(environ={}, data_dir=str(data_dir),
+                                 sources=str(data_dir / "sources"))
+    if reindex:
+        cat, backend = Catalogue(settings.catalogue_url), get_backend(settings)
+        n = rebuild(cat, backend)
+        backend.close()
+        cat.close()
+        print(f"reindexed {n} resources", file=sys.stderr)
+    return settings
+
+
 class Harvested:
     """The catalogue after the harvest, mapped back to the collection's documents."""
 
@@ -310,22 +328,37 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--collection", type=Path, default=ROOT / "bench" / "relevance")
     ap.add_argument("--json", type=Path, help="write every figure to this file")
     ap.add_argument("--keep", type=Path, help="harvest into this directory and keep it")
+    ap.add_argument("--reuse", type=Path,
+                    help="score the harvest kept by an earlier --keep DIR again (its URLs "
+                         "are rebuilt; nothing is served or fetched): for query-time changes")
+    ap.add_argument("--reindex", action="store_true",
+                    help="with --reuse: rebuild the search index from the kept catalogue first "
+                         "(for changes to what is indexed)")
     args = ap.parse_args(argv)
     tax = default_taxonomy()
     col = load_collection(args.collection, types=set(tax.types), themes=set(tax.themes))
     print(f"collection: {len(col.docs)} documents, {len(col.queries)} queries, "
           f"{len({d.lang for d in col.docs.values()})} languages", file=sys.stderr)
     tmp = None
-    if args.keep:
+    ports = None
+    if args.reuse:
+        data_dir = args.reuse
+        ports = json.loads((data_dir / "web-ports.json").read_text(encoding="utf-8"))
+    elif args.keep:
         data_dir = args.keep
     else:
         tmp = tempfile.TemporaryDirectory(prefix="ccp-relevance-")
         data_dir = Path(tmp.name)
     started = time.monotonic()
-    with CollectionWeb(col) as web:
+    with CollectionWeb(col, ports) as web:
         print(f"web: {sum(len(p) for p in web.pages.values())} pages on {len(web.pages)} hosts",
               file=sys.stderr)
-        settings = harvest_collection(web, data_dir)
+        if args.reuse:
+            settings = reuse_harvest(data_dir, reindex=args.reindex)
+        else:
+            settings = harvest_collection(web, data_dir)
+            if args.keep:
+                (data_dir / "web-ports.json").write_text(json.dumps(web.ports), encoding="utf-8")
         h = Harvested(col, web, settings)
     results = []
     for split in args.split.split(","):

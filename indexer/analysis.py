@@ -262,13 +262,76 @@ def parts_field(lang: str) -> str:
     return f"parts_{lang}"
 
 
+# The title as the language analysis reads it: each word's stem (and a compound's stemmed
+# parts) prefixed with the document's language ("fi:tiekart"), so that an inflected or compound
+# title word ("kuntakyselyn", "Kiertotaloustiekartta") gets the title's weight for "kysely" or
+# "tiekartta" as the folded title field gives it only to the exact word. The prefix keeps each
+# language's stems apart (a Portuguese stem never matches a Spanish title).
+TITLE_STEMS = "title_stems"
+TITLE_STEMS_BOOST = 2.0
+_NO_LANGUAGE = "xx"  # the prefix of a title in a language without analysis: folded words
+
+
 def pre_analysed_fields() -> list[str]:
     """Every pre-analysed field, the same names in both engines."""
     from .compounds import LANGUAGES
     from .stemming import PYTHON_LANGUAGES
 
     return [stems_field(c) for c in sorted(PYTHON_LANGUAGES)] + [
-        parts_field(c) for c in LANGUAGES]
+        parts_field(c) for c in LANGUAGES] + [TITLE_STEMS]
+
+
+def title_stems(title: str, language: str | None) -> str:
+    """The ``title_stems`` tokens of a title in ``language`` (see :data:`TITLE_STEMS`)."""
+    from .compounds import LANGUAGES
+    from .stemming import stem
+
+    plang, slang = python_language(language), stem_language(language)
+    code = plang or slang or _NO_LANGUAGE
+    tokens: list[str] = []
+    for w in words(title):
+        if plang:
+            forms = [stem(w, plang)]
+        elif slang:
+            forms = list(cached_analyzer(slang).analyze(w))
+            if slang in LANGUAGES and len(w) >= 8:
+                forms += _part_tokens(w, slang)
+        else:
+            forms = list(cached_analyzer(None).analyze(w))
+        tokens += [f"{code}:{f}" for f in dict.fromkeys(forms) if f]
+    return " ".join(tokens)
+
+
+def title_part_sets(word: str) -> list[list[str]]:
+    """For a compound query word, per language that splits it: the ``title_stems`` terms of its
+    components (:func:`compounds.components`), which a title must hold ALL of to match it the
+    way it holds the whole word ("Strategi för cirkulär ekonomi" for
+    "cirkulärekonomistrategi"); a title holding one part ("Bau…") does not."""
+    from .compounds import LANGUAGES, components
+
+    out: list[list[str]] = []
+    for lang in LANGUAGES:
+        parts = components(word, lang)
+        if len(parts) < 2:
+            continue
+        analyzer = cached_analyzer(lang)
+        terms = [f"{lang}:{t}" for p in parts for t in analyzer.analyze(p)[:1]]
+        if len(terms) == len(parts):
+            out.append(terms)
+    return out
+
+
+def _title_terms(word: str, terms: dict[str, list[str]]) -> list[str]:
+    """The ``title_stems`` terms of a query word: its own stem in each language, never its
+    compound parts (a title holding "Bau…" is not about "Baugenehmigung"; a title holding
+    "Baugenehmigungsverfahren" is, through the title's parts)."""
+    out = [f"{_NO_LANGUAGE}:{t}" for t in terms.get("text", [])]
+    for lang in sorted(STEMMERS):
+        out += [f"{lang}:{t}" for t in cached_analyzer(lang).analyze(word)]
+    for name, tokens in terms.items():
+        if name.startswith("stems_"):
+            out += [f"{name[len('stems_'):]}:{t}" for t in tokens]
+    return list(dict.fromkeys(out))
 
 
 def python_language(language: str | None) -> str | None:
@@ -316,17 +379,21 @@ def _part_tokens(word: str, lang: str) -> list[str]:
     return out
 
 
-def analysed_fields(texts: list[str], language: str | None) -> dict[str, str]:
+def analysed_fields(texts: list[str], language: str | None, title: str | None = None
+                    ) -> dict[str, str]:
     """The pre-analysed fields of a document: {field: tokens joined by spaces}.
 
     A document in a Python-analysed language gets ``stems_<code>`` (every word stemmed, in
     order); a German, Dutch, Swedish or Finnish one gets ``parts_<code>``: the parts of its
-    compounds, each stemmed like ``text_<code>`` (whole words stay in ``text_<code>``).
+    compounds, each stemmed like ``text_<code>`` (whole words stay in ``text_<code>``). With
+    ``title``, :data:`TITLE_STEMS` too.
     """
     from .compounds import LANGUAGES
     from .stemming import stem
 
     out: dict[str, str] = {}
+    if title and (analysed_title := title_stems(title, language)):
+        out[TITLE_STEMS] = analysed_title
     plang = python_language(language)
     slang = stem_language(language)
     if plang:
@@ -382,6 +449,7 @@ def query_terms(word: str) -> dict[str, list[str]]:
         token = stem(word, lang)
         if token and len(token.encode("utf-8")) < MAX_TOKEN_BYTES:
             out[stems_field(lang)] = [token]
+    out[TITLE_STEMS] = _title_terms(word, out)
     return out
 
 

@@ -48,6 +48,7 @@ SUFFIXES: dict[str, frozenset[str]] = {
     "fi": frozenset({"nen", "uus", "llinen", "minen", "ton"}),
 }
 MAX_PARTS = 4  # at most 2 * MAX_PARTS parts are returned
+NESTED_PENALTY = 1.0  # log-frequency cost of a part that is itself a compound (see _cut)
 
 _lock = threading.Lock()
 # (language, word) of the taxonomy's words that the frequency list lacks: parts, never a reason
@@ -108,29 +109,78 @@ def _part_logfreq(part: str, words: dict[str, float]) -> float | None:
     return math.log(f)
 
 
+def _compound_logfreq(part: str, lang: str, words: dict[str, float], nested: bool
+                      ) -> float | None:
+    """A part's log frequency: its own when it is a dictionary word; with ``nested``, when it
+    is itself a compound of dictionary words, its best cut's score."""
+    own = _part_logfreq(part, words)
+    if own is not None or not nested or len(part) < MIN_WORD:
+        return own
+    cut = _scored_split(part, lang)
+    return None if cut is None else cut[0]
+
+
 def _best_split(word: str, lang: str) -> tuple[str, str] | None:
-    """The best cut of ``word`` (lower-case) into two dictionary words (linking letters
-    dropped), or None when it stays whole: the cut whose parts have the highest geometric mean
-    frequency, taken only when that beats the whole word's own frequency."""
+    """The best cut of ``word`` (lower-case) into two parts (linking letters dropped), or None
+    when it stays whole: the cut whose parts have the highest geometric mean frequency, taken
+    only when that beats the whole word's own frequency. A part is a dictionary word; only when
+    no such cut exists may a part be a compound itself (Koehn & Knight consider every
+    segmentation into known words): "cirkulär|ekonomistrategi" and "cirkulärekonomi|strategi"
+    each leave a word the dictionary lacks, "cirkulärekonomi|strategi" is then cut again."""
     words = dictionary(lang)
     whole = None if (lang, word) in _KEYWORDS_ONLY else words.get(word)
+    cut = _scored_split(word, lang)
+    if cut is None or (whole is not None and cut[0] <= math.log(whole)):
+        return None
+    return cut[1], cut[2]
+
+
+@functools.lru_cache(maxsize=100_000)
+def _scored_split(word: str, lang: str) -> tuple[float, str, str] | None:
+    """(score, left, right) of the best cut: into dictionary words, else (nested) into parts
+    that may be compounds themselves, each such part costing :data:`NESTED_PENALTY`."""
+    return _cut(word, lang, nested=False) or _cut(word, lang, nested=True)
+
+
+def _cut(word: str, lang: str, nested: bool) -> tuple[float, str, str] | None:
+    words = dictionary(lang)
     best: tuple[float, str, str] | None = None
-    for j in range(MIN_PART, len(word) - MIN_PART + 1):
-        left = _part_logfreq(word[:j], words)
+    shortest = MIN_PART + 1 if nested else MIN_PART  # no 3-letter guesses in a nested cut
+    for j in range(shortest, len(word) - shortest + 1):
+        left = _compound_logfreq(word[:j], lang, words, nested)
         if left is None:
             continue
         for link in LINKS[lang]:
             if not word.startswith(link, j):
                 continue
-            right = _part_logfreq(word[j + len(link):], words)
+            right = _compound_logfreq(word[j + len(link):], lang, words, nested)
+            if nested and len(word) - j - len(link) < shortest:
+                continue
             if right is None or word[j + len(link):] in SUFFIXES[lang]:
                 continue
             score = (left + right) / 2
+            if nested:
+                score -= NESTED_PENALTY * ((word[:j] not in words) + (
+                    word[j + len(link):] not in words))
             if best is None or score > best[0]:
                 best = (score, word[:j], word[j + len(link):])
-    if best is None or (whole is not None and best[0] <= math.log(whole)):
-        return None
-    return best[1], best[2]
+    return best
+
+
+def components(word: str, lang: str) -> tuple[str, ...]:
+    """The dictionary words ``word`` is made of, in order, at the coarsest level: its first cut,
+    each part that is not itself a dictionary word cut again ("cirkulärekonomistrategi" ->
+    cirkulär, ekonomi, strategi; "Kreislaufwirtschaftsstrategie" -> kreislaufwirtschaft,
+    strategie); () when it is not a compound."""
+    word = word.lower()
+    parts = split(word, lang)
+    if not parts:
+        return ()
+    out: list[str] = []
+    for part in parts[:2]:
+        sub = () if part in dictionary(lang) else components(part, lang)
+        out.extend(sub or (part,))
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=100_000)

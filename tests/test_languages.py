@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.analysis import analysed_fields, query_terms, stopwords
+from indexer.analysis import (
+    analysed_fields,
+    query_terms,
+    stopwords,
+    title_part_sets,
+    title_stems,
+)
 from indexer.backends.elasticsearch.mapping import analysed_clause
 from indexer.backends.embedded import EmbeddedBackend
 from indexer.backends.embedded.schema import analysed_query
-from indexer.compounds import split
+from indexer.compounds import components, split
 from indexer.stemming import stem
 from tests.es_support import drop as drop_es_backend
 from tests.es_support import es_url  # noqa: F401  (session fixture)
 from tests.es_support import make_backend as make_es_backend
+from indexer.query import SearchQuery
 from tests.search_corpus import make_resource
 
 # Forms of one word that must meet (same stem), per language; real inflections.
@@ -67,6 +74,26 @@ def test_compounds_are_split_into_their_words():
     assert split("hållbarhet", "sv") == ()  # a derivational suffix is not a part
 
 
+def test_a_compound_of_a_compound_is_split_when_no_two_words_make_it():
+    # neither "cirkulärekonomi" nor "ekonomistrategi" is a dictionary word
+    assert {"cirkulär", "ekonomi", "strategi"} <= set(split("cirkulärekonomistrategi", "sv"))
+    assert components("cirkulärekonomistrategi", "sv") == ("cirkulär", "ekonomi", "strategi")
+    assert components("Kreislaufwirtschaftsstrategie", "de") == ("kreislaufwirtschaft", "strategie")
+    # a two-word cut still wins over guesses: no "tex" + "til…" for textile recycling plants
+    assert split("textilåtervinningsanläggning", "sv")[:2] == ("textilåtervinning", "anläggning")
+
+
+def test_titles_are_analysed_in_their_language_with_compound_parts():
+    tokens = title_stems("Kiertotalous kunnissa 2024 – kuntakyselyn tulokset", "fi").split()
+    assert "fi:kysely" in tokens and "fi:kuntakysely" in tokens
+    assert set(query_terms("kysely")["title_stems"]) & set(tokens)
+    # a Polish title's stems carry its language: a Czech query's stem is another term
+    assert title_stems("Samorządy", "pl") == f"pl:{stem('samorządy', 'pl')}"
+    assert f"pl:{stem('samorządów', 'pl')}" in query_terms("samorządów")["title_stems"]
+    assert title_part_sets("cirkulärekonomistrategi") == [["sv:cirkul", "sv:ekonomi", "sv:strategi"]]
+    assert title_part_sets("economy") == []
+
+
 def test_stop_words_per_language_and_query_terms_skip_them():
     assert {"i", "w", "na"} <= stopwords("pl")
     assert "und" in stopwords("de-AT") and stopwords("xx") == frozenset()
@@ -77,6 +104,8 @@ def test_stop_words_per_language_and_query_terms_skip_them():
 def test_a_document_gets_its_pre_analysed_fields():
     fields = analysed_fields(["Samorządy i odpady"], "pl-PL")
     assert fields == {"stems_pl": f"{stem('samorządy', 'pl')} i odpad"}
+    titled = analysed_fields(["Samorządy i odpady"], "pl-PL", title="Samorządy i odpady")
+    assert titled["title_stems"].split()[0] == f"pl:{stem('samorządy', 'pl')}"
     de = analysed_fields(["Unsere Kreislaufwirtschaftsstrategie"], "de")
     assert "kreislaufwirtschaft" in de["parts_de"].split()
     assert analysed_fields(["A circular economy"], "en") == {}
@@ -165,3 +194,53 @@ def test_phrases_are_matched_on_stems(tmp_path):
         assert [gen.view[0].doc(a).get_first("id") for _, a in hits] == ["lt1"]
     finally:
         backend.close()
+
+
+# -- an inflected or compound word of the title weighs as a title word -----------------------
+
+TITLED = [
+    ("survey", "Kiertotalous kunnissa – kuntakyselyn tulokset", "fi",
+     "Raportti kuvaa kuntien työtä. Vastauksia saatiin 120 kunnalta."),
+    ("mentions", "Uutiskirje lokakuu: kysely pyöräteistä", "fi",
+     "Kysely on auki. Kyselyyn vastanneiden kesken arvotaan lippuja, ja kysely päättyy "
+     "perjantaina. Kyselyn tulokset julkaistaan joulukuussa kaupungin verkkosivuilla."),
+    ("roadmap", "Järvelän kiertotaloustiekartta 2035", "fi",
+     "Kaupunginvaltuusto hyväksyi asiakirjan kesäkuussa. Toimet koskevat rakentamista."),
+    ("grant", "Kiertotalouden hankeavustus yhdistyksille", "fi",
+     "Avustusta voi hakea hankkeisiin, jotka toteuttavat kaupungin tiekarttaa. Tiekartan "
+     "tavoitteet ja tiekartassa nimetyt toimet löytyvät kaupungin sivuilta."),
+    ("strategy", "Strategi för cirkulär ekonomi 2024–2030", "sv",
+     "Kommunen antog strategin i juni. Den gäller alla förvaltningar."),
+    ("plastics", "Mindre engångsplast i äldreomsorgen", "sv",
+     "Kommunen visar vägen. Cirkulär ekonomi och en strategi för inköp nämns i rapporten."),
+]
+
+
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def titled(request, tmp_path):
+    resources = [make_resource(rid, title, body=body, language=lang)
+                 for rid, title, lang, body in TITLED]
+    if request.param == "elasticsearch":
+        backend = make_es_backend(request.getfixturevalue("es_url"))
+        backend.apply(resources)
+        yield backend
+        drop_es_backend(backend)
+        return
+    backend = EmbeddedBackend(tmp_path / "index")
+    backend.apply(resources)
+    yield backend
+    backend.close()
+
+
+def _first(backend, text: str) -> str:
+    return backend.search(SearchQuery(text=text)).hits[0].id
+
+
+def test_a_word_inside_a_compound_title_word_gets_the_title_weight(titled):
+    # the roadmap's title holds "tiekartta" inside a compound; the grant page says it 3 times
+    assert _first(titled, "tiekartta") == "roadmap"
+
+
+def test_a_compound_query_word_meets_a_title_written_in_separate_words(titled):
+    # the title writes "strategi för cirkulär ekonomi"; the other page has the words in its text
+    assert _first(titled, "cirkulärekonomistrategi") == "strategy"

@@ -252,8 +252,10 @@ class CollectionWeb:
     pages; ``sitemaps``: the sitemap URL of each host.
     """
 
-    def __init__(self, col: Collection):
+    def __init__(self, col: Collection, ports: dict[str, int] | None = None):
         self.col = col
+        # host key -> the port of a kept harvest: its pages get the same URLs, nothing is served
+        self.ports = dict(ports or {})
         self.pages: dict[str, dict[str, Page]] = {}  # host key -> path -> page
         self.base: dict[str, str] = {}
         self.placements: list[Placement] = []
@@ -271,11 +273,15 @@ class CollectionWeb:
     def start(self) -> "CollectionWeb":
         for key in self._hosts():
             self.pages[key] = {}
+            if key in self.ports:  # a kept harvest's web: its URLs, nothing served
+                self.base[key] = f"http://127.0.0.1:{self.ports[key]}"
+                continue
             server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.pages[key]))
             server.daemon_threads = True
             threading.Thread(target=server.serve_forever, daemon=True).start()
             self._servers.append(server)
             self.base[key] = f"http://127.0.0.1:{server.server_address[1]}"
+            self.ports[key] = server.server_address[1]
         self._render()
         return self
 

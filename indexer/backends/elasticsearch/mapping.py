@@ -18,6 +18,7 @@ from ...stemming import PYTHON_LANGUAGES, stem
 from ...resource import Resource
 from ..base import facet_values, result_view
 from .constants import (
+    DEFAULT_VECTOR_DIMS,
     FOLD_ANALYZER,
     KEYWORD_MAX_CHARS,
     LANGUAGE_ALIASES,
@@ -28,6 +29,9 @@ from .constants import (
     OTHER_SLOT,
     SCHEMA_VERSION,
     TITLE_BOOST,
+    VECTOR_FIELD,
+    VECTOR_MODEL_FIELD,
+    VECTOR_SIMILARITY,
     WORD_SPLIT_PATTERN,
 )
 
@@ -83,8 +87,9 @@ def index_settings(*, building: bool = False) -> dict[str, Any]:
 LIVE_SETTINGS: dict[str, Any] = {"index": {"auto_expand_replicas": "0-1"}}
 
 
-def index_mappings() -> dict[str, Any]:
-    """The mapping of every index (strict: a document with an unknown field is rejected)."""
+def index_mappings(vector_dims: int = DEFAULT_VECTOR_DIMS) -> dict[str, Any]:
+    """The mapping of every index (strict: a document with an unknown field is rejected);
+    ``vector_dims``: the dimensions of the embedding vectors it will hold."""
     text: dict[str, Any] = {}
     for code, analyzer in sorted(LANGUAGE_ANALYZERS.items()):
         text[code] = {
@@ -111,14 +116,20 @@ def index_mappings() -> dict[str, Any]:
             "live": {"type": "boolean"},
             "listing": {"type": "boolean"},  # query.is_listing: its score is weighted down
             "view": {"type": "object", "enabled": False},
+            # the embedding of title, summary and lead (indexer.embeddings), searched with kNN
+            VECTOR_FIELD: {"type": "dense_vector", "dims": vector_dims, "index": True,
+                           "similarity": VECTOR_SIMILARITY},
+            VECTOR_MODEL_FIELD: {"type": "keyword"},
         }
     )
     return {"dynamic": "strict", "_meta": {"ccp_schema": SCHEMA_VERSION}, "properties": properties}
 
 
-def index_body(*, building: bool = False) -> dict[str, Any]:
+def index_body(*, building: bool = False, vector_dims: int = DEFAULT_VECTOR_DIMS
+               ) -> dict[str, Any]:
     """Settings and mappings of a new index (the body of ``indices.create``)."""
-    return {"settings": index_settings(building=building), "mappings": index_mappings()}
+    return {"settings": index_settings(building=building),
+            "mappings": index_mappings(vector_dims)}
 
 
 def _clean(text: str | None) -> str:
@@ -146,7 +157,7 @@ def document(r: Resource) -> dict[str, Any]:
         "text": {language_slot(r.language): parts} if parts else {},
         "lead": _lead(_clean(r.body or r.summary)),
     }
-    doc.update(analysed_fields(parts, r.language))
+    doc.update(analysed_fields(parts, r.language, title=r.title))
     for facet, values in facet_values(r).items():
         doc[facet] = sorted({v for v in values if v})
     doc.update(

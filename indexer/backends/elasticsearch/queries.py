@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ...analysis import Clause, UserQuery, parse_user_query, pre_analysed_fields
+from ...analysis import (
+    TITLE_STEMS,
+    TITLE_STEMS_BOOST,
+    Clause,
+    UserQuery,
+    parse_user_query,
+    pre_analysed_fields,
+    title_part_sets,
+)
 from ...query import (
     FACETS,
     FUZZY_SCORE,
@@ -91,10 +99,16 @@ def _group_query(group: Sequence[Clause], fuzzy: bool) -> dict[str, Any]:
     # Words in the fields analysed in Python (stems, compound parts): their exact terms.
     pre = set(pre_analysed_fields())
     analysed = [
-        {"term": {field: token}}
+        {"term": {field: {"value": token, "boost": TITLE_STEMS_BOOST}}}
+        if field == TITLE_STEMS else {"term": {field: token}}
         for c in group if not c.is_phrase
         for field, tokens in word_terms(c.text).items() if field in pre
         for token in tokens
+    ]
+    analysed += [  # a compound's parts all in the title (analysis.title_part_sets)
+        {"bool": {"must": [{"term": {TITLE_STEMS: t}} for t in terms],
+                  "boost": TITLE_STEMS_BOOST}}
+        for c in group if not c.is_phrase for terms in title_part_sets(c.text)
     ]
     if analysed:
         exact = {"bool": {"should": [exact, *analysed]}}

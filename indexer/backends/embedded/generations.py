@@ -211,7 +211,7 @@ class GenerationsMixin:
                 if lang:
                     doc.add_text(f"text_{lang}", part)
         texts = [p for p in (r.title, r.summary, r.body) if p]
-        for name, tokens in analysed_fields(texts, r.language).items():
+        for name, tokens in analysed_fields(texts, r.language, title=r.title).items():
             doc.add_text(name, tokens)
         snippet_source = (r.body or r.summary or "")[:SNIPPET_SOURCE_CHARS]
         if snippet_source:

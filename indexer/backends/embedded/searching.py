@@ -10,8 +10,11 @@ from typing import Any
 import tantivy
 
 from ...analysis import (
+    TITLE_STEMS,
+    TITLE_STEMS_BOOST,
     UserQuery,
     cached_analyzer,
+    title_part_sets,
     parse_user_query,
 )
 from ...highlight import Highlighter
@@ -86,6 +89,9 @@ def _leading_snippet(text: str) -> Snippet:
     return Snippet(text=text[: cut if cut > SNIPPET_CHARS // 2 else SNIPPET_CHARS])
 
 
+FIELD_BOOSTS = {TITLE_STEMS: TITLE_STEMS_BOOST}  # fields the backend's own boosts do not name
+
+
 class SearchMixin:
     """The reading half: queries, hits and facets."""
 
@@ -128,8 +134,12 @@ class SearchMixin:
                     q = Q.term_query(self._schema, field, token)
                 except ValueError:  # a field an index of an older schema does not have
                     continue
-                boost = self._boosts.get(field)
+                boost = self._boosts.get(field) or FIELD_BOOSTS.get(field)
                 parts.append((Occur.Should, Q.boost_query(q, boost) if boost else q))
+        for terms in title_part_sets(word):  # a compound's parts all in the title
+            every = Q.boolean_query([(Occur.Must, Q.term_query(self._schema, TITLE_STEMS, t))
+                                     for t in terms])
+            parts.append((Occur.Should, Q.boost_query(every, TITLE_STEMS_BOOST)))
         if not parts:
             return self._parse(index, '"' + word + '"')
         return parts[0][1] if len(parts) == 1 else Q.boolean_query(parts)
