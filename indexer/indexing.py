@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 
 from .backends.base import BackendUnavailable, IndexingError, SearchBackend
 from .catalogue import Catalogue
+from .embeddings.job import DEFAULT_CENTERING, EMBED_LOCK, EmbedResult, embed, publish_vectors
+
+__all__ = ["DEFAULT_CENTERING", "EMBED_LOCK", "DrainResult", "EmbedResult", "drain", "embed",
+           "publish_vectors", "rebuild"]
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +91,25 @@ def drain(catalogue: Catalogue, backend: SearchBackend, *, batch: int = 500,
     return result
 
 
-def rebuild(catalogue: Catalogue, backend: SearchBackend) -> int:
+def rebuild(catalogue: Catalogue, backend: SearchBackend, *, model: str | None = None,
+            centering: str = DEFAULT_CENTERING) -> int:
     """Rebuild the whole index from the catalogue without re-crawling.
 
     The backend builds a new index and swaps it in only when complete. Outbox entries
     written before the rebuild started are covered by it; later ones are drained afterwards,
-    so writes that happen during the rebuild are not lost.
+    so writes that happen during the rebuild are not lost. With ``model`` (the embedder's
+    name) its stored vectors are sent again, never recomputed.
     """
     start_id = catalogue.outbox_max_id()
+    if model:
+        dims = catalogue.embedding_dims(model)
+        if dims:
+            backend.prepare_vectors(model, dims)
     n = backend.rebuild(catalogue.iter_resources())
     catalogue.outbox_ack(start_id)
     drain(catalogue, backend)
+    if model:
+        catalogue.recount_embedding_means(model)
+        publish_vectors(catalogue, backend, model, centering=centering, everything=True)
     return n
+

@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from indexer.backends.base import SearchBackend, result_view
@@ -405,3 +406,120 @@ def test_a_listing_page_ranks_below_the_page_it_lists(empty_backend):
     empty_backend.apply([article, tag, teasers])
     assert ids(search(empty_backend, "textile collection"))[0] == "article"
     assert set(ids(search(empty_backend, "textile collection"))) == {"article", "tag", "teasers"}
+
+
+# -- vectors (dense retrieval) --------------------------------------------------------------------
+#
+# Vectors are made up here (unit vectors near one of three directions): the contract is about
+# storing, ranking and filtering them; tests/test_embeddings.py uses real embeddings.
+
+VECTOR_MODEL = "contract-test-model"
+
+
+def corpus_vectors(dim: int = 384) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(7)
+    axes = np.eye(dim, dtype=np.float32)
+    out = {}
+    for i, r in enumerate(corpus()):
+        v = axes[i % 3] + 0.3 * rng.standard_normal(dim).astype(np.float32)
+        out[r.id] = (v / np.linalg.norm(v)).astype(np.float32)
+    return out
+
+
+def exact_ranking(query: np.ndarray, vectors: dict[str, np.ndarray], allowed) -> list[str]:
+    scored = [(float(v @ query), rid) for rid, v in vectors.items() if rid in allowed]
+    return [rid for _, rid in sorted(scored, key=lambda sr: (-sr[0], sr[1]))]
+
+
+@pytest.fixture
+def with_vectors(backend):
+    vectors = corpus_vectors()
+    assert backend.apply_vectors(VECTOR_MODEL, vectors.items()) == []
+    return backend, vectors
+
+
+def test_vector_search_ranks_indexed_vectors_by_similarity(with_vectors):
+    backend, vectors = with_vectors
+    assert backend.vector_count() == len(vectors)
+    assert backend.vector_model() == VECTOR_MODEL
+    query = vectors["lisbon-roadmap"]
+    found = backend.vector_search(query, 4, model=VECTOR_MODEL)
+    live_ids = {r.id for r in live(corpus())}
+    assert [rid for rid, _ in found] == exact_ranking(query, vectors, live_ids)[:4]
+    # similarities are cosines (Elasticsearch keeps 8-bit quantized copies for its HNSW graph
+    # since 8.14: its scores are a little off)
+    assert found[0][0] == "lisbon-roadmap" and found[0][1] == pytest.approx(1.0, abs=0.01)
+    for rid, similarity in found:
+        assert similarity == pytest.approx(float(vectors[rid] @ query), abs=0.03)
+
+
+@pytest.mark.parametrize("filters", [
+    {"language": ["fr"]},
+    {"language": ["nl", "de"], "type": ["strategy"]},
+    {"theme": ["textiles"]},
+    {"year": ["2099"]},
+])
+def test_vector_search_honours_filters_exactly_like_a_search(with_vectors, filters):
+    backend, vectors = with_vectors
+    matching = set(ids(search(backend, filters=filters, per_page=100)))
+    query = vectors["paris-roadmap"]
+    found = [rid for rid, _ in backend.vector_search(query, 100, filters, model=VECTOR_MODEL)]
+    assert found == exact_ranking(query, vectors, matching)
+
+
+def test_gone_resources_are_found_only_when_asked(with_vectors):
+    backend, vectors = with_vectors
+    query = vectors["gone-news"]
+    assert "gone-news" not in [rid for rid, _ in backend.vector_search(query, 100)]
+    assert backend.vector_search(query, 1, include_gone=True)[0][0] == "gone-news"
+
+
+def test_vectors_of_another_model_are_never_compared(with_vectors):
+    backend, vectors = with_vectors
+    assert backend.vector_search(vectors["paris-roadmap"], 5, model="another-model") == []
+
+
+def test_a_vector_outlives_reindexing_of_its_document(with_vectors):
+    backend, vectors = with_vectors
+    backend.apply([by_id("prato-textiles")])  # re-harvested: indexed again, same text
+    found = backend.vector_search(vectors["prato-textiles"], 1, model=VECTOR_MODEL)
+    assert found[0][0] == "prato-textiles"
+
+
+def test_a_deleted_document_is_not_found_by_its_vector(with_vectors):
+    backend, vectors = with_vectors
+    backend.apply([], deletes=["prato-textiles"])
+    found = backend.vector_search(vectors["prato-textiles"], 100, model=VECTOR_MODEL)
+    assert "prato-textiles" not in [rid for rid, _ in found] and found
+
+
+def test_a_new_vector_replaces_the_old_one(with_vectors):
+    backend, vectors = with_vectors
+    moved = -vectors["berlin-zero-waste"]
+    backend.apply_vectors(VECTOR_MODEL, [("berlin-zero-waste", moved)])
+    assert backend.vector_count() == len(vectors)
+    assert backend.vector_search(moved, 1, model=VECTOR_MODEL)[0][0] == "berlin-zero-waste"
+    assert "berlin-zero-waste" not in [
+        rid for rid, _ in backend.vector_search(vectors["berlin-zero-waste"], 3)]
+
+
+def test_vectors_sent_again_after_a_rebuild_are_searched(with_vectors):
+    backend, vectors = with_vectors
+    backend.rebuild(corpus())
+    backend.apply_vectors(VECTOR_MODEL, vectors.items(), replace=True)
+    assert backend.vector_count() == len(vectors)
+    query = vectors["utrecht-bikes"]
+    assert backend.vector_search(query, 1, model=VECTOR_MODEL)[0][0] == "utrecht-bikes"
+
+
+def test_a_vector_before_its_document_is_kept_or_reported(empty_backend):
+    vectors = corpus_vectors()
+    skipped = empty_backend.apply_vectors(VECTOR_MODEL, [("prato-textiles",
+                                                          vectors["prato-textiles"])])
+    assert empty_backend.vector_search(vectors["prato-textiles"], 5) == []  # not indexed yet
+    empty_backend.apply([by_id("prato-textiles")])
+    if skipped:  # the engine could not keep it: the caller sends it again
+        assert skipped == ["prato-textiles"]
+        empty_backend.apply_vectors(VECTOR_MODEL, [("prato-textiles", vectors["prato-textiles"])])
+    found = empty_backend.vector_search(vectors["prato-textiles"], 5, model=VECTOR_MODEL)
+    assert [rid for rid, _ in found] == ["prato-textiles"]

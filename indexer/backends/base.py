@@ -123,5 +123,38 @@ class SearchBackend(ABC):
     def ids(self) -> set[str]:
         """Every indexed id (for consistency checks; small indexes only)."""
 
+    # -- vectors (dense retrieval; see indexer.embeddings) ------------------------------------
+    def prepare_vectors(self, model: str, dims: int) -> None:
+        """The vectors to come are ``model``'s, of ``dims`` dimensions (called before a rebuild:
+        an engine that fixes the dimensions when it creates an index takes them from here)."""
+
+    def apply_vectors(self, model: str, items: Iterable[tuple[str, Any]], *,
+                      replace: bool = False) -> list[str]:
+        """Store the embedding vectors ``items`` (resource id, unit float32 vector) of
+        ``model``; a vector replaces the resource's earlier one. ``replace``: ``items`` are
+        every vector (after a rebuild). Vectors of two models are never compared
+        (:meth:`vector_search` takes the model). A vector is searched only while its
+        document is indexed; returns the ids whose vectors were not kept because their
+        document is not indexed (send them again after it is)."""
+        raise NotImplementedError(f"the {self.name} backend does not store vectors")
+
+    def vector_search(self, vector: Any, k: int = 100,
+                      filters: dict[str, list[str]] | None = None,
+                      include_gone: bool = False, *, model: str | None = None
+                      ) -> list[tuple[str, float]]:
+        """The ``k`` indexed resources whose vectors are most similar to ``vector`` (cosine),
+        best first, as (resource id, similarity). ``filters`` and ``include_gone`` restrict
+        them exactly like :class:`SearchQuery`'s. When ``model`` is given and the stored vectors
+        are another model's, nothing is found."""
+        return []
+
+    def vector_count(self) -> int:
+        """Number of stored vectors."""
+        return 0
+
+    def vector_model(self) -> str | None:
+        """The model of the stored vectors (None when there are none)."""
+        return None
+
     def close(self) -> None:
         """Release files and connections."""

@@ -31,6 +31,7 @@ transaction; :mod:`indexer.indexing` drains it into the search backend.
 from __future__ import annotations
 
 from .base import CatalogueBase
+from .embeddings import Computed, EmbeddingsMixin, EmbeddingStatus, embedding_means_t, embeddings_t
 from .dedupe import MAX_BAND_ROWS, MAX_NEAR_CANDIDATES, near_duplicate as _near_duplicate  # noqa: F401 (bench)
 from .httpstate import HttpStateMixin
 from .locks import LocksMixin
@@ -44,7 +45,7 @@ from .tables import __all__ as _tables
 from .tasks import TasksMixin
 
 
-class Catalogue(ResourcesMixin, MergesMixin, HttpStateMixin, RunsMixin, LocksMixin, TasksMixin, OutboxMixin,
+class Catalogue(EmbeddingsMixin, ResourcesMixin, MergesMixin, HttpStateMixin, RunsMixin, LocksMixin, TasksMixin, OutboxMixin,
                 CatalogueBase):
     """The store of record, one concern per mixin (each in its own module). Thread-safe for
     readers; one process writes a source at a time."""

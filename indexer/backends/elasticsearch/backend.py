@@ -24,6 +24,11 @@ from ...query import (
 from ..base import BackendUnavailable, SearchBackend
 from .bulk import IndexingMixin
 from .constants import (
+    DEFAULT_VECTOR_DIMS,
+    KNN_CANDIDATES_PER_HIT,
+    KNN_MAX_CANDIDATES,
+    VECTOR_FIELD,
+    VECTOR_MODEL_FIELD,
     BULK_CHUNK_BYTES,
     BULK_CHUNK_DOCS,
     DEFAULT_INDEX,
@@ -51,6 +56,25 @@ from .results import facets_from_aggregations, hit_snippet, vocabulary_from_resp
 
 if TYPE_CHECKING:
     from config.settings import Settings
+
+
+def knn_body(vector, k: int, filters: dict[str, list[str]], include_gone: bool,
+             model: str | None) -> dict[str, Any]:
+    """The search body of a filtered kNN search (facet filters as in a SearchQuery)."""
+    restrict: list[dict[str, Any]] = [{"terms": {f: list(v)}} for f, v in filters.items() if v]
+    if not include_gone:
+        restrict.append({"term": {"live": True}})
+    if model:
+        restrict.append({"term": {VECTOR_MODEL_FIELD: model}})
+    knn: dict[str, Any] = {
+        "field": VECTOR_FIELD,
+        "query_vector": [float(x) for x in vector],
+        "k": k,
+        "num_candidates": min(KNN_MAX_CANDIDATES, max(100, KNN_CANDIDATES_PER_HIT * k)),
+    }
+    if restrict:
+        knn["filter"] = restrict
+    return {"knn": knn, "size": k, "_source": False, "track_total_hits": False}
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +109,7 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
         # index's max_result_window).
         self.result_window = max(1, min(result_window, MAX_RESULT_WINDOW))
         self._index_re = re.compile(re.escape(self.index) + r"-\d{8}-\d{6}-\d{6}")
+        self.vector_dims = DEFAULT_VECTOR_DIMS
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
@@ -185,7 +210,7 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
         return f"{self.index}-{datetime.now(timezone.utc).strftime(TIMESTAMP_FORMAT)}"
 
     def _create_index(self, name: str, *, building: bool) -> None:
-        body = index_body(building=building)
+        body = index_body(building=building, vector_dims=self.vector_dims)
         self.es.indices.create(index=name, settings=body["settings"], mappings=body["mappings"])
 
     def _alias_targets(self) -> list[str]:
@@ -297,6 +322,43 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
             return False, (f"{message}; built with schema version {schema}, this version needs "
                            f"{SCHEMA_VERSION}: rebuild the index")
         return status in ("green", "yellow"), message
+
+    # -- vectors ----------------------------------------------------------------------------
+    def vector_search(self, vector, k: int = 100, filters: dict[str, list[str]] | None = None,
+                      include_gone: bool = False, *, model: str | None = None
+                      ) -> list[tuple[str, float]]:
+        """kNN over the ``vector`` field (HNSW, ``num_candidates`` = 4 k), the filters inside
+        the kNN search so ``k`` matching documents come back."""
+        if k <= 0:
+            return []
+        k = min(k, KNN_MAX_CANDIDATES)
+        with self._engine("searching vectors"):
+            try:
+                resp = self.es.search(index=self.index, body=knn_body(
+                    vector, k, filters or {}, include_gone, model)).body
+            except NotFoundError:
+                return []
+        # cosine similarity from Elasticsearch's _score = (1 + cosine) / 2
+        return [(h["_id"], 2.0 * float(h["_score"]) - 1.0) for h in resp["hits"]["hits"]]
+
+    def vector_count(self) -> int:
+        with self._engine("counting vectors"):
+            try:
+                return int(self.es.count(index=self.index,
+                                         query={"exists": {"field": VECTOR_FIELD}})["count"])
+            except NotFoundError:
+                return 0
+
+    def vector_model(self) -> str | None:
+        with self._engine("reading the index's vector model"):
+            try:
+                mappings = self.es.indices.get_mapping(index=self.index).body
+            except NotFoundError:
+                return None
+        for body in mappings.values():
+            meta = body.get("mappings", {}).get("_meta", {}) or {}
+            return (meta.get("ccp_vectors") or {}).get("model")
+        return None
 
     def search(self, query: SearchQuery) -> SearchResults:
         started = time.perf_counter()

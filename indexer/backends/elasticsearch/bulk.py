@@ -11,6 +11,7 @@ from elasticsearch import ApiError, NotFoundError, helpers
 
 from ...resource import Resource
 from ..base import BackendUnavailable, IndexingError
+from .constants import SCHEMA_VERSION, VECTOR_FIELD, VECTOR_MODEL_FIELD
 from .errors import error_text
 from .mapping import LIVE_SETTINGS, document
 
@@ -45,9 +46,12 @@ def _chunks(actions: Iterable[_Action], max_docs: int, max_bytes: int) -> Iterat
         yield chunk
 
 
-def _upsert(r: Resource) -> _Action:
+def _upsert(r: Resource, vector: dict[str, Any] | None = None) -> _Action:
     source = document(r)
     size = 1024 + 2 * (len(r.title or "") + len(r.summary or "") + len(r.body or ""))
+    if vector:
+        source.update(vector)
+        size += 20 * len(vector.get(VECTOR_FIELD) or ())
     return _Action("index", r.id, source, size)
 
 
@@ -126,13 +130,91 @@ class IndexingMixin:
         def actions() -> Iterator[_Action]:
             for doc_id in deletes:
                 yield _Action("delete", str(doc_id), None, 100)
+            batch: list[Resource] = []
             for r in upserts:
-                yield _upsert(r)
+                batch.append(r)
+                if len(batch) >= self.chunk_docs:
+                    yield from self._with_vectors(batch)
+                    batch = []
+            yield from self._with_vectors(batch)
 
         with self._engine("indexing"):
             self._ensure_index()
             self._bulk(self.index, actions())
             self.es.indices.refresh(index=self.index)
+
+    def _with_vectors(self, batch: list[Resource]) -> Iterator[_Action]:
+        """Upserts of ``batch`` that keep the vectors their documents have (a re-indexed
+        document is replaced whole; its vector is only computed again when its text changes)."""
+        if not batch:
+            return
+        kept: dict[str, dict[str, Any]] = {}
+        try:
+            docs = self.es.mget(index=self.index, ids=[r.id for r in batch],
+                                source_includes=[VECTOR_FIELD, VECTOR_MODEL_FIELD])["docs"]
+        except NotFoundError:
+            docs = []
+        for d in docs:
+            source = d.get("_source") or {}
+            if d.get("found") and source.get(VECTOR_FIELD):
+                kept[d["_id"]] = {VECTOR_FIELD: source[VECTOR_FIELD],
+                                  VECTOR_MODEL_FIELD: source.get(VECTOR_MODEL_FIELD)}
+        for r in batch:
+            yield _upsert(r, kept.get(r.id))
+
+    # -- vectors ----------------------------------------------------------------------------
+    def prepare_vectors(self, model: str, dims: int) -> None:
+        """Indices created from now on hold ``dims``-dimension vectors (call before a
+        rebuild when the embedder changed)."""
+        self.vector_dims = int(dims)
+
+    def apply_vectors(self, model: str, items: Iterable[tuple[str, Any]], *,
+                      replace: bool = False) -> list[str]:
+        """Set the vector of each document (partial updates). Returns the ids whose document
+        is not indexed (their vectors were not kept). ``replace`` is what a rebuilt index
+        needs: its documents have no vectors yet."""
+        skipped: list[str] = []
+        failures: list[tuple[str, int, str]] = []
+        done = 0
+        with self._engine("storing vectors"):
+            self._ensure_index()
+            dims = self._vector_dims_of_index()
+
+            def actions() -> Iterator[dict[str, Any]]:
+                for rid, vec in items:
+                    values = [float(x) for x in vec]
+                    if dims and len(values) != dims:
+                        raise BackendUnavailable(
+                            f"{self.where}: the index holds {dims}-dimension vectors, {model} "
+                            f"makes {len(values)}; run `ccp index rebuild`")
+                    yield {"_op_type": "update", "_index": self.index, "_id": str(rid),
+                           "doc": {VECTOR_FIELD: values, VECTOR_MODEL_FIELD: model}}
+
+            for ok, item in helpers.streaming_bulk(
+                    self.es, actions(), chunk_size=self.chunk_docs, raise_on_error=False,
+                    raise_on_exception=True, max_retries=self.bulk_retries,
+                    initial_backoff=self.bulk_backoff, max_backoff=30):
+                info = next(iter(item.values()))
+                if ok:
+                    done += 1
+                elif info.get("status") == 404:
+                    skipped.append(str(info.get("_id")))
+                else:
+                    failures.append((str(info.get("_id")), int(info.get("status") or 0),
+                                     str(info.get("error"))))
+            self.es.indices.put_mapping(index=self.index, meta={
+                "ccp_schema": SCHEMA_VERSION, "ccp_vectors": {"model": model}})
+            self.es.indices.refresh(index=self.index)
+        if failures:
+            self._raise_failures(failures, done)
+        return skipped
+
+    def _vector_dims_of_index(self) -> int | None:
+        mappings = self.es.indices.get_mapping(index=self.index).body
+        for body in mappings.values():
+            field = body.get("mappings", {}).get("properties", {}).get(VECTOR_FIELD) or {}
+            return field.get("dims")
+        return None
 
     def rebuild(self, resources: Iterable[Resource]) -> int:
         """Fill a new index ``<index>-<UTC timestamp>`` and swap the alias to it in one atomic

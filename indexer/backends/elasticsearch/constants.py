@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-SCHEMA_VERSION = 3  # stored in the mapping's _meta; bump when index_body() changes (3: listing)
-# 2: pre-analysed stems_<code>/parts_<code> fields
+SCHEMA_VERSION = 4  # stored in the mapping's _meta; bump when index_body() changes (3: listing)
+# 2: pre-analysed stems_<code>/parts_<code> fields; 4: the vector and vector_model fields
 DEFAULT_INDEX = "ccp-resources"
 
 # ISO 639-1 code -> Elasticsearch's built-in language analyzer, for the EU/EEA and regional
@@ -56,6 +56,16 @@ KEYWORD_MAX_CHARS = 512  # longer facet values are stored but not indexed (ignor
 MAX_RESULT_WINDOW = 10_000  # from + size beyond this is paged with search_after
 MAX_QUERY_CLAUSES = 20  # words/phrases searched per query (each expands into SEARCH_FIELDS)
 PIT_KEEP_ALIVE = "2m"
+
+# Embedding vectors (indexer.embeddings): a dense_vector field searched with kNN (HNSW), and
+# the model that computed each document's vector. The dimensions are the default embedder's
+# unless a rebuild is told otherwise (ElasticsearchBackend.prepare_vectors).
+VECTOR_FIELD = "vector"
+VECTOR_MODEL_FIELD = "vector_model"
+DEFAULT_VECTOR_DIMS = 384
+VECTOR_SIMILARITY = "cosine"  # _score = (1 + cosine) / 2
+KNN_MAX_CANDIDATES = 10_000  # Elasticsearch's limit for num_candidates
+KNN_CANDIDATES_PER_HIT = 4  # num_candidates = this × k (at least 100): recall of the HNSW search
 
 BULK_CHUNK_DOCS = 500
 BULK_CHUNK_BYTES = 8_000_000

@@ -4,17 +4,137 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import tantivy
 
 from ..base import BackendUnavailable, SearchBackend
 from .generations import FacetCache, Generation, GenerationsMixin, stat_signature
 from .searching import SearchMixin
 from .schema import REBUILD_HEAP_BYTES, TITLE_BOOST, WRITER_HEAP_BYTES, build_schema, stem_langs
+from .vectors import ANN_MIN_ROWS, VectorStore, VectorStoreError, VectorView
+
+# A filter matching at most this many documents is applied before ranking (the vectors of its
+# documents are scored exactly); a broader one after it (candidates in order of similarity are
+# checked in growing batches). Measured in bench/README.md ("Vector search").
+SELECTIVE_DOCS = 10_000
 
 
-class EmbeddedBackend(GenerationsMixin, SearchMixin, SearchBackend):
+class VectorSearchMixin:
+    """Vector search over :class:`VectorStore`, filtered through the live generation."""
+
+    def apply_vectors(self, model: str, items: Iterable[tuple[str, np.ndarray]], *,
+                      replace: bool = False) -> list[str]:
+        """Vectors are kept whether or not their document is indexed yet (searches only
+        return indexed documents), so none is ever skipped."""
+        with self._exclusive():
+            try:
+                self._vectors.write(model, items, replace=replace)
+            except VectorStoreError as e:
+                raise BackendUnavailable(str(e)) from e
+        return []
+
+    def vector_count(self) -> int:
+        return self._vector_view().count
+
+    def vector_model(self) -> str | None:
+        return self._vector_view().model
+
+    def _vector_view(self) -> VectorView:
+        try:
+            return self._vectors.view()
+        except VectorStoreError as e:
+            raise BackendUnavailable(str(e)) from e
+
+    def vector_search(self, vector, k: int = 100, filters: dict[str, list[str]] | None = None,
+                      include_gone: bool = False, *, model: str | None = None
+                      ) -> list[tuple[str, float]]:
+        view = self._vector_view()
+        if not view.rows or k <= 0 or (model is not None and model != view.model):
+            return []
+        vector = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if vector.shape[0] != view.dim:
+            raise ValueError(f"a query vector of {vector.shape[0]} dimensions cannot search "
+                             f"the {view.dim}-dimension vectors of {view.model}")
+        gen = self._refresh()
+        if gen is None:
+            return []
+        searcher = gen.searcher
+        restrict = self._restriction(filters or {}, include_gone)
+        share = 1.0
+        if restrict is not None:
+            n = searcher.search(restrict, 1, count=True).count
+            if n == 0:
+                return []
+            if n <= SELECTIVE_DOCS:
+                return self._selective(searcher, restrict, n, view, vector, k)
+            share = n / max(1, searcher.num_docs)
+        return self._broad(searcher, restrict, share, view, vector, k)
+
+    def _restriction(self, filters: dict[str, list[str]], include_gone: bool):
+        Q, Occur = tantivy.Query, tantivy.Occur
+        clauses = []
+        for facet, values in filters.items():
+            terms = [Q.term_query(self._schema, facet, v) for v in values]
+            if terms:
+                clauses.append((Occur.Must, terms[0] if len(terms) == 1 else
+                                Q.boolean_query([(Occur.Should, t) for t in terms])))
+        if not include_gone:
+            clauses.append((Occur.MustNot, self._gone_query))
+        if not clauses:
+            return None
+        if all(occur == Occur.MustNot for occur, _ in clauses):
+            clauses.append((Occur.Must, Q.all_query()))
+        return Q.boolean_query(clauses)
+
+    def _selective(self, searcher, restrict, n, view, vector, k):
+        """Score exactly the vectors of the few documents the filters allow."""
+        hits = searcher.search(restrict, n, count=False).hits
+        keys = np.array(searcher.fast_field_values("key", [a for _, a in hits]), dtype=np.int64)
+        rows = np.flatnonzero(np.isin(view.keys, keys) & view.alive)
+        sims = view.rows_similarities(rows, vector)
+        order = np.argsort(-sims, kind="stable")[:k]
+        return [(view.id_of(int(rows[i])), float(sims[i])) for i in order]
+
+    def _broad(self, searcher, restrict, share, view, vector, k):
+        """Candidates in order of similarity, checked against the index in growing batches
+        until ``k`` pass (documents removed since, gone or filtered out do not)."""
+        exact = view.ann is None or view.rows <= ANN_MIN_ROWS
+        sims = view.similarities(vector) if exact else None
+        want = min(view.rows, max(2 * k, int(k / share * 1.5) + k))
+        while True:
+            if exact:
+                top = np.argpartition(-sims, want - 1)[:want] if want < view.rows \
+                    else np.arange(view.rows)
+                top = top[np.isfinite(sims[top])]
+                rows = top[np.argsort(-sims[top], kind="stable")]
+            else:
+                rows = view.approximate(vector, want)
+            passed = self._passing(searcher, restrict, view, rows)
+            if len(passed) >= k or want >= view.rows:
+                break
+            want = min(view.rows, want * 4)
+        passed = passed[:k]
+        scores = sims[passed] if exact else view.rows_similarities(passed, vector)
+        return [(view.id_of(int(r)), float(s)) for r, s in zip(passed, scores)]
+
+    def _passing(self, searcher, restrict, view, rows: np.ndarray) -> np.ndarray:
+        """The ``rows`` (in their order) whose documents are indexed and match ``restrict``."""
+        if not len(rows):
+            return rows
+        Q, Occur = tantivy.Query, tantivy.Occur
+        ids = [view.id_of(int(r)) for r in rows]
+        query = Q.term_set_query(self._schema, "id", ids)
+        if restrict is not None:
+            query = Q.boolean_query([(Occur.Must, query), (Occur.Must, restrict)])
+        hits = searcher.search(query, len(ids), count=False).hits
+        ok = np.array(searcher.fast_field_values("key", [a for _, a in hits]), dtype=np.int64)
+        return rows[np.isin(view.keys[rows], ok)]
+
+
+class EmbeddedBackend(VectorSearchMixin, GenerationsMixin, SearchMixin, SearchBackend):
     """tantivy in ``index_dir``: one writer at a time (file lock), any number of readers."""
 
     name = "embedded"
@@ -39,6 +159,7 @@ class EmbeddedBackend(GenerationsMixin, SearchMixin, SearchBackend):
         self._write_lock = threading.Lock()
         self._gen: Generation | None = None
         self._current_signature: tuple[int, int, int, int] | None = None
+        self._vectors = VectorStore(self.index_dir)
 
     # -- reading ---------------------------------------------------------------------------
     def _mark_stale(self) -> None:

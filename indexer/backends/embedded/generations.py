@@ -37,6 +37,7 @@ from .schema import (
     SET_SEPARATOR,
     SNIPPET_SOURCE_CHARS,
     date_key,
+    doc_key,
 )
 
 
@@ -222,6 +223,7 @@ class GenerationsMixin:
                 doc.add_text(facet, value)
             doc.add_text(f"{facet}_set", SET_SEPARATOR.join(values))
         doc.add_integer("date", date_key(r))
+        doc.add_integer("key", doc_key(r.id))
         doc.add_text("live", "yes" if r.is_live else "no")
         doc.add_text("listing", "yes" if is_listing(r.title, r.body) else "no")
         view = json.dumps(result_view(r), ensure_ascii=False, separators=(",", ":"))

@@ -20,7 +20,8 @@ from ...stemming import PYTHON_LANGUAGES, stem
 from ...query import FACETS
 from ...resource import Resource
 
-SCHEMA_VERSION = 4  # 3: pre-analysed stems_<code>/parts_<code> fields; 4: the listing field
+SCHEMA_VERSION = 5  # 3: pre-analysed stems_<code>/parts_<code> fields; 4: the listing field;
+# 5: the "key" fast field (vector search filters through it)
 
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "write.lock"
@@ -63,12 +64,21 @@ def build_schema() -> tantivy.Schema:
         sb.add_text_field(facet, tokenizer_name="raw", index_option="basic")
         sb.add_text_field(f"{facet}_set", fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("date", fast=True)
+    # doc_key(id): how vector search (vectors.py) maps a document to its vector without
+    # reading stored documents
+    sb.add_integer_field("key", fast=True, indexed=False)
     sb.add_text_field("live", tokenizer_name="raw", index_option="basic")
     # "yes" for a listing page (query.is_listing): its score is weighted down
     sb.add_text_field("listing", tokenizer_name="raw", index_option="basic")
     sb.add_bytes_field("doc", stored=True)  # JSON of base.result_view(resource)
     sb.add_bytes_field("body", stored=True)  # UTF-8 text snippets are cut from
     return sb.build()
+
+
+def doc_key(resource_id: str) -> int:
+    """A signed 64-bit key of a resource id (the ``key`` fast field and the vector rows)."""
+    digest = hashlib.blake2b(resource_id.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
 
 
 def date_key(r: Resource) -> int:
