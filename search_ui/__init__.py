@@ -69,8 +69,9 @@ def create_app(
     settings = settings or Settings.from_env()
     app.extensions["ccp"] = Services(settings, catalogue=catalogue, backend=backend)
 
-    from . import admin, api, errors, views
+    from . import admin, api, errors, i18n, views
 
+    i18n.init_app(app)  # Flask-Babel, the /<language>/ prefix, the language cookie
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     admin.init_app(app)  # the operators' admin under /admin/ (closed without credentials)

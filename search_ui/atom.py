@@ -13,6 +13,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from .i18n import LOCALES, ui_language
 from .present import safe_href, truncate
 
 if TYPE_CHECKING:
@@ -63,13 +67,18 @@ def render_feed(
     dates = [h["date"] for h in hits if h["date"]]
     updated = max(dates) if dates else _now()
 
-    feed = ET.Element(f"{{{ATOM_NS}}}feed", {XML_LANG: "en"})
-    title = f"{portal_name}: {query.text}" if query.text else f"{portal_name}: newest resources"
+    feed = ET.Element(f"{{{ATOM_NS}}}feed", {XML_LANG: LOCALES[ui_language()]})
+    if query.text:
+        title = _("%(portal)s: %(query)s", portal=portal_name, query=query.text)
+    else:
+        title = _("%(portal)s: newest resources", portal=portal_name)
     chosen = [f"{run.labels(f, v)}" for f, v in run.state.selected()]
     if chosen:
         title += f" ({', '.join(chosen)})"
     _el(feed, "title", title)
-    _el(feed, "subtitle", f"{run.results.total} resources match this search")
+    total = run.results.total
+    _el(feed, "subtitle", ngettext("%(num)s resource matches this search",
+                                   "%(num)s resources match this search", total))
     _el(feed, "id", html_url)
     _el(feed, "updated", updated)
     _el(feed, "link", rel="self", type="application/atom+xml", href=self_url)

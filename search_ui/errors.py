@@ -8,22 +8,52 @@ filter — is a 400 with the reason, never a 500. An engine that cannot answer i
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from werkzeug.exceptions import HTTPException
 
-from indexer.backends.base import BackendUnavailable, IndexMissing
+from indexer.backends.base import INDEX_MISSING, BackendUnavailable, IndexMissing
 from indexer.query import QueryError
 
 log = logging.getLogger(__name__)
 
 _TITLES = {
-    400: "That search cannot be run",
-    404: "Page not found",
-    405: "Method not allowed",
-    500: "Something went wrong",
-    503: "Search is temporarily unavailable",
+    400: lazy_gettext("That search cannot be run"),
+    404: lazy_gettext("Page not found"),
+    405: lazy_gettext("Method not allowed"),
+    500: lazy_gettext("Something went wrong"),
+    503: lazy_gettext("Search is temporarily unavailable"),
 }
+
+# The search's refusals (indexer.query, search_ui.state) in the interface language: the
+# English reason matched, its numbers and names kept. An unknown reason is shown as it is.
+_QUERY_REASONS: list[tuple[re.Pattern[str], object]] = [
+    (re.compile(r"the query is too long \(at most (?P<n>\d+) characters\)"),
+     lambda n: _("The query is too long (at most %(n)s characters).", n=n)),
+    (re.compile(r"(?P<name>page|per_page) must be a whole number from 1 to (?P<n>\d+)"),
+     lambda name, n: _("The parameter %(name)s must be a whole number from 1 to %(n)s.",
+                       name=name, n=n)),
+    (re.compile(r"sort must be one of: (?P<sorts>.+)"),
+     lambda sorts: _("The sort order must be one of: %(sorts)s.", sorts=sorts)),
+    (re.compile(r"unknown filter (?P<name>.+)"),
+     lambda name: _("There is no filter called %(name)s.", name=name)),
+    (re.compile(r"too many values for (?P<name>.+)"),
+     lambda name: _("Too many values are chosen for the filter %(name)s.", name=name)),
+    (re.compile(r"year must be a four-digit year"),
+     lambda: _("A year must be written with four digits.")),
+]
+
+
+def query_reason(message: str) -> str:
+    """The refusal of a search, translated when it is one the search makes."""
+    for pattern, translate in _QUERY_REASONS:
+        m = pattern.fullmatch(message.strip())
+        if m:
+            return translate(**m.groupdict())
+    return message
 
 
 def _wants_json() -> bool:
@@ -38,7 +68,7 @@ def _respond(status: int, message: str, *, retry_after: int | None = None):
         html = render_template(
             "error.html",
             status=status,
-            title=_TITLES.get(status, "Error"),
+            title=str(_TITLES.get(status, _("Error"))),
             message=message,
         )
         resp = current_app.response_class(html, status=status, mimetype="text/html")
@@ -50,17 +80,21 @@ def _respond(status: int, message: str, *, retry_after: int | None = None):
 def register(app: Flask) -> None:
     @app.errorhandler(QueryError)
     def _bad_query(exc: QueryError):
-        return _respond(400, str(exc))
+        return _respond(400, query_reason(str(exc)))
 
     @app.errorhandler(BackendUnavailable)
     def _unavailable(exc: BackendUnavailable):
         if isinstance(exc, IndexMissing):  # the operator's step, not a passing failure
-            return _respond(503, f"Search is not available yet: {exc}.",
+            reason = str(exc)
+            if reason == INDEX_MISSING:
+                reason = _("the search index does not exist yet; run `ccp index rebuild` "
+                           "(or `ccp harvest`)")
+            return _respond(503, _("Search is not available yet: %(reason)s.", reason=reason),
                             retry_after=int(current_app.config["CCP_RETRY_AFTER"]))
         log.warning("search backend unavailable: %s", exc)
         return _respond(
             503,
-            "Search is temporarily unavailable. Please try again in a moment.",
+            _("Search is temporarily unavailable. Please try again in a moment."),
             retry_after=int(current_app.config["CCP_RETRY_AFTER"]),
         )
 
@@ -68,10 +102,10 @@ def register(app: Flask) -> None:
     def _http(exc: HTTPException):
         status = exc.code or 500
         messages = {
-            404: "There is no page at this address. Try a search instead.",
-            405: "This address does not accept that kind of request.",
+            404: _("There is no page at this address. Try a search instead."),
+            405: _("This address does not accept that kind of request."),
         }
-        resp = _respond(status, messages.get(status, exc.description or _TITLES.get(status, "")))
+        resp = _respond(status, messages.get(status, exc.description or str(_TITLES.get(status, ""))))
         if status == 405 and exc.get_headers():
             for name, value in exc.get_headers():
                 if name.lower() == "allow":
@@ -83,7 +117,7 @@ def register(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return _http(exc)
         log.exception("unhandled error on %s", request.path)
-        return _respond(500, "An unexpected error happened on our side. It has been logged.")
+        return _respond(500, _("An unexpected error happened on our side. It has been logged."))
 
 
 def register_security_headers(app: Flask) -> None:

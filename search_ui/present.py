@@ -13,25 +13,32 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from markupsafe import Markup, escape
 
 from config.models import COUNTRIES, LANGUAGES
 from indexer.query import FACETS, FacetValue, Hit, SearchResults
 from indexer.resource import RESOURCE_TYPES
 
+from .i18n import LOCALES, language_name, ui_language, user_languages
 from .state import SearchState
 
-FACET_HEADINGS: dict[str, str] = {
-    "language": "Language",
-    "type": "Type",
-    "theme": "Theme",
-    "country": "Country",
-    "source": "Source",
-    "year": "Year",
+FACET_HEADINGS: dict[str, Any] = {
+    "language": lazy_gettext("Language"),
+    "type": lazy_gettext("Type"),
+    "theme": lazy_gettext("Theme"),
+    "country": lazy_gettext("Country"),
+    "source": lazy_gettext("Source"),
+    "year": lazy_gettext("Year"),
 }
 assert tuple(FACET_HEADINGS) == FACETS
 
@@ -86,6 +93,26 @@ def theme_labels() -> dict[str, str]:
         return {}
 
 
+def concept_text(kind: str, key: str, what: str = "labels") -> str | None:
+    """A type's or theme's label (or one-line description) in the interface language, from the
+    taxonomy's per-language ``labels``/``descriptions``; None when the taxonomy has none."""
+    try:
+        from config.taxonomy import taxonomy_descriptions, taxonomy_labels
+    except ImportError:  # a taxonomy without per-language labels: English keys and labels
+        return None
+    try:
+        texts = (taxonomy_labels if what == "labels" else taxonomy_descriptions)(kind, key)
+    except Exception:  # an unknown key or a broken taxonomy must not take a page down
+        return None
+    return texts.get(ui_language()) or texts.get("en")
+
+
+def country_name(code: str) -> str:
+    """A country's name in the interface language (Babel's CLDR names), else in English."""
+    locale = Locale.parse(LOCALES.get(ui_language(), "en"))
+    return locale.territories.get(code) or COUNTRIES.get(code, code)
+
+
 def _title_case(key: str) -> str:
     return key.replace("-", " ").replace("_", " ").strip().title() or key
 
@@ -103,21 +130,27 @@ class Labels:
         if facet == "language":
             return LANGUAGES.get(value, value)
         if facet == "type":
-            return RESOURCE_TYPES.get(value, _title_case(value))
+            return concept_text("type", value) or RESOURCE_TYPES.get(value, _title_case(value))
         if facet == "theme":
-            return self.themes.get(value) or _title_case(value)
+            return concept_text("theme", value) or self.themes.get(value) or _title_case(value)
         if facet == "country":
-            return COUNTRIES.get(value, value)
+            return country_name(value)
         if facet == "source":
             return self.source_names.get(value, value)
         return str(value)
 
 
-def display_date(iso: str | None) -> str:
-    """``2024-03-05T00:00:00Z`` → ``2024-03-05`` (ISO, readable in every language)."""
+def display_date(iso: Any) -> str:
+    """``2024-03-05T00:00:00Z`` → the date for the interface's locale (``5 Mar 2024``,
+    ``2024-03-05``, ``5 mars 2024``…); the text as given when it is not a date."""
     if not iso:
         return ""
-    return str(iso)[:10]
+    text = str(iso)
+    try:
+        day = date.fromisoformat(text[:10])
+    except ValueError:
+        return text[:10]
+    return format_date(day, format="medium", locale=LOCALES.get(ui_language(), "en"))
 
 
 def truncate(text: str | None, limit: int) -> str:
@@ -141,9 +174,10 @@ def hit_view(hit: Hit, labels: Labels, resource_path: str) -> dict[str, Any]:
     source_ids = list(dict.fromkeys(i.get("source_id") for i in instances if i.get("source_id")))
     url = d.get("url")
     title = (d.get("title") or "").strip()
+    language = d.get("language")
     return {
         "id": hit.id,
-        "title": title or host_of(url) or "Untitled",
+        "title": title or host_of(url) or _("Untitled"),
         "url": url,
         "href": safe_href(url),
         "host": host_of(url),
@@ -151,6 +185,9 @@ def hit_view(hit: Hit, labels: Labels, resource_path: str) -> dict[str, Any]:
         "snippet": snippet_html(hit),
         "language": d.get("language"),
         "language_label": labels("language", d.get("language")),
+        "language_name": language_name(language),
+        # issue 10: a result in none of the user's languages is marked ("in Italian")
+        "other_language": bool(language) and language not in user_languages(),
         "published": d.get("published"),
         "date": d.get("date"),
         "date_display": display_date(d.get("date")),
@@ -214,7 +251,7 @@ def facet_groups(results: SearchResults, state: SearchState, labels: Labels) -> 
     return [
         {
             "name": name,
-            "heading": FACET_HEADINGS[name],
+            "heading": str(FACET_HEADINGS[name]),
             "values": [
                 {
                     "value": v.value,
@@ -249,6 +286,8 @@ def results_json(
         # the search retried leniently ("some_words" | "similar_spelling") and a did-you-mean
         "relaxed": getattr(results, "relaxed", None),
         "suggestion": getattr(results, "suggestion", None),
+        # issue 10: the concept expansion ("also searching: food waste, spreco alimentare")
+        "expansion": list(getattr(results, "expansion", None) or []),
         "query": {
             "q": q.text,
             "filters": q.filters,
@@ -270,10 +309,36 @@ def chips(state: SearchState, labels: Labels) -> list[dict]:
     return [
         {
             "facet": facet,
-            "heading": FACET_HEADINGS[facet],
+            "heading": str(FACET_HEADINGS[facet]),
             "value": value,
             "label": labels(facet, value),
             "remove_url": state.toggle_url(facet, value),
         }
         for facet, value in state.selected()
     ]
+
+
+def merge_label(info: Any) -> str:
+    """Why an instance joined its resource, in the interface language: "near-duplicate of
+    https://…: resemblance 0.91 / containment 0.97" (an ``indexer.catalogue.MergeInfo``)."""
+    if info is None:
+        return ""
+    matched = info.matched_url or _("the first copy")
+    if info.reason == "url":
+        text = _("same URL as %(url)s", url=matched)
+    elif info.reason == "text":
+        text = _("same text as %(url)s", url=matched)
+    elif info.reason == "near":
+        text = _("near-duplicate of %(url)s", url=matched)
+    else:
+        return info.label
+    locale = LOCALES.get(ui_language(), "en")
+    if info.reason == "near" and info.resemblance is not None:
+        resemblance = format_decimal(info.resemblance, format="0.00", locale=locale)
+        if info.containment is not None:
+            containment = format_decimal(info.containment, format="0.00", locale=locale)
+            text = _("%(why)s: resemblance %(r)s / containment %(c)s", why=text,
+                     r=resemblance, c=containment)
+        else:
+            text = _("%(why)s: resemblance %(r)s", why=text, r=resemblance)
+    return text

@@ -33,14 +33,25 @@ class UISetting:
     parse: Callable[[str], Any] = str
 
 
+
+
+def _(message: str) -> str:
+    """Marks the shipped tagline for pybabel extract (translated where it is shown)."""
+    return message
+
+
+# the shipped tagline is translated (search_ui/translations); a configured one is shown as is
+DEFAULT_TAGLINE = _("Circular-economy strategies, roadmaps, guides and good practices from EU "
+                    "bodies, URBACT and European cities — searchable in one place, in every "
+                    "language.")
+
 UI_SETTINGS: tuple[UISetting, ...] = (
     UISetting("CCP_PORTAL_NAME", "Circular City Portal", "The portal's name, shown on every page."),
-    UISetting(
-        "CCP_PORTAL_TAGLINE",
-        "Circular-economy strategies, roadmaps, guides and good practices from EU bodies, "
-        "URBACT and European cities — searchable in one place, in every language.",
-        "The one-line description under the name.",
-    ),
+    UISetting("CCP_PORTAL_TAGLINE", DEFAULT_TAGLINE,
+              "The one-line description under the name (the shipped one is translated)."),
+    UISetting("CCP_DEFAULT_LANGUAGE", "en", "The interface language for a browser that states "
+              "none the portal speaks (en, nl, fr, de, it, pt, es, lt, pl, no, fi, el).",
+              env=True),
     UISetting("CCP_PER_PAGE", 10, "Results per page when the request does not say."),
     UISetting("CCP_FACET_VISIBLE", 6, "Facet values shown before 'show more'."),
     UISetting("CCP_PAGINATION_WINDOW", 2, "Page links shown either side of the current page."),

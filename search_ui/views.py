@@ -18,20 +18,26 @@ from flask import (
     url_for,
 )
 
+from babel.numbers import format_decimal
+from flask_babel import gettext as _
+
 from indexer.backends.base import INDEX_MISSING, BackendUnavailable
 from indexer.query import MAX_PAGE, MAX_PER_PAGE
 from indexer.resource import Resource
 
-from . import atom
+from . import atom, ui_settings
 from .app_services import services
+from .i18n import LOCALES, language_name, ui_language, user_languages
 from .searching import RESOURCE_ID_RE, run_search
 from .present import (
     FACET_HEADINGS,
     Labels,
     chips,
+    concept_text,
     display_date,
     facet_groups,
     host_of,
+    merge_label,
     safe_href,
     theme_labels,
 )
@@ -64,7 +70,25 @@ def search():
         took_ms=results.took_ms,
         atom_url=state.url(path=url_for("portal.search_atom"), page=1),
         api_url=state.url(path=url_for("api.search")),
+        expansion=list(getattr(results, "expansion", None) or []),
+        mine=my_languages_link(state, results),
     )
+
+
+def my_languages_link(state, results) -> dict[str, Any]:
+    """Issue 10: "only results in my languages", one click away (the ``language`` filter with
+    the user's languages, in the URL); offered when other languages are among the results and
+    no language filter is chosen yet. Nothing is hidden until the user asks."""
+    mine = user_languages()
+    if state.query.filters.get("language"):
+        return {}
+    found = {v.value for v in results.facets.get("language", [])}
+    if not found - set(mine) or not found & set(mine):
+        return {}
+    filters = {k: list(v) for k, v in state.query.filters.items()}
+    filters["language"] = [code for code in mine if code in found]
+    return {"url": state.url(filters=filters, page=1),
+            "names": [language_name(code) for code in filters["language"]]}
 
 
 @bp.get("/search.atom")
@@ -116,7 +140,7 @@ def resource(resource_id: str):
     view["merges_shown"] = True
     for inst in view["instances"]:
         why = reasons.get((inst["source_id"], inst["url"]))
-        inst["merged"] = why.label if why else None
+        inst["merged"] = merge_label(why) if why else None
     return render_template("resource.html", r=view)
 
 
@@ -135,7 +159,7 @@ def resource_view(r: Resource, labels: Labels) -> dict[str, Any]:
     return {
         "id": r.id,
         "no_text_layer": "no-text-layer" in (getattr(r, "flags", None) or ()),
-        "title": (r.title or "").strip() or host_of(r.url) or "Untitled",
+        "title": (r.title or "").strip() or host_of(r.url) or _("Untitled"),
         "url": r.url,
         "href": safe_href(r.url),
         "host": host_of(r.url),
@@ -151,12 +175,15 @@ def resource_view(r: Resource, labels: Labels) -> dict[str, Any]:
         "language_label": labels("language", r.language) if r.language else None,
         "type": r.type,
         "type_label": labels("type", r.type) if r.type else None,
-        "themes": [{"value": t, "label": labels("theme", t)} for t in r.themes],
+        "type_description": concept_text("type", r.type, "descriptions") if r.type else None,
+        "themes": [{"value": t, "label": labels("theme", t),
+                    "description": concept_text("theme", t, "descriptions")} for t in r.themes],
         "countries": [{"value": c, "label": labels("country", c)} for c in r.countries],
         "cities": r.cities,
         "format": r.format,
         "licence": r.licence,
         "is_live": r.is_live,
+        "translations": _translations(r),
         "instances": [
             {
                 "source_id": i.source_id,
@@ -170,6 +197,20 @@ def resource_view(r: Resource, labels: Labels) -> dict[str, Any]:
             for i in instances
         ],
     }
+
+
+def _translations(r: Resource) -> list[dict[str, Any]]:
+    """The same resource in other languages ("Also in: …"), when the catalogue knows them
+    (``translations``: ``{"language", "url", "resource_id"}`` each)."""
+    out = []
+    for t in getattr(r, "translations", None) or []:
+        lang = t.get("language") if isinstance(t, dict) else None
+        rid = t.get("resource_id") if isinstance(t, dict) else None
+        href = (url_for("portal.resource", resource_id=rid) if rid and RESOURCE_ID_RE.match(rid)
+                else safe_href(t.get("url") if isinstance(t, dict) else None))
+        if lang and href:
+            out.append({"language": lang, "name": language_name(lang), "href": href})
+    return out
 
 
 def _paragraphs(text: str, limit: int) -> tuple[list[str], bool]:
@@ -218,12 +259,27 @@ def healthz():
     return resp
 
 
+def number(value: Any, decimals: int = 0) -> str:
+    """A number for the interface's locale: ``12,345`` / ``12 345`` / ``12.345``; ``1.5``."""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=LOCALES.get(ui_language(), "en"))
+
+
+def portal_tagline() -> str:
+    """The configured tagline; the shipped one in the interface language."""
+    tagline = current_app.config["CCP_PORTAL_TAGLINE"]
+    if tagline == ui_settings.DEFAULT_TAGLINE:
+        return _(ui_settings.DEFAULT_TAGLINE)
+    return tagline
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["safe_href"] = safe_href
     app.jinja_env.filters["display_date"] = display_date
+    app.jinja_env.filters["num"] = number
     app.jinja_env.globals["facet_headings"] = FACET_HEADINGS
 
     @app.context_processor
     def _portal() -> dict[str, Any]:
         cfg = current_app.config
-        return {"portal_name": cfg["CCP_PORTAL_NAME"], "portal_tagline": cfg["CCP_PORTAL_TAGLINE"]}
+        return {"portal_name": cfg["CCP_PORTAL_NAME"], "portal_tagline": portal_tagline()}

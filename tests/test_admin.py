@@ -23,7 +23,7 @@ from config.editing import (
 from config.loader import SourceConfigError, load_source_file, load_sources
 from config.settings import Settings
 from indexer.catalogue import Catalogue, SourceHealth
-from indexer.resource import utcnow
+from indexer.resource import RESOURCE_TYPES, utcnow
 from search_ui import create_app
 
 from .browser_support import ADMIN_FAST_HASH as FAST_HASH
@@ -103,6 +103,18 @@ def app(settings, catalogue):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+def english_time(dt) -> str:
+    """A time as the English admin writes it (CLDR's medium date, 24-hour clock, UTC)."""
+    return f"{dt:%b} {dt.day}, {dt.year}, {dt:%H:%M}"
+
+
+def english_date(iso: str) -> str:
+    from datetime import date
+
+    d = date.fromisoformat(iso[:10])
+    return f"{d:%b} {d.day}, {d.year}"
 
 
 def page(resp):
@@ -387,13 +399,13 @@ def test_sources_table_shows_health_and_last_runs(admin, catalogue):
     last = " ".join(oslo.cssselect(".last-run")[0].text_content().split())
     assert "Succeeded" in last and "4 added · 9 unchanged" in last
     assert oslo.cssselect(".last-run a")[0].get("href") == f"/admin/sources/oslo-reports?run={ok_run}"
-    assert (now + timedelta(hours=5)).strftime("%Y-%m-%d %H:%M") in oslo.cssselect(".next-run")[0].text_content()
+    assert english_time(now + timedelta(hours=5)) in oslo.cssselect(".next-run")[0].text_content()
     assert oslo.cssselect(".failures")[0].text_content().strip() == "0"
 
     porto = rows["porto-circular"]
     assert porto.cssselect("[data-health]")[0].get("data-health") == "failing"
     backoff = porto.cssselect(".backoff")[0].text_content()
-    assert "backing off until " + (now + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M") in backoff
+    assert "backing off until " + english_time(now + timedelta(hours=2)) in backoff
     assert porto.cssselect(".failures")[0].text_content().strip() == "3"
     assert "HTTP 503" in porto.cssselect(".last-error")[0].text_content()
     assert "Failed" in porto.cssselect(".last-run")[0].text_content()
@@ -656,7 +668,8 @@ def test_a_finished_discovery_shows_the_preview_and_writes_the_file(admin, catal
         [p["title"] for p in result["preview"]]
     first = result["preview"][0]
     cells = [c.text_content().strip() for c in rows[0].cssselect("td")]
-    assert cells[:4] == [first["date"] or "—", first["language"] or "—", first["type"],
+    assert cells[:4] == [english_date(first["date"]) if first["date"] else "—",
+                         first["language"] or "—", RESOURCE_TYPES[first["type"]],
                          f"{first['text_length']:,}"]
     shown = doc.cssselect("#proposed-yaml")[0].text_content()
     proposed = yaml.safe_load(shown)

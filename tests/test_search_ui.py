@@ -116,8 +116,12 @@ def test_results_show_what_a_user_needs(client, portal):
     assert title.cssselect("a")[0].get("href") == r.url  # the canonical URL
     assert li.cssselect("a.details-link")[0].get("href") == f"/resource/{r.id}"
     meta = li.cssselect(".result-meta")[0].text_content()
-    for expected in ("PDF", "Strategy / roadmap", "Nederlands", "2020-04-01", "Gemeente Amsterdam", "URBACT"):
+    # a result in none of the user's languages says which it is in, in the interface language
+    for expected in ("PDF", "Strategy / roadmap", "in Dutch", "Apr 1, 2020", "Gemeente Amsterdam",
+                     "URBACT"):
         assert expected in meta
+    assert li.get("data-other-language") == "nl"
+    assert li.cssselect("time")[0].get("datetime").startswith("2020-04-01")
     # A gone instance is not listed as a place to get it from.
     assert "European Circular Economy Stakeholder Platform" not in meta
     snippet = li.cssselect("p.snippet")[0]
@@ -148,7 +152,8 @@ def test_page_and_api_agree(client):
 def test_api_shape(client, portal):
     data = get_json(client, "/api/search?q=circulair&language=nl&per_page=5")
     assert list(data) == ["total", "page", "pages", "per_page", "took_ms", "relaxed", "suggestion",
-                          "query", "results", "facets"]
+                          "expansion", "query", "results", "facets"]
+    assert data["expansion"] == []
     assert data["relaxed"] is None and data["suggestion"] is None
     assert (data["page"], data["per_page"], data["pages"]) == (1, 5, 1)
     assert data["query"]["q"] == "circulair"
@@ -330,7 +335,7 @@ def test_resource_page_lists_every_instance(client, portal):
                zip(doc.cssselect("dl.details dt"), doc.cssselect("dl.details dd"))}
     assert details["Publisher"] == "Gemeente Amsterdam"
     assert details["Author"] == "Afdeling Duurzaamheid"
-    assert details["Published"] == "2020-04-01"
+    assert details["Published"] == "Apr 1, 2020"  # the English way; see test_i18n for others
     assert details["Language"] == "Nederlands"
     assert details["Type"] == "Strategy / roadmap"
     assert details["Format"] == "PDF"

@@ -46,6 +46,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -58,7 +60,14 @@ CSRF_FIELD = "csrf_token"
 SECRET_KEY_FILE = "secret_key"
 _HASH_METHODS = ("scrypt", "pbkdf2")
 
-HOW_TO_ENABLE = (
+
+
+def N_(message: str) -> str:
+    """Marks a message for pybabel extract; it is translated where it is shown."""
+    return message
+
+
+HOW_TO_ENABLE = N_(
     "Set CCP_ADMIN_USER and CCP_ADMIN_PASSWORD (or CCP_ADMIN_PASSWORD_HASH, a werkzeug "
     "password hash) in the web app's environment and restart it."
 )
@@ -186,11 +195,11 @@ def configure(app: Flask, data_dir: Path) -> AdminAuth:
     cfg["CCP_ADMIN_PASSWORD_HASH"] = password_hash
 
     if not user and not password_hash:
-        return _closed("No admin credentials are configured.")
+        return _closed(N_("No admin credentials are configured."))
     if not user:
-        return _closed("CCP_ADMIN_USER is not set.")
+        return _closed(N_("CCP_ADMIN_USER is not set."))
     if not password_hash:
-        return _closed("No admin password is set.")
+        return _closed(N_("No admin password is set."))
 
     if not cfg.get("SECRET_KEY"):
         if cfg.get("CCP_SECRET_KEY"):
@@ -326,9 +335,9 @@ def login_gate():
     except SQLAlchemyError as exc:
         log.error("admin login refused: the catalogue cannot be read (%s)", exc)
         resp = make_response(render_template(
-            "admin/error.html", status=503, title="The admin cannot log you in now",
-            message="The catalogue that keeps the admin's logins cannot be reached. "
-                    "Try again in a minute."), 503)
+            "admin/error.html", status=503, title=_("The admin cannot log you in now"),
+            message=_("The catalogue that keeps the admin's logins cannot be reached. "
+                      "Try again in a minute.")), 503)
         resp.headers["Retry-After"] = "60"
         return resp
     if wait <= 0:
@@ -338,15 +347,15 @@ def login_gate():
 
     resp = make_response(render_template(
         "admin/login.html", next=safe_next(request.values.get("next")), username=user,
-        error=f"Too many failed logins. Try again in {_in_words(wait)}."), 429)
+        error=_("Too many failed logins. Try again in %(wait)s.", wait=_in_words(wait))), 429)
     resp.headers["Retry-After"] = str(wait)
     return resp
 
 
 def _in_words(seconds: int) -> str:
     if seconds < 90:
-        return f"{seconds} second{'' if seconds == 1 else 's'}"
-    return f"{math.ceil(seconds / 60)} minutes"
+        return ngettext("%(num)s second", "%(num)s seconds", seconds)
+    return ngettext("%(num)s minute", "%(num)s minutes", math.ceil(seconds / 60))
 
 
 def _throttle() -> LoginThrottle:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from indexer.catalogue import SplitError
 
@@ -34,16 +35,17 @@ def resource(resource_id: str):
 def split(resource_id: str):
     url = (request.form.get("url") or "").strip()
     if not url or len(url) > MAX_URL:
-        abort(400, "The form must name the instance's address to split off.")
+        abort(400, _("The form must name the instance's address to split off."))
     try:
         new_id = services().catalogue.split_instance(resource_id, url, by=g.admin_user)
     except SplitError as exc:
-        flash(f"{url} was not split off: {exc}.", "error")
+        flash(_("%(url)s was not split off: %(reason)s.", url=url, reason=str(exc).rstrip(".")),
+              "error")
         return redirect(url_for("admin.resource", resource_id=resource_id), 303)
     log.info("admin %s split %s off resource %s (now %s)", g.admin_user, url, resource_id,
              new_id)
-    flash(f"{url} is now a resource of its own; later harvests keep it apart. The search "
-          "shows both after the next index drain.", "success")
+    flash(_("%(url)s is now a resource of its own; later harvests keep it apart. The search "
+            "shows both after the next index drain.", url=url), "success")
     return redirect(url_for("admin.resource", resource_id=resource_id), 303)
 
 

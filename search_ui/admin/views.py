@@ -24,6 +24,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -40,6 +41,7 @@ from config.netpolicy import check_url
 from indexer.resource import utcnow
 
 from ..app_services import services
+from ..present import merge_label
 from . import status as st
 from .auth import (
     CSRF_FIELD,
@@ -72,23 +74,23 @@ EXTRA_KEYS = ("publisher", "country", "city", "language")
 def _guard():
     a = auth()
     if not a.enabled:
-        return _page("admin/closed.html", 403, reason=a.closed_because, how=HOW_TO_ENABLE)
+        return _page("admin/closed.html", 403, reason=_(a.closed_because), how=_(HOW_TO_ENABLE))
     g.admin_user = current_user()
     if request.method == "POST":
         if g.admin_user is None and request.endpoint != "admin.login":
-            return _error(403, "Log in first",
-                          "This action needs an admin login. Log in and try again.")
+            return _error(403, _("Log in first"),
+                          _("This action needs an admin login. Log in and try again."))
         if not csrf_valid():
             log.warning("admin POST to %s refused: missing or wrong CSRF token (from %s)",
                         request.path, request.remote_addr)
-            return _error(400, "The form could not be accepted",
-                          "Its security token is missing or out of date (for example after "
-                          "logging in again in another tab, or with cookies blocked). Go back, "
-                          "reload the page and send the form again.")
+            return _error(400, _("The form could not be accepted"),
+                          _("Its security token is missing or out of date (for example after "
+                            "logging in again in another tab, or with cookies blocked). Go "
+                            "back, reload the page and send the form again."))
         return None
     if g.admin_user is None and request.endpoint != "admin.login":
-        target = request.path + (f"?{request.query_string.decode('latin-1')}"
-                                 if request.query_string else "")
+        target = request.script_root + request.path + (
+            f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
         return redirect(url_for("admin.login", next=target))
     return None
 
@@ -102,11 +104,13 @@ def _no_store(resp):
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
-    titles = {400: "That cannot be done", 404: "Not found", 405: "Method not allowed",
-              409: "Conflict"}
+    titles = {400: _("That cannot be done"), 404: _("Not found"),
+              405: _("Method not allowed"), 409: _("Conflict")}
     code = exc.code or 500
-    message = {404: "There is no such source, run or task."}.get(code, exc.description or "")
-    return _error(code, titles.get(code, "Error"), message)
+    messages = {404: _("There is no such source, run or task."),
+                405: _("This address does not accept that kind of request.")}
+    message = messages.get(code, exc.description or "")
+    return _error(code, titles.get(code, _("Error")), message)
 
 
 @bp.context_processor
@@ -119,8 +123,19 @@ def _helpers() -> dict[str, Any]:
         "iso": st.iso,
         "ago": st.ago,
         "duration": st.duration,
+        "task_status_label": st.task_status_label,
+        "trigger_label": st.trigger_label,
+        "counter_text": st.counter_text,
+        "type_label": _type_label,
+        "merge_label": merge_label,
         "now": utcnow(),
     }
+
+
+def _type_label(key: str) -> str:
+    from ..present import Labels
+
+    return Labels({}, {})("type", key)
 
 
 def _page(template: str, code: int = 200, **context):
@@ -143,7 +158,7 @@ def login():
             return redirect(next_url or url_for("admin.sources"), 303)
         log.warning("failed admin login for user %r from %s", user, request.remote_addr)
         return _page("admin/login.html", 401, next=next_url, username=user,
-                     error="The user name or the password is not right.")
+                     error=_("The user name or the password is not right."))
     if g.admin_user is not None:
         return redirect(next_url or url_for("admin.sources"))
     return _page("admin/login.html", 200, next=next_url, username="")
@@ -153,7 +168,7 @@ def login():
 def logout():
     log.info("admin %s logged out", g.admin_user)
     log_out()
-    flash("You are logged out.", "success")
+    flash(_("You are logged out."), "success")
     return redirect(url_for("admin.login"), 303)
 
 
@@ -302,24 +317,26 @@ def source(source_id: str):
 @bp.post("/sources/<source_id>/run")
 def run_now(source_id: str):
     cat = services().catalogue
-    path, _ = _known_source(source_id)
+    path, _model = _known_source(source_id)
     back = redirect(url_for("admin.source", source_id=source_id), 303)
     if path is None:
-        flash(f"{source_id} has no source file any more, so it cannot be harvested.", "error")
+        flash(_("%(source)s has no source file any more, so it cannot be harvested.",
+                source=source_id), "error")
         return back
     active = st.active_harvests(cat.tasks(limit=TASKS_READ), source_id)
     if active:
-        flash(f"A harvest of {source_id} is already queued (task {active[0]['id']}, "
-              f"{active[0]['status']}).", "info")
+        flash(_("A harvest of %(source)s is already queued (task %(task)s, %(status)s).",
+                source=source_id, task=active[0]["id"],
+                status=st.task_status_label(active[0]["status"])), "info")
         return back
     if source_id in _live_locks(cat, utcnow()):
-        flash(f"{source_id} is being harvested right now; start another run when this one "
-              "has finished.", "info")
+        flash(_("%(source)s is being harvested right now; start another run when this one "
+                "has finished.", source=source_id), "info")
         return back
     task_id = cat.create_task("harvest", {"source_id": source_id}, requested_by=g.admin_user)
     log.info("admin %s queued a harvest of %s (task %s)", g.admin_user, source_id, task_id)
-    flash(f"Harvest of {source_id} queued — the scheduler will start it within seconds.",
-          "success")
+    flash(_("Harvest of %(source)s queued — the scheduler will start it within seconds.",
+            source=source_id), "success")
     return back
 
 
@@ -327,7 +344,7 @@ def run_now(source_id: str):
 def set_enabled(source_id: str):
     value = request.form.get("enabled")
     if value not in ("0", "1"):
-        abort(400, "The form must say whether to enable (1) or disable (0) the source.")
+        abort(400, _("The form must say whether to enable (1) or disable (0) the source."))
     enabled = value == "1"
     verb = "enabled" if enabled else "disabled"
     try:
@@ -335,12 +352,22 @@ def set_enabled(source_id: str):
     except SourceNotFound:
         abort(404)
     except (SourceConfigError, ValueError, OSError) as exc:
-        flash(f"{source_id} could not be {verb}: {exc}", "error")
+        if enabled:
+            flash(_("%(source)s could not be enabled: %(reason)s", source=source_id,
+                    reason=str(exc)), "error")
+        else:
+            flash(_("%(source)s could not be disabled: %(reason)s", source=source_id,
+                    reason=str(exc)), "error")
     else:
         log.info("admin %s %s %s in %s", g.admin_user, verb, source_id, path)
-        then = ("The scheduler adds its job" if enabled else "The scheduler drops its job")
-        flash(f"{source_id} is now {verb} in {path.name}. {then} at its next re-read of the "
-              "source files (within a minute).", "success")
+        if enabled:
+            flash(_("%(source)s is now enabled in %(file)s. The scheduler adds its job at its "
+                    "next re-read of the source files (within a minute).",
+                    source=source_id, file=path.name), "success")
+        else:
+            flash(_("%(source)s is now disabled in %(file)s. The scheduler drops its job at "
+                    "its next re-read of the source files (within a minute).",
+                    source=source_id, file=path.name), "success")
     return redirect(url_for("admin.source", source_id=source_id), 303)
 
 
@@ -359,16 +386,17 @@ def _check_new_source(form: dict[str, str], existing: set[str],
     except ValueError:  # "http://[::1" or a port out of range
         parts, host = None, None
     if not url:
-        errors["url"] = "Enter the address of the site, page or feed."
+        errors["url"] = _("Enter the address of the site, page or feed.")
     elif len(url) > MAX_URL or any(c.isspace() for c in url):
-        errors["url"] = f"Enter one address without spaces, at most {MAX_URL} characters."
+        errors["url"] = _("Enter one address without spaces, at most %(n)s characters.",
+                          n=MAX_URL)
     elif not host or parts.scheme not in ("http", "https"):
-        errors["url"] = "Enter a full address starting with http:// or https://."
+        errors["url"] = _("Enter a full address starting with http:// or https://.")
     elif (refused := check_url(url, allowance)):
         errors["url"] = refused
     for key, limit in (("name", 200), ("publisher", 200), ("city", 100)):
         if len(form[key]) > limit:
-            errors[key] = f"At most {limit} characters."
+            errors[key] = _("At most %(n)s characters.", n=limit)
     probe = {"id": form["id"] or "placeholder", "name": form["name"] or "placeholder",
              "country": form["country"] or None, "language": form["language"] or None}
     normal: dict[str, Any] = {}
@@ -381,9 +409,9 @@ def _check_new_source(form: dict[str, str], existing: set[str],
             errors.setdefault(key, msg[:1].upper() + msg[1:] + ".")
     if form["id"] and "id" not in errors:
         if form["id"] in existing:
-            errors["id"] = "A source with this id exists already; choose another."
+            errors["id"] = _("A source with this id exists already; choose another.")
         elif form["id"] == "new":
-            errors["id"] = "“new” cannot be a source id (it names the add-source page)."
+            errors["id"] = _("“new” cannot be a source id (it names the add-source page).")
     if errors:
         return errors, {}
     args: dict[str, Any] = {"url": url}
@@ -396,25 +424,33 @@ def _check_new_source(form: dict[str, str], existing: set[str],
     return {}, args
 
 
+def _countries() -> dict[str, str]:
+    """The add-source form's countries, named in the interface language, in its order."""
+    from ..present import country_name
+
+    names = {code: country_name(code) for code in COUNTRIES}
+    return dict(sorted(names.items(), key=lambda kv: (kv[0] != "EU", kv[1].casefold())))
+
+
 @bp.route("/sources/new", methods=["GET", "POST"])
 def new_source():
     if request.method == "GET":
         form = {k: "" for k in NEW_SOURCE_FIELDS}
         form["url"] = request.args.get("url", "")[:MAX_URL]
         return _page("admin/new_source.html", form=form, errors={},
-                     countries=COUNTRIES, languages=LANGUAGES)
+                     countries=_countries(), languages=LANGUAGES)
     form = {k: request.form.get(k, "").strip() for k in NEW_SOURCE_FIELDS}
     existing = set(scan_sources(services().settings.sources).sources)
     errors, args = _check_new_source(form, existing,
                                      services().settings.allowed_private_addresses)
     if errors:
         return _page("admin/new_source.html", 400, form=form, errors=errors,
-                     countries=COUNTRIES, languages=LANGUAGES)
+                     countries=_countries(), languages=LANGUAGES)
     task_id = services().catalogue.create_task("discover", args, requested_by=g.admin_user)
     log.info("admin %s queued discovery of %s (task %s)", g.admin_user, args["url"], task_id)
-    flash(f"Looking at {args['url']} queued — the scheduler will start it within seconds. "
-          "Finding what the site offers and previewing a few documents takes a minute or two.",
-          "success")
+    flash(_("Looking at %(url)s queued — the scheduler will start it within seconds. Finding "
+            "what the site offers and previewing a few documents takes a minute or two.",
+            url=args["url"]), "success")
     return redirect(url_for("admin.task", task_id=task_id), 303)
 
 
@@ -507,11 +543,11 @@ def choose_candidate(task_id: int):
     candidates = (task.get("result") or {}).get("candidates") or []
     raw = request.form.get("candidate", "")
     if task["kind"] != "discover" or not raw.isdigit() or int(raw) >= len(candidates):
-        abort(400, "There is no such candidate to preview.")
+        abort(400, _("There is no such candidate to preview."))
     args = {**(task.get("args") or {}), "candidate": int(raw)}
     new_id = services().catalogue.create_task("discover", args, requested_by=g.admin_user)
-    flash(f"Preview of candidate {int(raw) + 1} queued — the scheduler will start it within "
-          "seconds.", "success")
+    flash(_("Preview of candidate %(n)s queued — the scheduler will start it within seconds.",
+            n=int(raw) + 1), "success")
     return redirect(url_for("admin.task", task_id=new_id), 303)
 
 
@@ -520,7 +556,7 @@ def write_source(task_id: int):
     task = _task_or_404(task_id)
     result = task.get("result") or {}
     if task["kind"] != "discover" or task["status"] != "done" or not result.get("definition"):
-        abort(409, "This task has no source definition to write.")
+        abort(409, _("This task has no source definition to write."))
     form = {"id": request.form.get("id", "").strip(), "name": request.form.get("name", "").strip()}
     definition = _proposed_definition(task, source_id=form["id"], name=form["name"])
     try:
@@ -530,14 +566,17 @@ def write_source(task_id: int):
         return _render_task(task, 400, write_problems=[str(p) for p in exc.problems],
                             write_form=form)
     except FileExistsError as exc:
-        return _render_task(task, 409, write_problems=[f"Nothing was written: {exc}."],
-                            write_form=form)
+        return _render_task(task, 409, write_problems=[
+            _("Nothing was written: %(reason)s.", reason=str(exc).rstrip("."))],
+            write_form=form)
     except (ValueError, OSError) as exc:
-        return _render_task(task, 409, write_problems=[f"Nothing was written: {exc}"],
-                            write_form=form)
+        return _render_task(task, 409, write_problems=[
+            _("Nothing was written: %(reason)s.", reason=str(exc).rstrip("."))],
+            write_form=form)
     log.info("admin %s wrote %s", g.admin_user, path)
-    flash(f"Source file {path.name} written. The scheduler adds the source at its next re-read "
-          "of the source files (within a minute); “Run now” harvests it at once.", "success")
+    flash(_("Source file %(file)s written. The scheduler adds the source at its next re-read "
+            "of the source files (within a minute); “Run now” harvests it at once.",
+            file=path.name), "success")
     return redirect(url_for("admin.source", source_id=definition["id"]), 303)
 
 
