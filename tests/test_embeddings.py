@@ -325,3 +325,23 @@ def test_ccp_index_status_shows_vectors_and_backlog(tmp_path):
         in status.output
     off = runner.invoke(main, ["index", "embed"], env={**environ, "CCP_EMBEDDER": "none"})
     assert off.exit_code == 2 and "CCP_EMBEDDER=none" in off.output
+
+
+def test_the_scheduler_embeds_a_bounded_batch_per_tick(tmp_path):
+    from harvesters.scheduler import SchedulerProcess
+
+    data = _portal(tmp_path)
+    settings = Settings.from_env({"CCP_EMBED_PER_TICK": "3", "CCP_EMBED_BATCH": "2"},
+                                 data_dir=str(data))
+    proc = SchedulerProcess(settings)
+    try:
+        assert proc.embed_pending() == 3
+        model = load_embedder().name
+        assert proc.catalogue.embedding_status(model).backlog == len(corpus()) - 3
+        assert EmbeddedBackend(settings.index_dir).vector_count() == 3
+        off = SchedulerProcess(Settings.from_env({"CCP_EMBED_PER_TICK": "0"},
+                                                 data_dir=str(data)))
+        assert off.embed_pending() == 0
+        off.catalogue.close()
+    finally:
+        proc.catalogue.close()
