@@ -376,4 +376,6 @@ def normalise(raw: RawDocument, source, *, taxonomy=None) -> Resource:
         content_hash=content_hash(body) if body else hashlib.sha256(raw.body).hexdigest(),
         harvested_at=fetched_at,
         flags=flags,
+        alternates=[{"language": lang, "url": canonicalize_url(href)}
+                    for lang, href in md.alternates if lang != language or href != url],
     )

@@ -87,6 +87,9 @@ class Resource:
     # what a reader should know, e.g. "no-text-layer": a PDF without text (a scan), kept and
     # found by its title and metadata only
     flags: list[str] = field(default_factory=list)
+    # translations the page declares (hreflang): [{"language", "url"}]; stored beside the
+    # resource (catalogue/translations.py), never part of its text or identity
+    alternates: list[dict[str, str]] = field(default_factory=list)
 
     # -- derived views used by the indexes and the UI ---------------------------------------
     @property

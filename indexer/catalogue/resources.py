@@ -20,6 +20,7 @@ from .dedupe import (
     union_places,
 )
 from .merges import banned_resources, record_merge
+from .translations import store_alternates, translations
 from .records import load_resources
 from .tables import (
     ADDED,
@@ -50,6 +51,7 @@ class ResourcesMixin:
         with self.engine.begin() as c:
             status, rid = self._ingest(c, res, inst, now)
             if status != UNCHANGED:
+                store_alternates(c, rid, res.alternates, replace=status == UPDATED)
                 c.execute(insert(outbox_t).values(resource_id=rid, op="upsert", created_at=now))
             if run_id is not None:
                 self.count(run_id, inst.source_id, status, conn=c)
@@ -275,6 +277,11 @@ class ResourcesMixin:
                     source_id = res.instances[0].source_id if res.instances else None
                     row = near_duplicate(c, sk, source_id, title=res.title, text=res.body)
         return self.get_resource(row[0]) if row else None
+
+    def translations(self, rid: str) -> list[dict[str, str | None]]:
+        """The resource's translations, linked both ways (see catalogue/translations.py)."""
+        with self.engine.connect() as c:
+            return translations(c, rid)
 
     def put_resource(self, res: Resource) -> str:
         """Insert or replace a whole resource with its instances (imports, tests)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from ..dates import find_date, parse_date
 from ..language import normalise_language_code
@@ -88,6 +88,7 @@ def extract_metadata(
                   or page.first("dcterms.license", "dc.rights.license", "license",
                                 "dcterms.rights"))
     md.canonical_url = page.links.get("canonical")
+    md.alternates = _alternates(tree, url)
     publishers = names_in(page.jsonld("publisher"), page.ids) if page.primary is not None else []
     md.publisher = (publishers[0] if publishers else None) or page.first(*PUBLISHER_KEYS)
     md.keywords = _keywords(page)
@@ -112,6 +113,31 @@ def _meta_values(tree) -> dict[str, list[str]]:
                 for k in key.lower().split():
                     meta.setdefault(k, []).append(content.strip())
     return meta
+
+
+_HREFLANG = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{2,8})*$", re.IGNORECASE)
+
+
+def _alternates(tree, url: str | None) -> list[tuple[str, str]]:
+    """The page's translations: ``<link rel="alternate" hreflang="lt" href="…">`` as (language,
+    absolute http(s) URL); ``x-default``, the page itself and malformed entries left out."""
+    base = url
+    base_el = tree.find(".//base[@href]")
+    if base_el is not None and url:
+        base = urljoin(url, base_el.get("href").strip())
+    out: dict[str, tuple[str, str]] = {}
+    for link in tree.xpath("//link[@rel][@hreflang][@href]"):
+        if "alternate" not in (link.get("rel") or "").lower().split():
+            continue
+        m = _HREFLANG.match((link.get("hreflang") or "").strip())
+        href = (link.get("href") or "").strip()
+        if not m or not href:
+            continue
+        target = urljoin(base, href) if base else href
+        if urlsplit(target).scheme not in ("http", "https") or target == url:
+            continue
+        out.setdefault(target, (m.group(1).lower(), target))
+    return list(out.values())
 
 
 def _links(tree, url: str | None) -> dict[str, str]:

@@ -26,6 +26,8 @@ class PageMetadata:
     language: str | None = None  # ISO 639-1 from lang / og:locale / inLanguage
     licence: str | None = None
     canonical_url: str | None = None  # absolute, as written
+    # <link rel="alternate" hreflang>: (language code, absolute URL), x-default and self left out
+    alternates: list[tuple[str, str]] = field(default_factory=list)
     publisher: str | None = None
     keywords: list[str] = field(default_factory=list)  # meta keywords, article:tag, section
     schema_types: list[str] = field(default_factory=list)  # JSON-LD/microdata types, og:type
