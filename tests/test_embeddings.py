@@ -23,7 +23,7 @@ from sqlalchemy import select
 from ccp.cli import main
 from config.settings import Settings
 from indexer.backends.embedded import EmbeddedBackend
-from indexer.backends.embedded.vectors import VectorStore
+from indexer.backends.embedded.vectors import MAX_SEGMENTS, VectorStore
 from indexer.catalogue import Catalogue, embeddings_t
 from indexer.embeddings import EmbedderError, load_embedder, passage_text
 from indexer.indexing import EMBED_LOCK, drain, embed, rebuild
@@ -229,6 +229,30 @@ def test_a_large_store_is_searched_through_its_approximate_index(tmp_path):
     assert view.id_of(int(rows[0])) == "r42"
     exact = set(np.argsort(-(vectors @ vectors[42]))[:10].tolist())
     assert len(exact & set(rows[:10].tolist())) >= 8  # recall of the HNSW graph
+
+
+def test_small_batches_are_merged_among_themselves_not_into_the_base(tmp_path):
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((120, 8)).astype(np.float32)
+    store = VectorStore(tmp_path)
+    store.write("m", [(f"r{i}", vectors[i]) for i in range(100)])
+    base = store.view().segments[0].name
+    for i in range(100, 115):  # fifteen scheduler ticks of one vector each
+        store.write("m", [(f"r{i}", vectors[i])])
+    view = store.view()
+    assert view.segments[0].name == base and len(view.segments) <= MAX_SEGMENTS + 1
+    assert view.count == 115
+    assert {view.id_of(int(r)) for r in np.flatnonzero(view.alive)} == {
+        f"r{i}" for i in range(115)}
+    for i in range(115, 125):  # beyond a fifth of the base: a new base, once
+        store.write("m", [(f"r{i % 120}", vectors[i % 120]), ("r0", vectors[119])])
+    view = store.view()
+    assert view.segments[0].name != base and view.count == 120
+    assert len(view.segments[0].ids) >= 118 and len(view.segments) <= MAX_SEGMENTS + 1
+    replaced = view.similarities(vectors[119])
+    assert sorted(view.id_of(int(r)) for r in np.argsort(-replaced)[:2]) == ["r0", "r119"]
+    files = [p.name for p in (tmp_path / "vectors").glob("seg-*.ids.json")]
+    assert len(files) == len(view.segments)  # merged-away segments are deleted
 
 
 def test_readers_see_new_vectors_and_replaced_ones(tmp_path):

@@ -12,9 +12,11 @@ Layout of ``index_dir/vectors``::
     ann-<id>.usearch     HNSW graph over the first segment's rows (labels = row numbers)
 
 Segments are immutable; a later segment's row replaces an earlier row of the same resource.
-Each batch of :meth:`VectorStore.write` adds a segment; when there are more than
-:data:`MAX_SEGMENTS`, or the segments after the first hold more than a fifth of its rows, all of
-them are merged into one (and its approximate index is built again). Readers ``stat`` VECTORS
+Each batch of :meth:`VectorStore.write` adds a segment. Merging is tiered: when there are more
+than :data:`MAX_SEGMENTS`, the segments after the first (the base) are merged into one; when
+they hold more than a fifth of the base's rows, everything is merged into a new base (and its
+approximate index is built again), so the cost of rebuilding the base is paid once per 20% of
+growth. Readers ``stat`` VECTORS
 before each search and reload when it changed, like the index generations.
 
 Vectors are only ever written under the index's write lock (one writer across processes).
@@ -224,8 +226,7 @@ class VectorStore:
                                        f"the stored ones {dim}")
             info["dim"] = int(dim)
             info["segments"].append(self._write_segment(ids, matrix))
-        if self._needs_merge(info):
-            info = self._merge(info)
+        info = self._merge_if_needed(info)
         self._publish(info)
         return len(ids)
 
@@ -237,34 +238,43 @@ class VectorStore:
         _write_file(self.dir / f"{name}.ids.json", json.dumps(ids).encode("utf-8"))
         return name
 
-    def _needs_merge(self, info: dict) -> bool:
+    def _merge_if_needed(self, info: dict) -> dict:
+        """Tiered merging: the later (small) segments are merged among themselves when there
+        are too many; everything is merged into one base segment (and its approximate index
+        built again) only when they hold more than DELTA_SHARE of the base's rows."""
         segments = info["segments"]
-        if len(segments) > MAX_SEGMENTS:
-            return True
-        if len(segments) < 2:
-            return len(segments) == 1 and info.get("ann") is None and \
-                self._rows(segments[0]) > self.ann_min_rows
-        first = self._rows(segments[0])
+        if not segments:
+            return info
+        base = self._rows(segments[0])
         later = sum(self._rows(s) for s in segments[1:])
-        return later > DELTA_SHARE * first
+        if later > DELTA_SHARE * base or (len(segments) == 1 and info.get("ann") is None
+                                          and base > self.ann_min_rows):
+            return self._merge(info, segments, base_too=True)
+        if len(segments) > MAX_SEGMENTS:
+            return self._merge(info, segments[1:], base_too=False)
+        return info
 
     def _rows(self, name: str) -> int:
         return int(np.load(self.dir / f"{name}.keys.npy", mmap_mode="r").shape[0])
 
-    def _merge(self, info: dict) -> dict:
-        """One segment of every row still alive (and its approximate index when large)."""
-        view = self._load(info)
-        rows = np.flatnonzero(view.alive)
+    def _merge(self, info: dict, names: list[str], *, base_too: bool) -> dict:
+        """One segment of the rows of ``names`` still alive (a later segment's row replaces
+        an earlier one, everywhere); with ``base_too`` it is the new base."""
+        view = self._load({**info, "ann": None})
+        first = len(info["segments"]) - len(names)
+        lo = view.offsets[first]
+        rows = np.flatnonzero(view.alive[lo:]) + lo
         ids = [view.id_of(int(r)) for r in rows]
         matrix = np.empty((len(rows), view.dim), dtype=np.float32)
-        for i, seg in enumerate(view.segments):
-            lo, hi = view.offsets[i], view.offsets[i + 1]
-            sel = (rows >= lo) & (rows < hi)
-            matrix[sel] = seg.matrix[rows[sel] - lo]
-        merged = {**info, "segments": [self._write_segment(ids, matrix)], "ann": None}
-        if len(ids) > self.ann_min_rows:
-            merged["ann"] = self._build_ann(matrix)
-        return merged
+        for i, seg in enumerate(view.segments[first:], start=first):
+            a, b = view.offsets[i], view.offsets[i + 1]
+            sel = (rows >= a) & (rows < b)
+            matrix[sel] = seg.matrix[rows[sel] - a]
+        merged = self._write_segment(ids, matrix)
+        if not base_too:
+            return {**info, "segments": info["segments"][:first] + [merged]}
+        ann = self._build_ann(matrix) if len(ids) > self.ann_min_rows else None
+        return {**info, "segments": [merged], "ann": ann}
 
     def _build_ann(self, matrix: np.ndarray) -> str:
         from usearch.index import Index
