@@ -67,7 +67,7 @@ def render_feed(
     dates = [h["date"] for h in hits if h["date"]]
     updated = max(dates) if dates else _now()
 
-    feed = ET.Element(f"{{{ATOM_NS}}}feed", {XML_LANG: LOCALES[ui_language()]})
+    feed = ET.Element(f"{{{ATOM_NS}}}feed", {XML_LANG: LOCALES[ui_language()].replace("_", "-")})
     if query.text:
         title = _("%(portal)s: %(query)s", portal=portal_name, query=query.text)
     else:

@@ -49,8 +49,10 @@ __all__ = [
 # order of the switcher: English, then the partnership's cities and member states.
 UI_LANGUAGES: tuple[str, ...] = ("en", "nl", "fr", "de", "it", "pt", "es", "lt", "pl", "no",
                                  "fi", "el")
-# URL code -> gettext/Babel locale (Norwegian is written in Bokmål: nb).
-LOCALES: dict[str, str] = {code: ("nb" if code == "no" else code) for code in UI_LANGUAGES}
+# URL code -> gettext/Babel locale: Norwegian is written in Bokmål (nb), Portuguese as in
+# Portugal (pt_PT: the partnership's Porto; Babel's plain "pt" is Brazilian).
+LOCALES: dict[str, str] = {code: {"no": "nb", "pt": "pt_PT"}.get(code, code)
+                           for code in UI_LANGUAGES}
 _CODE_OF_LOCALE = {loc: code for code, loc in LOCALES.items()}
 # Accept-Language tags that mean one of the interface's languages
 _ALIASES = {"nb": "no", "nn": "no"}
@@ -173,7 +175,7 @@ def _alternates() -> list[dict[str, str]]:
     current = ui_language()
     out = []
     for code in UI_LANGUAGES:
-        out.append({"code": code, "lang": LOCALES[code] if code == "no" else code,
+        out.append({"code": code, "lang": LOCALES[code].replace("_", "-"),
                     "name": LANGUAGES.get(code, code), "href": f"{base}/{code}{tail}",
                     "current": code == current})
     return out
@@ -205,7 +207,7 @@ def _remember(resp):
         resp.vary.add("Accept-Language")
         resp.vary.add("Cookie")
     if "Content-Language" not in resp.headers:
-        resp.headers["Content-Language"] = LOCALES[ui_language()]
+        resp.headers["Content-Language"] = LOCALES[ui_language()].replace("_", "-")
     return resp
 
 

@@ -1,0 +1,205 @@
+"""The interface in the partnership's languages (issue 14), through Flask's test client on a
+real catalogue and a real embedded index: the language from the URL, the cookie and the
+browser; the switcher and hreflang; translated labels, numbers, dates, errors, feeds and the
+JSON API. The catalogues' completeness is checked in tests/test_i18n_catalogues.py and every
+page in every language in a real browser in tests/test_i18n_browser.py."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+from xml.etree import ElementTree as ET
+
+import lxml.html
+import pytest
+
+from search_ui import create_app
+from search_ui.i18n import COOKIE, UI_LANGUAGES
+from tests.browser_support import build_portal
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory):
+    p = build_portal(tmp_path_factory.mktemp("portal"))
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="module")
+def app(portal):
+    return create_app({"TESTING": True}, settings=portal.settings, catalogue=portal.catalogue,
+                      backend=portal.backend)
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def page(resp, status: int = 200):
+    assert resp.status_code == status, (resp.status_code, resp.get_data(as_text=True)[:300])
+    return lxml.html.fromstring(resp.get_data(as_text=True))
+
+
+def html_lang(doc) -> str:
+    return doc.getroottree().getroot().get("lang")
+
+
+def switcher(doc) -> dict[str, str]:
+    return {a.get("data-lang"): a.get("href") for a in doc.cssselect(".lang-switch a")}
+
+
+# -- choosing the language ------------------------------------------------------------------------
+def test_the_url_prefix_sets_the_language_and_every_link_keeps_it(client):
+    resp = client.get("/lt/search?q=circular")
+    doc = page(resp)
+    assert html_lang(doc) == "lt" and resp.headers["Content-Language"] == "lt"
+    assert doc.cssselect("form.search-form")[0].get("action") == "/lt/search"
+    assert doc.cssselect("a.details-link")[0].get("href").startswith("/lt/resource/")
+    assert doc.cssselect("form.search-form label")[0].text_content().strip() != \
+        "Search circular-economy resources"  # Lithuanian, not English
+    # the choice is remembered for the next visit to an address without a language
+    cookie = resp.headers.getlist("Set-Cookie")
+    assert any(c.startswith(f"{COOKIE}=lt;") and "Path=/" in c for c in cookie), cookie
+    assert html_lang(page(client.get("/search"))) == "lt"
+
+
+def test_norwegian_is_bokmal_under_no(client):
+    doc = page(client.get("/no/"))
+    assert html_lang(doc) == "nb"
+
+
+def test_a_first_visit_gets_the_browsers_language_and_the_default_stays_english(client):
+    lt = client.get("/", headers={"Accept-Language": "lt-LT,lt;q=0.9,en;q=0.5"})
+    assert html_lang(page(lt)) == "lt"
+    assert {"Accept-Language", "Cookie"} <= set(lt.headers["Vary"].replace(" ", "").split(","))
+    # a language the interface does not speak falls through to the next one the browser names
+    assert html_lang(page(client.get("/", headers={"Accept-Language": "sv, de;q=0.8"}))) == "de"
+    assert html_lang(page(client.get("/", headers={"Accept-Language": "ja"}))) == "en"
+    assert html_lang(page(client.get("/"))) == "en"
+
+
+def test_the_cookie_beats_the_browser_and_the_url_beats_the_cookie(client):
+    client.set_cookie(COOKIE, "fi")
+    assert html_lang(page(client.get("/", headers={"Accept-Language": "lt"}))) == "fi"
+    assert html_lang(page(client.get("/el/", headers={"Accept-Language": "lt"}))) == "el"
+
+
+def test_unprefixed_addresses_still_work(client):
+    doc = page(client.get("/search?q=circular"))
+    assert html_lang(doc) == "en"
+    assert doc.cssselect("form.search-form")[0].get("action") == "/search"
+    assert client.get("/healthz").status_code in (200, 503)
+
+
+def test_the_switcher_keeps_the_query_and_filters_on_every_page(client, portal):
+    doc = page(client.get("/de/search?q=circular&language=nl&type=strategy&page=1"))
+    links = switcher(doc)
+    assert list(links) == list(UI_LANGUAGES)
+    for code, href in links.items():
+        parts = urlsplit(href)
+        assert parts.path == f"/{code}/search"
+        assert parse_qs(parts.query) == {"q": ["circular"], "language": ["nl"],
+                                         "type": ["strategy"], "page": ["1"]}
+    current = doc.cssselect('.lang-switch a[aria-current="true"]')
+    assert [a.get("data-lang") for a in current] == ["de"]
+    # each language is named in itself
+    assert {a.get("data-lang"): a.text_content() for a in doc.cssselect(".lang-switch a")}[
+        "el"] == "Ελληνικά"
+    r = portal.by_title("Zero-Waste-Strategie Berlin")
+    assert switcher(page(client.get(f"/resource/{r.id}")))["pl"] == f"/pl/resource/{r.id}"
+
+
+def test_hreflang_alternates_name_every_language_and_a_default(client):
+    doc = page(client.get("/fr/search?q=textile"))
+    alternates = {link.get("hreflang"): link.get("href")
+                  for link in doc.cssselect('link[rel="alternate"][hreflang]')}
+    assert set(alternates) == {"en", "nl", "fr", "de", "it", "pt-PT", "es", "lt", "pl", "nb", "fi",
+                               "el", "x-default"}
+    assert alternates["lt"] == "http://localhost/lt/search?q=textile"
+    assert alternates["x-default"] == "http://localhost/search?q=textile"
+
+
+# -- what is translated ---------------------------------------------------------------------------
+def test_labels_numbers_and_dates_follow_the_language(client, portal):
+    r = portal.by_title("Amsterdam Circulair 2020-2025 Strategie")
+    doc = page(client.get(f"/de/resource/{r.id}"))
+    details = {dt.text_content(): dd.text_content() for dt, dd in
+               zip(doc.cssselect("dl.details dt"), doc.cssselect("dl.details dd"))}
+    assert details["Veröffentlicht"] == "01.04.2020"
+    assert "Sprache" in details and "Lizenz" in details
+    countries = [a.text_content() for a in doc.cssselect("dl.details dd ul.inline-list a")
+                 if "country=" in a.get("href")]
+    assert countries == ["Niederlande"]
+    fr = page(client.get(f"/fr/resource/{r.id}"))
+    assert "1 avr. 2020" in fr.cssselect("header .result-meta time")[0].text_content()
+
+
+def polish_form(n: int) -> str:
+    """CLDR's Polish plural category of a whole number."""
+    if n == 1:
+        return "one"
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return "few"
+    return "many"
+
+
+def test_plural_forms_follow_the_language(client):
+    # Polish has three forms: 1 wynik, 2–4 wyniki, 5 wyników (a facet value's count)
+    doc = page(client.get("/pl/search"))
+    words = {"one": "wynik", "few": "wyniki", "many": "wyników"}
+    seen = set()
+    for count in doc.cssselect(".facet .count"):
+        n = int("".join(ch for ch in count.text_content() if ch.isdigit()))
+        hidden = count.cssselect(".visually-hidden")[0].text_content().strip()
+        assert hidden == words[polish_form(n)], (n, hidden)
+        seen.add(polish_form(n))
+    assert {"one", "few"} <= seen
+
+
+def test_the_json_api_labels_are_in_the_requested_language(client):
+    data = client.get("/it/api/search").get_json()
+    countries = {v["value"]: v["label"] for v in data["facets"]["country"]}
+    assert countries.get("NL") == "Paesi Bassi" and countries.get("DE") == "Germania"
+    english = client.get("/api/search").get_json()
+    assert {v["value"]: v["label"] for v in english["facets"]["country"]}["NL"] == "Netherlands"
+    # languages are named in themselves in every interface language
+    assert {v["value"]: v["label"] for v in data["facets"]["language"]}["nl"] == "Nederlands"
+
+
+def test_the_feed_title_is_translated(client):
+    body = client.get("/el/search.atom").get_data()
+    feed = ET.fromstring(body)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "el"
+    title = feed.find("a:title", ns).text
+    assert title.startswith("Circular City Portal: ") and "newest" not in title
+
+
+def test_error_pages_are_translated(client):
+    doc = page(client.get("/lt/no-such-page"), 404)
+    assert html_lang(doc) == "lt"
+    assert "Page not found" not in doc.text_content()
+    bad = page(client.get("/pt/search?page=abc"), 400)
+    message = bad.cssselect(".error-message")[0].text_content()
+    assert "page" in message and "must be a whole number" not in message
+    api = client.get("/es/api/search?page=abc")
+    assert api.status_code == 400 and "must be a whole number" not in api.get_json()["error"]
+
+
+# -- issue 10's interface: other languages marked, my languages one click away ------------------
+def test_results_in_other_languages_are_marked_and_mine_are_one_click_away(client):
+    doc = page(client.get("/fr/search?per_page=50", headers={"Accept-Language": "fr, nl;q=0.8"}))
+    marked = {li.get("data-other-language") for li in doc.cssselect("li.result")}
+    assert "fr" not in marked and "nl" not in marked and "de" in marked
+    de_hit = doc.cssselect('li.result[data-other-language="de"]')[0]
+    assert de_hit.cssselect(".other-language")[0].text_content() == "en allemand"
+    mine = doc.cssselect("#my-languages a")[0]
+    parts = urlsplit(mine.get("href"))
+    assert parts.path == "/fr/search"
+    assert parse_qs(parts.query) == {"language": ["fr", "nl"], "per_page": ["50"]}
+    # nothing is hidden until the user asks
+    assert len({li.get("data-resource-id") for li in doc.cssselect("li.result")}) > len(
+        [li for li in doc.cssselect("li.result") if not li.get("data-other-language")])
+    only = page(client.get(mine.get("href"), headers={"Accept-Language": "fr, nl;q=0.8"}))
+    assert only.cssselect("li.result") and not only.cssselect("li.result[data-other-language]")
+    assert not only.cssselect("#my-languages")  # the filter is on: its chips say so
