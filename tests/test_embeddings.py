@@ -369,3 +369,39 @@ def test_the_scheduler_embeds_a_bounded_batch_per_tick(tmp_path):
         off.catalogue.close()
     finally:
         proc.catalogue.close()
+
+
+def test_the_three_ways_of_searching_vectors_agree(tmp_path):
+    """Filters applied first (few documents match), candidates checked in growing batches
+    (many match), and candidates from the approximate index: the same answers."""
+    rng = np.random.default_rng(11)
+    centres = rng.standard_normal((12, 24)).astype(np.float32)
+    resources = [make_resource(f"r{i:03d}", f"Page {i}", body=f"Text {i}.",
+                               language=("lt", "it", "en")[i % 3], gone=i % 17 == 0,
+                               themes=("water",) if i % 5 == 0 else ())
+                 for i in range(400)]
+    vectors = centres[np.arange(400) % 12] + 0.2 * rng.standard_normal((400, 24)).astype(
+        np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ways = {
+        "filter first": dict(selective_docs=10_000, ann_min_rows=10_000),
+        "check in batches": dict(selective_docs=0, ann_min_rows=10_000),
+        "approximate": dict(selective_docs=0, ann_min_rows=100),
+    }
+    answers = {}
+    for name, options in ways.items():
+        b = EmbeddedBackend(tmp_path / name, **options)
+        b.apply(resources)
+        b.apply_vectors("m", zip((r.id for r in resources), vectors))
+        assert (b._vectors.view().ann is not None) == (name == "approximate")
+        answers[name] = [
+            [rid for rid, _ in b.vector_search(centres[c], 10, f, gone)]
+            for c in range(0, 12, 3)
+            for f, gone in (({}, False), ({"language": ["lt"]}, False),
+                            ({"theme": ["water"], "language": ["it", "en"]}, False), ({}, True))
+        ]
+        b.close()
+    assert answers["filter first"] == answers["check in batches"]
+    same = [a == b for a, b in zip(answers["filter first"], answers["approximate"])]
+    assert sum(same) >= 0.9 * len(same)
+    assert all(len(a) == 10 for a in answers["filter first"])

@@ -68,7 +68,7 @@ class VectorSearchMixin:
             n = searcher.search(restrict, 1, count=True).count
             if n == 0:
                 return []
-            if n <= SELECTIVE_DOCS:
+            if n <= self.selective_docs:
                 return self._selective(searcher, restrict, n, view, vector, k)
             share = n / max(1, searcher.num_docs)
         return self._broad(searcher, restrict, share, view, vector, k)
@@ -93,7 +93,7 @@ class VectorSearchMixin:
         """Score exactly the vectors of the few documents the filters allow."""
         hits = searcher.search(restrict, n, count=False).hits
         keys = np.array(searcher.fast_field_values("key", [a for _, a in hits]), dtype=np.int64)
-        rows = np.flatnonzero(np.isin(view.keys, keys) & view.alive)
+        rows = view.rows_of_keys(keys)
         sims = view.rows_similarities(rows, vector)
         order = np.argsort(-sims, kind="stable")[:k]
         return [(view.id_of(int(rows[i])), float(sims[i])) for i in order]
@@ -101,7 +101,7 @@ class VectorSearchMixin:
     def _broad(self, searcher, restrict, share, view, vector, k):
         """Candidates in order of similarity, checked against the index in growing batches
         until ``k`` pass (documents removed since, gone or filtered out do not)."""
-        exact = view.ann is None or view.rows <= ANN_MIN_ROWS
+        exact = view.ann is None or view.rows <= self._vectors.ann_min_rows
         sims = view.similarities(vector) if exact else None
         want = min(view.rows, max(2 * k, int(k / share * 1.5) + k))
         while True:
@@ -146,6 +146,8 @@ class EmbeddedBackend(VectorSearchMixin, GenerationsMixin, SearchMixin, SearchBa
         writer_heap_bytes: int = WRITER_HEAP_BYTES,
         rebuild_heap_bytes: int = REBUILD_HEAP_BYTES,
         rebuild_threads: int | None = None,
+        selective_docs: int = SELECTIVE_DOCS,
+        ann_min_rows: int = ANN_MIN_ROWS,
     ) -> None:
         self.index_dir = Path(index_dir)
         self.writer_heap_bytes = writer_heap_bytes
@@ -159,7 +161,8 @@ class EmbeddedBackend(VectorSearchMixin, GenerationsMixin, SearchMixin, SearchBa
         self._write_lock = threading.Lock()
         self._gen: Generation | None = None
         self._current_signature: tuple[int, int, int, int] | None = None
-        self._vectors = VectorStore(self.index_dir)
+        self.selective_docs = selective_docs
+        self._vectors = VectorStore(self.index_dir, ann_min_rows=ann_min_rows)
 
     # -- reading ---------------------------------------------------------------------------
     def _mark_stale(self) -> None:
