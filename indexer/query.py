@@ -18,6 +18,9 @@ from markupsafe import Markup, escape
 
 FACETS: tuple[str, ...] = ("language", "type", "theme", "country", "source", "year")
 SORTS: tuple[str, ...] = ("relevance", "date")
+# How the text is matched (indexer/hybrid.py): words and vectors fused, words only, vectors only.
+MODES: tuple[str, ...] = ("hybrid", "lexical", "dense")
+MAX_IDS = 1000  # resource ids a query may restrict itself to or add (``ids``/``also_ids``)
 
 MAX_QUERY_LENGTH = 500
 MAX_PAGE = 1000
@@ -38,6 +41,16 @@ class SearchQuery:
     sort: str = "relevance"  # relevance | date (newest first); empty text sorts by date
     include_gone: bool = False  # resources whose every instance is gone
     facet_size: int = 30
+    mode: str = "hybrid"  # see MODES; a backend alone always answers with words (lexical)
+    # Set by the hybrid search, never from a URL: only these resources (ids), and these
+    # resources as well as those matching the text (also_ids: the vector search's hits, which
+    # score nothing in the lexical ranking); light: hits carry no stored view and no snippet.
+    ids: tuple[str, ...] | None = None
+    also_ids: tuple[str, ...] = ()
+    light: bool = False
+    # False: no lenient retry when the words find little (the hybrid search's other rankings
+    # found enough); the did-you-mean is still offered.
+    lenient: bool = True
 
     def __post_init__(self) -> None:
         self.text = (self.text or "").strip()
@@ -49,6 +62,13 @@ class SearchQuery:
             raise QueryError(f"per_page must be a whole number from 1 to {MAX_PER_PAGE}")
         if self.sort not in SORTS:
             raise QueryError(f"sort must be one of: {', '.join(SORTS)}")
+        if self.mode not in MODES:
+            raise QueryError(f"mode must be one of: {', '.join(MODES)}")
+        if self.ids is not None:
+            self.ids = tuple(dict.fromkeys(self.ids))
+        self.also_ids = tuple(dict.fromkeys(self.also_ids or ()))
+        if len(self.ids or ()) > MAX_IDS or len(self.also_ids) > MAX_IDS:
+            raise QueryError(f"at most {MAX_IDS} resource ids")
         clean: dict[str, list[str]] = {}
         for name, values in (self.filters or {}).items():
             if name not in FACETS:
@@ -118,6 +138,14 @@ class SearchResults:
     relaxed: str | None = None
     # A did-you-mean query built from the index's own vocabulary, or None.
     suggestion: str | None = None
+    # How many resources the text alone matched, when the query also added ids (also_ids):
+    # the lenient retry and the did-you-mean judge the words by it, not by the added ids.
+    lexical_total: int | None = None
+    # The concept expansion of the hybrid search: the terms also searched ("food waste",
+    # "spreco alimentare", …), for the UI's "also searching"; empty when none.
+    expansion: list[str] = field(default_factory=list)
+    # The vector search's share of the hits (hybrid and dense modes): resource ids it found.
+    dense_ids: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -350,16 +378,20 @@ def answer_leniently(query: SearchQuery, parsed: Any, run: Runner, vocabulary: V
     languages = query_languages(query)
     plan = plan_text(parsed, languages)
     results = run(plan)
-    if plan is None or not parsed.groups or results.total >= MIN_HITS:
+
+    def found(r: SearchResults) -> int:
+        return r.total if r.lexical_total is None else r.lexical_total
+
+    if plan is None or not parsed.groups or found(results) >= MIN_HITS:
         return results
-    for relax in (RELAXED_WORDS, RELAXED_SPELLING):
-        if results.total >= MIN_HITS:
+    for relax in (RELAXED_WORDS, RELAXED_SPELLING) if query.lenient else ():
+        if found(results) >= MIN_HITS:
             break
         lenient = plan_text(parsed, languages, relax)
         if lenient is None or not can_relax(plan, relax):
             continue
         more = run(lenient)
-        if more.total > results.total:
+        if found(more) > found(results):
             more.relaxed = relax
             results = more
     words = [w for w in folded_words(plan) if len(w) >= SUGGEST_MIN_CHARS and w.isalpha()]

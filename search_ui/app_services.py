@@ -27,6 +27,7 @@ class Services:
         self.settings = settings
         self._catalogue = catalogue
         self._backend = backend
+        self._searcher = None
         self._lock = threading.Lock()
 
     @property
@@ -60,6 +61,28 @@ class Services:
                             f"the search index cannot be opened: {exc}"
                         ) from exc
         return self._backend
+
+    @property
+    def searcher(self):
+        """The hybrid search over the backend (indexer/hybrid.py); the embedder (CCP_EMBEDDER)
+        is loaded the first time there are vectors to search."""
+        if self._searcher is None:
+            backend = self.backend
+            with self._lock:
+                if self._searcher is None:
+                    from indexer.hybrid import HybridSearch
+
+                    self._searcher = HybridSearch(backend, self._load_embedder)
+        return self._searcher
+
+    def _load_embedder(self):
+        from indexer.embeddings import load_embedder
+
+        try:
+            return load_embedder(self.settings.embedder)
+        except Exception as exc:  # search goes on with words only, and says why in the log
+            log.warning("no vector search: %s", exc)
+            return None
 
     def source_names(self) -> dict[str, str]:
         """Source id → name; ids stand in for names when the catalogue cannot answer."""

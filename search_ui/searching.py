@@ -48,7 +48,7 @@ def run_search(per_page: int | None = None, overrides: dict[str, Any] | None = N
         query = replace(query, **overrides)
     state = SearchState(query, path=url_for("portal.search"), default_per_page=per_page)
     backend = services().backend
-    results = backend.search(query)
+    results = services().searcher.search(query)
     if results.total == 0 and not backend.exists():
         raise IndexMissing()
     labels = Labels(services().source_names(), theme_labels())

@@ -52,7 +52,12 @@ from .queries import (
     compile_vocabulary,
     sorted_by_date,
 )
-from .results import facets_from_aggregations, hit_snippet, vocabulary_from_response
+from .results import (
+    facets_from_aggregations,
+    hit_snippet,
+    lexical_total,
+    vocabulary_from_response,
+)
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -401,6 +406,7 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
                 query, parse_user_query(query.text) if query.text else UserQuery())),
             facets=facets_from_aggregations(resp.get("aggregations") or {}, query.facet_size),
             query=query,
+            lexical_total=lexical_total(resp.get("aggregations") or {}),
         )
 
     def _vocabulary(self, words: list[str]) -> dict[str, tuple[int, list[tuple[str, int]]]]:

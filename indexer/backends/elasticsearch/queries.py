@@ -105,6 +105,10 @@ def _group_query(group: Sequence[Clause], fuzzy: bool) -> dict[str, Any]:
         for field, tokens in word_terms(c.text).items() if field in pre
         for token in tokens
     ]
+    analysed += [  # a phrase in the stems of the languages analysed in Python
+        clause for c in group if c.is_phrase
+        for clause in [analysed_clause(c.words)] if clause is not None
+    ]
     analysed += [  # a compound's parts all in the title (analysis.title_part_sets)
         {"bool": {"must": [{"term": {TITLE_STEMS: t}} for t in terms],
                   "boost": TITLE_STEMS_BOOST}}
@@ -163,10 +167,31 @@ def _main_query(query: SearchQuery, plan: TextPlan | None) -> dict[str, Any]:
     """The text query and the gone-filter: what hits and facet counts are computed from."""
     clauses: dict[str, Any] = {}
     if plan is not None:
-        clauses["must"] = [weigh_listings(text_query(plan))]
+        text = weigh_listings(text_query(plan))
+        if query.also_ids:  # and the vector search's hits, scoring nothing
+            text = {"bool": {"should": [text, _ids_scoring_nothing(query.also_ids)]}}
+        clauses["must"] = [text]
     if not query.include_gone:
         clauses["filter"] = [{"term": {"live": True}}]
+    if query.ids is not None:
+        clauses.setdefault("filter", []).append({"ids": {"values": list(query.ids)}})
     return {"bool": clauses} if clauses else {"match_all": {}}
+
+
+def _ids_scoring_nothing(ids: Sequence[str]) -> dict[str, Any]:
+    return {"constant_score": {"filter": {"ids": {"values": list(ids)}}, "boost": 0.0}}
+
+
+LEXICAL_AGG = "lexical"  # with also_ids: how many resources the text alone matches
+
+
+def _lexical_aggregation(query: SearchQuery, plan: TextPlan | None) -> dict[str, Any] | None:
+    """With ``also_ids``, a ``filter`` aggregation counting the text's own matches (under the
+    facet filters): what the lenient retry judges the words by."""
+    if not query.also_ids or plan is None:
+        return None
+    return {"filter": {"bool": {"must": [text_query(plan)],
+                                "filter": _filters_except(query, None)}}}
 
 
 def weigh_listings(text: dict[str, Any]) -> dict[str, Any]:
@@ -264,9 +289,12 @@ def compile_query(
         "size": query.per_page,
         "sort": _sort(sorted_by_date(query, parsed)),
         "track_total_hits": True,
-        "_source": {"includes": ["view", "lead"]},
+        "_source": False if query.light else {"includes": ["view", "lead"]},
         "aggs": _aggregations(query),
     }
+    lexical = _lexical_aggregation(query, plan)
+    if lexical is not None:
+        body["aggs"][LEXICAL_AGG] = lexical
     if search_after is None:
         body["from"] = query.offset
     else:
@@ -274,7 +302,7 @@ def compile_query(
     post_filter = _post_filter(query)
     if post_filter is not None:
         body["post_filter"] = post_filter
-    highlight = _highlight(parsed)
+    highlight = None if query.light else _highlight(parsed)
     if highlight is not None:
         body["highlight"] = highlight
     return body

@@ -78,6 +78,12 @@ def hit_snippet(raw: dict[str, Any], view: dict[str, Any], lead: str) -> Snippet
     return _leading_snippet(view.get("summary") or lead)
 
 
+def lexical_total(aggregations: dict[str, Any]) -> int | None:
+    """The text's own matches of a query with ``also_ids`` (queries.LEXICAL_AGG), else None."""
+    agg = aggregations.get("lexical")
+    return None if agg is None else int(agg.get("doc_count", 0))
+
+
 def facets_from_aggregations(aggregations: dict[str, Any], size: int
                              ) -> dict[str, list[FacetValue]]:
     out: dict[str, list[FacetValue]] = {}

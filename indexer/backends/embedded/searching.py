@@ -35,7 +35,7 @@ from ...query import (
     word_terms,
 )
 from ..base import BackendUnavailable
-from .schema import FACET_BUCKETS, SET_SEPARATOR, SNIPPET_CHARS, Occur
+from .schema import FACET_BUCKETS, SET_SEPARATOR, SNIPPET_CHARS, Occur, analysed_query
 
 
 def _terms_specs(facets: Iterable[str]) -> dict[str, Any]:
@@ -110,6 +110,10 @@ class SearchMixin:
             exact = self._word_query(index, words[0])
         else:
             exact = self._parse(index, '"' + " ".join(words) + '"')
+            stems = analysed_query(self._schema, words)  # the phrase in stems_<code> too
+            if stems is not None:
+                exact = tantivy.Query.boolean_query([(Occur.Should, exact),
+                                                     (Occur.Should, stems)])
         if not fuzzy or len(words) != 1 or not fuzziness(words[0]):
             return exact
         Q = tantivy.Query
@@ -188,6 +192,11 @@ class SearchMixin:
             (Occur.Should, Q.boost_query(branch("yes"), LISTING_WEIGHT)),
         ])
 
+    def _ids_query(self, ids: tuple[str, ...]) -> tantivy.Query:
+        """Matches the resources ``ids``, scoring nothing (a hybrid search's vector hits)."""
+        q = tantivy.Query.term_set_query(self._schema, "id", list(ids))
+        return tantivy.Query.const_score_query(q, 0.0)
+
     def _filter_query(self, facet: str, values: list[str]) -> tantivy.Query:
         q = tantivy.Query.term_set_query(self._schema, facet, values)
         return tantivy.Query.const_score_query(q, 0.0)  # filters don't change the ranking
@@ -221,13 +230,28 @@ class SearchMixin:
     def _search_plan(self, gen, query: SearchQuery, parsed: UserQuery, plan: TextPlan | None
                      ) -> SearchResults:
         (searcher, facet_cache), index = gen.view, gen.index
+        if query.ids is not None and not query.ids:
+            return SearchResults(total=0, hits=[], facets={f: [] for f in FACETS}, query=query,
+                                 lexical_total=0 if query.also_ids else None)
         text_q = self._text_query(index, plan)
+        restrict: list[tuple[Any, tantivy.Query]] = []
+        if not query.include_gone:
+            restrict.append((Occur.MustNot, self._gone_query))
+        if query.ids is not None:
+            restrict.append((Occur.Must, self._ids_query(query.ids)))
+        filters = {f: self._filter_query(f, vals) for f, vals in query.filters.items()}
+        lexical_total = None
+        if query.also_ids and text_q is not None:
+            # the text's own matches, counted for the lenient retry (query.answer_leniently)
+            alone = self._combine([(Occur.Must, text_q), *restrict,
+                                   *((Occur.Must, q) for q in filters.values())])
+            lexical_total = searcher.search(alone, 1, count=True).count or 0
+            text_q = tantivy.Query.boolean_query([
+                (Occur.Should, text_q), (Occur.Should, self._ids_query(query.also_ids))])
         base: list[tuple[Any, tantivy.Query]] = []
         if text_q is not None:
             base.append((Occur.Must, text_q))
-        if not query.include_gone:
-            base.append((Occur.MustNot, self._gone_query))
-        filters = {f: self._filter_query(f, vals) for f, vals in query.filters.items()}
+        base += restrict
         main = self._combine(base + [(Occur.Must, q) for q in filters.values()])
 
         by_date = query.effective_sort == "date" or not parsed.groups
@@ -238,18 +262,20 @@ class SearchMixin:
             )
         else:
             result = searcher.search(main, query.per_page, count=True, offset=query.offset)
-        hits = self._hits(searcher, result.hits, parsed, with_scores=not by_date)
+        hits = self._hits(searcher, result.hits, parsed, with_scores=not by_date,
+                          light=query.light)
         facets_key = (
             query.text, query.include_gone, query.facet_size,
             tuple(sorted((f, tuple(sorted(v))) for f, v in query.filters.items())),
-            (plan.required, plan.fuzzy) if plan else None,
+            (plan.required, plan.fuzzy) if plan else None, query.ids, query.also_ids,
         )
         cached = facet_cache.get(facets_key)
         if cached is None:
             cached = self._facets(searcher, base, query.filters, main, query.facet_size)
             facet_cache.put(facets_key, cached)
         facets = {f: list(values) for f, values in cached.items()}
-        return SearchResults(total=result.count or 0, hits=hits, facets=facets, query=query)
+        return SearchResults(total=result.count or 0, hits=hits, facets=facets, query=query,
+                             lexical_total=lexical_total)
 
     def _vocabulary(self, searcher: tantivy.Searcher, words: list[str]
                     ) -> dict[str, tuple[int, list[tuple[str, int]]]]:
@@ -283,12 +309,17 @@ class SearchMixin:
         return 0
 
     def _hits(
-        self, searcher: tantivy.Searcher, found: list, parsed: UserQuery, with_scores: bool
+        self, searcher: tantivy.Searcher, found: list, parsed: UserQuery, with_scores: bool,
+        light: bool = False,
     ) -> list[Hit]:
         highlighter = Highlighter(parsed.positive_words, SNIPPET_CHARS) if parsed.groups else None
         hits = []
         for key, addr in found:
             stored = searcher.doc(addr)
+            if light:  # ids and scores only (the hybrid search ranks before it shows)
+                hits.append(Hit(id=stored.get_first("id"),
+                                score=float(key) if with_scores else None, doc={}))
+                continue
             view = json.loads(stored.get_first("doc"))
             raw_body = stored.get_first("body")
             body = raw_body.decode("utf-8") if raw_body else ""

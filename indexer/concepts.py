@@ -1,0 +1,129 @@
+"""Concept expansion: the taxonomy's multilingual keywords used as a thesaurus.
+
+Every theme of ``config/taxonomy.yaml`` lists its keywords in each of the portal's languages
+("food waste", "spreco alimentare", "maisto švaist*", "ruokahävik*"). A query that *names* a
+theme — its words are one of the theme's keywords — also searches the theme's terms in every
+other language, so ``maisto švaistymas`` finds the Italian and Dutch pages on food waste; the UI
+says so ("also searching: food waste, spreco alimentare, …").
+
+It must not fire on incidental words, so a keyword fires only when it names the query's subject:
+
+* a keyword of two words or more found in the query ("food waste" in "food waste schools"), or
+* a one-word keyword that is the whole query (its stop words aside): "kompostavimas" alone
+  expands, "waste" never does (broad words are not keywords), and "matsvinn skolan" keeps to
+  its words unless a two-word keyword covers them.
+
+The terms searched for a theme are, per language, its first keyword written out in full (no
+``*``) — a two-word one when there is one — or else its first keyword with the ``*`` dropped
+(the stemmed search meets the inflections: "maisto švaist" finds "maisto švaistymo"). They are
+searched as one query of their own (``"food waste" OR "spreco alimentare" OR …``), whose
+ranking the hybrid search fuses with the user's own words and the vector search
+(:mod:`indexer.hybrid`): the user's words are never changed.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from .analysis import parse_user_query, stopwords
+from .keywords import Matcher, Phrase, longest, tokens
+
+__all__ = ["Expansion", "expand"]
+
+MAX_TERMS = 16  # terms searched for one concept (the user's own words aside)
+
+
+@dataclass(frozen=True)
+class Expansion:
+    text: str  # the query to search: the concept's terms in other languages, OR-ed
+    terms: tuple[str, ...]  # the terms added, for "also searching: …"
+    concepts: tuple[str, ...]  # the themes named
+
+
+@dataclass(frozen=True)
+class _Thesaurus:
+    phrases: list[Phrase]
+    matcher: Matcher
+    theme_of: dict[int, str]  # phrase id -> theme key
+    terms: dict[str, tuple[str, ...]]  # theme key -> terms to search
+
+
+def _search_term(keyword: str) -> str:
+    return re.sub(r"\s+", " ", keyword.replace("*", " ").replace("’", "'")).strip()
+
+
+def _terms_of(keywords: dict[str, list[str]]) -> tuple[str, ...]:
+    out: list[str] = []
+    for words in keywords.values():
+        plain = [k for k in words if "*" not in k]
+        best = ([k for k in plain if len(k.split()) > 1] or plain or list(words))[:1]
+        out += [_search_term(k) for k in best if not k.startswith("*")]
+    return tuple(dict.fromkeys(t for t in out if t))
+
+
+@functools.lru_cache(maxsize=4)
+def _thesaurus(taxonomy=None) -> _Thesaurus:
+    from config.taxonomy import default_taxonomy
+
+    taxonomy = taxonomy or default_taxonomy()
+    phrases: list[Phrase] = []
+    theme_of: dict[int, str] = {}
+    seen: dict[tuple, int] = {}
+    for key, spec in taxonomy.themes.items():
+        for words in spec.keywords.values():
+            for keyword in words:
+                if keyword.startswith("*"):  # a part of a word: too loose to name a subject
+                    continue
+                parts = []
+                for raw in re.split(r"[\s\-'’]+", keyword.strip()):
+                    sub = tokens(raw.rstrip("*"))
+                    if sub:
+                        parts += [(t, False) for t in sub[:-1]] + [(sub[-1], raw.endswith("*"))]
+                if not parts or tuple(parts) in seen:
+                    continue
+                seen[tuple(parts)] = len(phrases)
+                theme_of[len(phrases)] = key
+                phrases.append(Phrase(tuple(parts), keyword))
+    return _Thesaurus(phrases, Matcher(phrases, range(len(phrases))), theme_of,
+                      {key: _terms_of(spec.keywords) for key, spec in taxonomy.themes.items()})
+
+
+def _quoted(words: list[str]) -> str:
+    return '"' + " ".join(words) + '"' if len(words) > 1 else words[0]
+
+
+def expand(text: str, taxonomy=None) -> Expansion | None:
+    """The query ``text`` with the concept it names expanded (see the module docstring), or
+    None when it names none. Queries with their own syntax (quotes, ``OR``, ``-``) are left as
+    the user wrote them."""
+    if not text or '"' in text or re.search(r"(^|\s)(-|OR\b|NOT\b)", text):
+        return None
+    parsed = parse_user_query(text)
+    if parsed.excluded or any(len(g) != 1 or g[0].is_phrase for g in parsed.groups):
+        return None
+    words = [g[0].text for g in parsed.groups]
+    folded = [" ".join(tokens(w)) for w in words]
+    if not words or any(" " in f or not f for f in folded):
+        return None
+    th = _thesaurus(taxonomy)
+    every_stopword = frozenset().union(*(stopwords(code) for code in _LANGUAGES))
+    counted = [i for i, w in enumerate(words) if w.lower() not in every_stopword]
+    for start, length, pid in sorted(longest(th.matcher.find(folded)), key=lambda m: -m[1]):
+        whole = [i for i in counted if not start <= i < start + length] == []
+        if length < 2 and not whole:
+            continue
+        theme = th.theme_of[pid]
+        span = words[start:start + length]
+        own = " ".join(tokens(" ".join(span)))
+        terms = tuple(t for t in th.terms[theme]
+                      if " ".join(tokens(t)) != own)[:MAX_TERMS]
+        if not terms:
+            return None
+        return Expansion(text=" OR ".join(_quoted(t.split()) for t in terms), terms=terms,
+                         concepts=(theme,))
+    return None
+
+
+_LANGUAGES = ("en", "nl", "fr", "de", "it", "pt", "es", "lt", "no", "pl", "sv", "fi", "cs", "el")
