@@ -45,6 +45,9 @@ DELTA_SHARE = 0.2  # merge when later segments hold more than this share of the 
 # this many vectors; the base segment gets an approximate index beyond it. Measured at 100k
 # documents on one core: exact p50 23 ms, usearch p50 9 ms at recall@10 0.99 (bench/README.md).
 ANN_MIN_ROWS = 50_000
+# The graph keeps its own copy of the vectors, in half precision: it only picks candidates,
+# which are then scored with the float32 rows.
+ANN_DTYPE = "f16"
 ANN_CONNECTIVITY = 16
 ANN_EXPANSION_ADD = 128
 ANN_EXPANSION_SEARCH = 256
@@ -294,7 +297,7 @@ class VectorStore:
     def _build_ann(self, matrix: np.ndarray) -> str:
         from usearch.index import Index
 
-        index = Index(ndim=matrix.shape[1], metric="ip", dtype="f32",
+        index = Index(ndim=matrix.shape[1], metric="ip", dtype=ANN_DTYPE,
                       connectivity=ANN_CONNECTIVITY, expansion_add=ANN_EXPANSION_ADD,
                       expansion_search=ANN_EXPANSION_SEARCH)
         index.add(np.arange(len(matrix), dtype=np.uint64), matrix, threads=1)
