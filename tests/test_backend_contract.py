@@ -523,3 +523,17 @@ def test_a_vector_before_its_document_is_kept_or_reported(empty_backend):
         empty_backend.apply_vectors(VECTOR_MODEL, [("prato-textiles", vectors["prato-textiles"])])
     found = empty_backend.vector_search(vectors["prato-textiles"], 5, model=VECTOR_MODEL)
     assert [rid for rid, _ in found] == ["prato-textiles"]
+
+
+def test_query_vectors_are_moved_by_the_stored_shift(with_vectors):
+    backend, vectors = with_vectors
+    shift = np.mean(list(vectors.values()), axis=0)
+    backend.apply_vectors(VECTOR_MODEL, [], query_shift=shift)
+    query = vectors["eu-action-plan"] + vectors["utrecht-bikes"]
+    query /= np.linalg.norm(query)
+    moved = (query - shift) / np.linalg.norm(query - shift)
+    found = backend.vector_search(query, 5, model=VECTOR_MODEL)
+    live_ids = {r.id for r in live(corpus())}
+    assert [rid for rid, _ in found] == exact_ranking(moved, vectors, live_ids)[:5]
+    for rid, similarity in found:
+        assert similarity == pytest.approx(float(vectors[rid] @ moved), abs=0.03)

@@ -129,13 +129,17 @@ class SearchBackend(ABC):
         an engine that fixes the dimensions when it creates an index takes them from here)."""
 
     def apply_vectors(self, model: str, items: Iterable[tuple[str, Any]], *,
-                      replace: bool = False) -> list[str]:
+                      replace: bool = False, query_shift: Any = None) -> list[str]:
         """Store the embedding vectors ``items`` (resource id, unit float32 vector) of
         ``model``; a vector replaces the resource's earlier one. ``replace``: ``items`` are
         every vector (after a rebuild). Vectors of two models are never compared
         (:meth:`vector_search` takes the model). A vector is searched only while its
         document is indexed; returns the ids whose vectors were not kept because their
-        document is not indexed (send them again after it is)."""
+        document is not indexed (send them again after it is).
+
+        ``query_shift`` (a vector; None keeps the one stored): every query vector is moved by
+        minus it and renormalised before searching (language centering centres the queries
+        on the mean document vector too; see :mod:`indexer.embeddings.centering`)."""
         raise NotImplementedError(f"the {self.name} backend does not store vectors")
 
     def vector_search(self, vector: Any, k: int = 100,

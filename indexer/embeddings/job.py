@@ -24,7 +24,7 @@ import numpy as np
 
 from ..backends.base import BackendUnavailable, SearchBackend
 from .base import Embedder
-from .centering import CENTERINGS, LanguageMeans
+from .centering import ANY, CENTERINGS, LanguageMeans
 from .passages import passage_text, text_hash
 
 log = logging.getLogger(__name__)
@@ -172,8 +172,21 @@ def _publish(catalogue, backend: SearchBackend, model: str, centering: str,
                 yield rid, vec
 
     sent: list[str] = []
+
+    def query_shift():
+        """The mean document vector with language centering; zeros without (clearing a
+        shift stored before)."""
+        dim = catalogue.embedding_dims(model)
+        if not dim:
+            return None
+        if centering != "language":
+            return np.zeros(dim, dtype=np.float32)
+        m = catalogue.embedding_means(model, dim)
+        return m.mean(None) if m.counts.get(ANY) else None
+
     try:
-        skipped = set(backend.apply_vectors(model, items(), replace=everything) or ())
+        skipped = set(backend.apply_vectors(model, items(), replace=everything,
+                                            query_shift=query_shift()) or ())
     except BackendUnavailable as exc:
         result.error = str(exc)
         log.warning("vectors not published (they are stored and will be sent): %s", exc)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
 from ...analysis import UserQuery, parse_user_query
+from ...embeddings.centering import shifted_query
 from ...query import (
     FACETS,
     Hit,
@@ -25,6 +26,7 @@ from ..base import BackendUnavailable, SearchBackend
 from .bulk import IndexingMixin
 from .constants import (
     DEFAULT_VECTOR_DIMS,
+    VECTOR_META_SECONDS,
     KNN_CANDIDATES_PER_HIT,
     KNN_MAX_CANDIDATES,
     VECTOR_FIELD,
@@ -115,6 +117,7 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
         self.result_window = max(1, min(result_window, MAX_RESULT_WINDOW))
         self._index_re = re.compile(re.escape(self.index) + r"-\d{8}-\d{6}-\d{6}")
         self.vector_dims = DEFAULT_VECTOR_DIMS
+        self._vector_meta_cache: tuple[float, dict[str, Any]] | None = None
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
@@ -338,6 +341,9 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
             return []
         k = min(k, KNN_MAX_CANDIDATES)
         with self._engine("searching vectors"):
+            shift = self._vector_meta().get("query_shift")
+            if shift:
+                vector = shifted_query(vector, shift)
             try:
                 resp = self.es.search(index=self.index, body=knn_body(
                     vector, k, filters or {}, include_gone, model)).body
@@ -356,14 +362,24 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
 
     def vector_model(self) -> str | None:
         with self._engine("reading the index's vector model"):
-            try:
-                mappings = self.es.indices.get_mapping(index=self.index).body
-            except NotFoundError:
-                return None
+            return self._vector_meta(fresh=True).get("model")
+
+    def _vector_meta(self, fresh: bool = False) -> dict[str, Any]:
+        """``_meta.ccp_vectors`` of the live index (model, query shift), read again at most
+        every VECTOR_META_SECONDS (or now with ``fresh``)."""
+        cached = self._vector_meta_cache
+        if not fresh and cached and time.monotonic() - cached[0] < VECTOR_META_SECONDS:
+            return cached[1]
+        try:
+            mappings = self.es.indices.get_mapping(index=self.index).body
+        except NotFoundError:
+            mappings = {}
+        meta: dict[str, Any] = {}
         for body in mappings.values():
-            meta = body.get("mappings", {}).get("_meta", {}) or {}
-            return (meta.get("ccp_vectors") or {}).get("model")
-        return None
+            meta = (body.get("mappings", {}).get("_meta", {}) or {}).get("ccp_vectors") or {}
+            break
+        self._vector_meta_cache = (time.monotonic(), meta)
+        return meta
 
     def search(self, query: SearchQuery) -> SearchResults:
         started = time.perf_counter()

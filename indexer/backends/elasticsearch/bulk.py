@@ -169,10 +169,11 @@ class IndexingMixin:
         self.vector_dims = int(dims)
 
     def apply_vectors(self, model: str, items: Iterable[tuple[str, Any]], *,
-                      replace: bool = False) -> list[str]:
+                      replace: bool = False, query_shift: Any = None) -> list[str]:
         """Set the vector of each document (partial updates). Returns the ids whose document
         is not indexed (their vectors were not kept). ``replace`` is what a rebuilt index
-        needs: its documents have no vectors yet."""
+        needs: its documents have no vectors yet. The model and the query shift are kept in
+        the mapping's ``_meta.ccp_vectors``."""
         skipped: list[str] = []
         failures: list[tuple[str, int, str]] = []
         done = 0
@@ -202,9 +203,15 @@ class IndexingMixin:
                 else:
                     failures.append((str(info.get("_id")), int(info.get("status") or 0),
                                      str(info.get("error"))))
+            meta = self._vector_meta(fresh=True)
+            kept_shift = meta.get("query_shift") if meta.get("model") == model else None
+            shift = ([float(x) for x in query_shift] if query_shift is not None
+                     else kept_shift)
             self.es.indices.put_mapping(index=self.index, meta={
-                "ccp_schema": SCHEMA_VERSION, "ccp_vectors": {"model": model}})
+                "ccp_schema": SCHEMA_VERSION,
+                "ccp_vectors": {"model": model, **({"query_shift": shift} if shift else {})}})
             self.es.indices.refresh(index=self.index)
+            self._vector_meta(fresh=True)
         if failures:
             self._raise_failures(failures, done)
         return skipped

@@ -64,6 +64,7 @@ VECTOR_FIELD = "vector"
 VECTOR_MODEL_FIELD = "vector_model"
 DEFAULT_VECTOR_DIMS = 384
 VECTOR_SIMILARITY = "cosine"  # _score = (1 + cosine) / 2
+VECTOR_META_SECONDS = 30.0  # how long a searcher trusts the vector model/shift it read
 KNN_MAX_CANDIDATES = 10_000  # Elasticsearch's limit for num_candidates
 KNN_CANDIDATES_PER_HIT = 4  # num_candidates = this × k (at least 100): recall of the HNSW search
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import tantivy
 
+from ...embeddings.centering import shifted_query
 from ..base import BackendUnavailable, SearchBackend
 from .generations import FacetCache, Generation, GenerationsMixin, stat_signature
 from .searching import SearchMixin
@@ -26,12 +27,13 @@ class VectorSearchMixin:
     """Vector search over :class:`VectorStore`, filtered through the live generation."""
 
     def apply_vectors(self, model: str, items: Iterable[tuple[str, np.ndarray]], *,
-                      replace: bool = False) -> list[str]:
+                      replace: bool = False, query_shift: np.ndarray | None = None
+                      ) -> list[str]:
         """Vectors are kept whether or not their document is indexed yet (searches only
         return indexed documents), so none is ever skipped."""
         with self._exclusive():
             try:
-                self._vectors.write(model, items, replace=replace)
+                self._vectors.write(model, items, replace=replace, query_shift=query_shift)
             except VectorStoreError as e:
                 raise BackendUnavailable(str(e)) from e
         return []
@@ -58,6 +60,7 @@ class VectorSearchMixin:
         if vector.shape[0] != view.dim:
             raise ValueError(f"a query vector of {vector.shape[0]} dimensions cannot search "
                              f"the {view.dim}-dimension vectors of {view.model}")
+        vector = shifted_query(vector, view.query_shift)
         gen = self._refresh()
         if gen is None:
             return []

@@ -76,6 +76,7 @@ class VectorView:
     keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     offsets: list[int] = field(default_factory=lambda: [0])
     ann: object | None = None  # usearch Index over segments[0]
+    query_shift: np.ndarray | None = None  # subtracted from query vectors (see SearchBackend)
     _sorted: tuple[np.ndarray, np.ndarray] | None = None  # (sorted live keys, their rows)
 
     @property
@@ -206,6 +207,8 @@ class VectorStore:
                 else np.zeros(0, dtype=np.int64))
         view = VectorView(model=info.get("model"), dim=int(info.get("dim") or 0),
                           segments=segments, alive=_alive(keys), keys=keys, offsets=offsets)
+        if info.get("query_shift"):
+            view.query_shift = np.asarray(info["query_shift"], dtype=np.float32)
         if info.get("ann") and segments:
             from usearch.index import Index
 
@@ -224,7 +227,7 @@ class VectorStore:
 
     # -- writing (the caller holds the index's write lock) ----------------------------------
     def write(self, model: str, items: Iterable[tuple[str, np.ndarray]], *,
-              replace: bool = False) -> int:
+              replace: bool = False, query_shift: np.ndarray | None = None) -> int:
         """Store vectors of ``model``; a vector replaces the resource's earlier one. With
         ``replace`` (or when the stored vectors are another model's) every earlier vector is
         dropped. Returns the number of vectors written."""
@@ -232,6 +235,8 @@ class VectorStore:
         info = self._pointer()
         if info is None or replace or info.get("model") != model:
             info = {"model": model, "dim": 0, "segments": [], "ann": None}
+        if query_shift is not None:
+            info["query_shift"] = [float(x) for x in np.asarray(query_shift).reshape(-1)]
         ids, vectors = [], []
         for rid, vec in items:
             ids.append(str(rid))
