@@ -34,6 +34,7 @@ from .models import LANGUAGES
 
 __all__ = [
     "DEFAULT_TAXONOMY_PATH",
+    "LABEL_LANGUAGES",
     "REQUIRED_LANGUAGES",
     "OffTopicSpec",
     "Taxonomy",
@@ -42,11 +43,16 @@ __all__ = [
     "TypeSpec",
     "default_taxonomy",
     "load_taxonomy",
+    "taxonomy_descriptions",
+    "taxonomy_labels",
 ]
 
 DEFAULT_TAXONOMY_PATH = Path(__file__).with_name("taxonomy.yaml")
 # Every theme and type (but "other") needs keywords in each of these languages.
 REQUIRED_LANGUAGES = ("en", "nl", "fr", "de", "it", "pt", "es", "lt", "no", "pl", "sv", "fi", "cs")
+
+# Every type and theme is labelled and described in each language of the interface.
+LABEL_LANGUAGES = ("en", "nl", "fr", "de", "it", "pt", "es", "lt", "pl", "no", "fi", "el")
 
 _KEY_RE = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 # words of letters/digits (any script), a word may end with '*'; words separated by one space
@@ -89,8 +95,22 @@ def _check_url_words(words: list[str]) -> list[str]:
     return _check_keywords({"en": words})["en"]
 
 
+def _check_texts(texts: dict[str, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for lang, text in texts.items():
+        if lang not in LANGUAGES:
+            raise ValueError(f"{lang!r} is not a language code known to the portal")
+        text = " ".join(str(text).split())
+        if not text:
+            raise ValueError(f"the {lang} text is empty")
+        out[lang] = text
+    return out
+
+
 # keyword lists per language, and words of a URL path, checked as they are loaded
 Keywords = Annotated[dict[str, list[str]], AfterValidator(_check_keywords)]
+# a label or a one-line description per language
+Texts = Annotated[dict[str, str], AfterValidator(_check_texts)]
 UrlWords = Annotated[list[str], AfterValidator(_check_url_words)]
 
 
@@ -100,6 +120,9 @@ class TypeSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(min_length=1)
+    labels: Texts = Field(default_factory=dict, description="The label in each language.")
+    descriptions: Texts = Field(default_factory=dict,
+                                description="A one-line description in each language.")
     keywords: Keywords = Field(default_factory=dict, description="Per language.")
     url: UrlWords = Field(default_factory=list, description="Words of the URL path (keyword syntax).")
     schema_types: list[str] = Field(
@@ -125,6 +148,9 @@ class ThemeSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(min_length=1)
+    labels: Texts = Field(default_factory=dict, description="The label in each language.")
+    descriptions: Texts = Field(default_factory=dict,
+                                description="A one-line description in each language.")
     parent: str | None = Field(
         default=None,
         description="The broader theme it is shown under. A document gets the parent theme only "
@@ -198,10 +224,24 @@ class Taxonomy(BaseModel):
         for key, spec in self.off_topic.items():
             if spec.type not in self.types:
                 raise ValueError(f"off_topic.{key}.type: unknown type {spec.type!r}")
+        for section, entries in (("types", self.types), ("themes", self.themes)):
+            for key, spec in entries.items():
+                _check_translated(f"{section}.{key}", spec)
         return self
 
     def children(self, key: str) -> list[str]:
         return [k for k, t in self.themes.items() if t.parent == key]
+
+
+def _check_translated(where: str, spec: TypeSpec | ThemeSpec) -> None:
+    """A label and a description in every language of the interface; labels.en is label."""
+    for field in ("labels", "descriptions"):
+        missing = [lang for lang in LABEL_LANGUAGES if lang not in getattr(spec, field)]
+        if missing:
+            raise ValueError(f"{where}.{field}: none for {', '.join(missing)}")
+    if spec.labels["en"] != spec.label:
+        raise ValueError(f"{where}.labels.en: {spec.labels['en']!r} is not the label "
+                         f"{spec.label!r}")
 
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
@@ -236,3 +276,25 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
 def default_taxonomy() -> Taxonomy:
     """The portal's taxonomy, loaded once."""
     return load_taxonomy(DEFAULT_TAXONOMY_PATH)
+
+
+def _spec(kind: str, key: str) -> TypeSpec | ThemeSpec:
+    tax = default_taxonomy()
+    entries = {"type": tax.types, "theme": tax.themes}.get(kind)
+    if entries is None:
+        raise KeyError(f"{kind!r} is not a kind of the taxonomy (type or theme)")
+    if key not in entries:
+        raise KeyError(f"the taxonomy has no {kind} {key!r}")
+    return entries[key]
+
+
+def taxonomy_labels(kind: str, key: str) -> dict[str, str]:
+    """A type's or theme's label in every language: ``{"en": "Food waste", "lt": "Maisto
+    švaistymas", …}`` (``kind`` is "type" or "theme"; KeyError for an unknown key)."""
+    spec = _spec(kind, key)
+    return {"en": spec.label, **spec.labels}
+
+
+def taxonomy_descriptions(kind: str, key: str) -> dict[str, str]:
+    """A type's or theme's one-line description in every language (as taxonomy_labels)."""
+    return dict(_spec(kind, key).descriptions)

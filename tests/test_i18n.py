@@ -203,3 +203,60 @@ def test_results_in_other_languages_are_marked_and_mine_are_one_click_away(clien
     only = page(client.get(mine.get("href"), headers={"Accept-Language": "fr, nl;q=0.8"}))
     assert only.cssselect("li.result") and not only.cssselect("li.result[data-other-language]")
     assert not only.cssselect("#my-languages")  # the filter is on: its chips say so
+
+
+# -- the taxonomy in every language ---------------------------------------------------------------
+def test_types_and_themes_are_shown_in_the_interface_language(client, portal):
+    r = portal.by_title("Amsterdam Circulair 2020-2025 Strategie")
+    doc = page(client.get(f"/lt/resource/{r.id}"))
+    details = {dt.text_content(): dd for dt, dd in
+               zip(doc.cssselect("dl.details dt"), doc.cssselect("dl.details dd"))}
+    assert details["Tipas"].cssselect("a")[0].text_content() == "Strategija / veiksmų planas"
+    assert "tikslais ir veiksmais" in details["Tipas"].text_content()  # its description
+    facets = page(client.get("/el/search?type=strategy"))
+    chip = facets.cssselect('.chip[data-facet="type"] .chip-text')[0].text_content()
+    assert "Στρατηγική / οδικός χάρτης" in chip
+    labels = {a.get("data-value"): a.cssselect(".facet-label")[0].text_content()
+              for a in facets.cssselect('a.facet-link[data-facet="type"]')}
+    assert labels["strategy"] == "Στρατηγική / οδικός χάρτης"
+    api = client.get("/fi/api/search").get_json()
+    themes = {v["value"]: v["label"] for v in api["facets"]["theme"]}
+    assert themes and all(label != value for value, label in themes.items())
+    client.delete_cookie(COOKIE)  # the pages above were read in Greek
+    assert client.get("/api/search").get_json()["facets"]["type"][0]["label"] in {
+        "Strategy / roadmap", "Guide / toolkit", "Good practice / case study", "Report / study",
+        "Policy / legal", "Funding call", "Event", "News", "Dataset", "Other"}
+
+
+def test_the_taxonomy_must_be_labelled_and_described_in_every_language(tmp_path):
+    from config.taxonomy import (LABEL_LANGUAGES, TaxonomyError, load_taxonomy,
+                                 taxonomy_labels)
+
+    assert taxonomy_labels("theme", "food-waste")["lt"] == "Maisto švaistymas"
+    tax = load_taxonomy()
+    for entries in (tax.types, tax.themes):
+        for spec in entries.values():
+            assert set(LABEL_LANGUAGES) <= set(spec.labels) and \
+                set(LABEL_LANGUAGES) <= set(spec.descriptions)
+    import yaml
+
+    from config.taxonomy import DEFAULT_TAXONOMY_PATH
+
+    data = yaml.safe_load(DEFAULT_TAXONOMY_PATH.read_text(encoding="utf-8"))
+    del data["themes"]["water"]["labels"]["el"]
+    del data["types"]["event"]["descriptions"]["fi"]
+    broken = tmp_path / "taxonomy.yaml"
+    broken.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(TaxonomyError, match=r"types\.event\.descriptions: none for fi"):
+        load_taxonomy(broken)
+    data["types"]["event"]["descriptions"]["fi"] = "Tapahtumat."
+    broken.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(TaxonomyError, match=r"themes\.water\.labels: none for el"):
+        load_taxonomy(broken)
+    data["themes"]["water"]["labels"]["el"] = "Νερό"
+    data["themes"]["water"]["labels"]["en"] = "Waters"
+    broken.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(TaxonomyError, match=r"themes\.water\.labels\.en"):
+        load_taxonomy(broken)
+    with pytest.raises(KeyError):
+        taxonomy_labels("theme", "no-such-theme")
