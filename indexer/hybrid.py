@@ -120,7 +120,7 @@ class HybridSearch:
             if expansion is not None:
                 found = self.backend.search(replace(
                     query, text=expansion.text, page=1, per_page=WINDOW, sort="relevance",
-                    light=True))
+                    light=True, lenient=False, suggest=False))
                 concept = [h.id for h in found.hits]
             results = self._fused(query, [rid for rid, _ in dense], concept)
         results.query = query
@@ -133,7 +133,7 @@ class HybridSearch:
     def _dense_only(self, query: SearchQuery, dense: list[tuple[str, float]]) -> SearchResults:
         ids = [rid for rid, _ in dense]
         found = self.backend.search(replace(query, text="", page=1, per_page=MAX_PER_PAGE,
-                                            sort="relevance", ids=tuple(ids)))
+                                            sort="relevance", ids=tuple(ids), suggest=False))
         page_ids = ids[query.offset:query.offset + query.per_page]
         similarity = dict(dense)
         hits = self._page_hits(query, page_ids, {h.id: h for h in found.hits}, similarity)
@@ -155,7 +155,8 @@ class HybridSearch:
         page = fused[query.offset:query.offset + query.per_page]
         page_ids = [rid for rid, _ in page]
         shown = self.backend.search(replace(query, page=1, per_page=max(1, len(page_ids)),
-                                            ids=tuple(page_ids), also_ids=tuple(page_ids)))
+                                            ids=tuple(page_ids), also_ids=tuple(page_ids),
+                                            lenient=False, suggest=False))
         hits = self._page_hits(query, page_ids, {h.id: h for h in shown.hits}, dict(page))
         ranked.hits = hits
         ranked.query = query
@@ -166,7 +167,7 @@ class HybridSearch:
         missing = [rid for rid in page_ids if rid not in found]
         if missing:  # a vector hit the text did not match: its stored view, leading snippet
             more = self.backend.search(replace(query, text="", page=1, per_page=len(missing),
-                                               ids=tuple(missing)))
+                                               ids=tuple(missing), suggest=False))
             found.update({h.id: h for h in more.hits})
         hits = []
         for rid in page_ids:

@@ -49,8 +49,10 @@ class SearchQuery:
     also_ids: tuple[str, ...] = ()
     light: bool = False
     # False: no lenient retry when the words find little (the hybrid search's other rankings
-    # found enough); the did-you-mean is still offered.
+    # found enough); the did-you-mean is still offered unless ``suggest`` is False too (the
+    # hybrid search's own fetches of a page by id).
     lenient: bool = True
+    suggest: bool = True
 
     def __post_init__(self) -> None:
         self.text = (self.text or "").strip()
@@ -394,6 +396,8 @@ def answer_leniently(query: SearchQuery, parsed: Any, run: Runner, vocabulary: V
         if found(more) > found(results):
             more.relaxed = relax
             results = more
+    if not query.suggest:
+        return results
     words = [w for w in folded_words(plan) if len(w) >= SUGGEST_MIN_CHARS and w.isalpha()]
     if words:
         found = vocabulary(words)
