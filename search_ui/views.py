@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import replace
 from typing import Any
@@ -42,6 +43,8 @@ from .present import (
     theme_labels,
 )
 from .state import pagination
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("portal", __name__)
 
@@ -138,6 +141,7 @@ def resource(resource_id: str):
     # why each place joined this resource ("near-duplicate of …: resemblance 0.91 / …")
     reasons = services().catalogue.instance_merge_reasons(res.id)
     view["merges_shown"] = True
+    view["translations"] = translation_links(_stored_translations(res.id))
     for inst in view["instances"]:
         why = reasons.get((inst["source_id"], inst["url"]))
         inst["merged"] = merge_label(why) if why else None
@@ -183,7 +187,7 @@ def resource_view(r: Resource, labels: Labels) -> dict[str, Any]:
         "format": r.format,
         "licence": r.licence,
         "is_live": r.is_live,
-        "translations": _translations(r),
+        "translations": [],
         "instances": [
             {
                 "source_id": i.source_id,
@@ -199,17 +203,27 @@ def resource_view(r: Resource, labels: Labels) -> dict[str, Any]:
     }
 
 
-def _translations(r: Resource) -> list[dict[str, Any]]:
-    """The same resource in other languages ("Also in: …"), when the catalogue knows them
-    (``translations``: ``{"language", "url", "resource_id"}`` each)."""
+def _stored_translations(rid: str) -> list[dict[str, Any]]:
+    """The catalogue's translations of a resource (pages declaring each other by hreflang);
+    none when the catalogue cannot say (the page shows without them)."""
+    try:
+        return list(services().catalogue.translations(rid))
+    except Exception as exc:
+        log.warning("translations of %s unavailable: %s", rid, exc)
+        return []
+
+
+def translation_links(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """"Also in: …": each translation ({"language", "url", "resource_id"}) named by its language
+    in the interface language, linked to its page here when harvested, else to its address."""
     out = []
-    for t in getattr(r, "translations", None) or []:
-        lang = t.get("language") if isinstance(t, dict) else None
-        rid = t.get("resource_id") if isinstance(t, dict) else None
+    for t in found:
+        lang, rid = t.get("language"), t.get("resource_id")
         href = (url_for("portal.resource", resource_id=rid) if rid and RESOURCE_ID_RE.match(rid)
-                else safe_href(t.get("url") if isinstance(t, dict) else None))
+                else safe_href(t.get("url")))
         if lang and href:
-            out.append({"language": lang, "name": language_name(lang), "href": href})
+            out.append({"language": lang, "name": language_name(lang.split("-")[0]),
+                        "href": href, "title": t.get("title")})
     return out
 
 

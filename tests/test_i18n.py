@@ -260,3 +260,20 @@ def test_the_taxonomy_must_be_labelled_and_described_in_every_language(tmp_path)
         load_taxonomy(broken)
     with pytest.raises(KeyError):
         taxonomy_labels("theme", "no-such-theme")
+
+
+def test_a_resource_page_lists_its_translations(client, portal):
+    from indexer.catalogue.translations import store_alternates
+
+    nl = portal.by_title("Amsterdam Circulair 2020-2025 Strategie")
+    en = portal.by_title("Circular procurement guide for cities")
+    with portal.catalogue.engine.begin() as c:
+        store_alternates(c, nl.id, [{"url": en.url, "language": "en"},
+                                    {"url": "https://www.amsterdam.nl/lt/strategija", "language": "lt"}])
+    doc = page(client.get(f"/de/resource/{nl.id}"))
+    links = {a.text_content(): a.get("href") for a in doc.cssselect("#also-in a")}
+    assert links == {"Englisch": f"/de/resource/{en.id}",
+                     "Litauisch": "https://www.amsterdam.nl/lt/strategija"}
+    # linked both ways: the English page lists the Dutch one
+    back = page(client.get(f"/fr/resource/{en.id}"))
+    assert [a.text_content() for a in back.cssselect("#also-in a")] == ["néerlandais"]

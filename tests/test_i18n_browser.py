@@ -24,6 +24,7 @@ import yaml
 from babel.messages.pofile import read_po
 
 from config.settings import Settings
+from config.taxonomy import default_taxonomy, taxonomy_labels
 from indexer.resource import utcnow
 from search_ui.i18n import LOCALES, TRANSLATIONS_DIR, UI_LANGUAGES
 from tests.browser_support import (
@@ -75,14 +76,16 @@ COLLECT_JS = """
 
 
 # -- what "untranslated" means -------------------------------------------------------------------
-def english_probes(locale: str) -> tuple[set[str], set[str]]:
+def english_probes(locale: str, code: str) -> tuple[set[str], set[str]]:
     """(whole, fragments): English texts that must not appear on a page in ``locale``.
 
     ``whole`` are messages without placeholders or markup, to be found as a whole text node or
     attribute ("Sources", "Log in"); ``fragments`` are runs of at least three words between
     placeholders and tags, four at a time ("gathers freely available knowledge"), to be
-    found anywhere in the page's text. A message whose translation is the English text
+    found anywhere in the page's text. The taxonomy's English labels of types and themes
+    count as whole messages. A message whose translation is the English text
     itself ("Status" in German) is left out."""
+    tax = default_taxonomy()
     with (TRANSLATIONS_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
         cat = read_po(fh, locale=locale)
     whole, fragments = set(), set()
@@ -108,6 +111,12 @@ def english_probes(locale: str) -> tuple[set[str], set[str]]:
                     run = " ".join(words[i:i + 4]).strip(" .,:;·–—()")
                     if len(run.split()) >= 3 and not any(run in s for s in strings):
                         fragments.add(run)
+    # the taxonomy's types and themes: their English labels must not show either
+    for kind, keys in (("type", tax.types), ("theme", tax.themes)):
+        for key in keys:
+            labels = taxonomy_labels(kind, key)
+            if labels[code] != labels["en"] and labels["en"] not in own:
+                whole.add(labels["en"])
     return whole, fragments
 
 
@@ -234,7 +243,7 @@ def walk(browser, site, code: str, visit) -> None:
 # -- the tests -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("code", [c for c in UI_LANGUAGES if c != "en"])
 def test_every_page_is_translated(browser, site, code):
-    probes = english_probes(LOCALES[code])
+    probes = english_probes(LOCALES[code], code)
     left: dict[str, list[str]] = {}
 
     def visit(page, path):
@@ -249,12 +258,13 @@ def test_every_page_is_translated(browser, site, code):
 
 def test_the_probes_catch_english_left_on_a_page():
     """The check above fails on what it must: English text of the catalogue on a page."""
-    probes = english_probes("lt")
+    probes = english_probes("lt", "lt")
     collected = [["node", "Sources"], ["node", "Ieškoti"], ["attr", "Remove this filter"],
                  ["node", "gathers freely available knowledge on the circular economy that"],
                  ["node", "Gemeente Amsterdam"]]
     found = untranslated(collected, probes)
     assert "Sources" in found and "Remove this filter" in found
+    assert untranslated([["node", "Food waste"]], probes) == ["Food waste"]  # a theme
     assert any("freely available knowledge" in f for f in found)
     assert "Ieškoti" not in found and "Gemeente Amsterdam" not in found
     assert untranslated([["node", "Šaltiniai"], ["node", "Gemeente Amsterdam"]], probes) == []
