@@ -204,6 +204,14 @@ def test_search_json_has_the_shape_of_the_api(mixed):
     assert counts(cli) == counts(api)
 
 
+def test_search_names_the_concept_terms_it_also_searched(mixed):
+    hybrid = ccp("search", "spreco", "alimentare", data_dir=mixed.data)
+    assert hybrid.exit_code == 0, hybrid.output
+    assert "also searching: food waste" in hybrid.stdout
+    lexical = ccp("search", "--mode", "lexical", "spreco", "alimentare", data_dir=mixed.data)
+    assert lexical.exit_code == 0 and "also searching" not in lexical.stdout
+
+
 @pytest.mark.parametrize("args,message", [(["--page", "0"], "page"),
                                           (["--year", "20"], "year")])
 def test_search_with_a_bad_argument_exits_2(mixed, args, message):

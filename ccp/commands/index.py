@@ -169,6 +169,17 @@ def _vector_status(env: Env, cat, backend) -> None:
 
 
 # -- search -----------------------------------------------------------------------------------
+def _embedder(settings):
+    """The configured embedder for the query's vector, or None (words only), saying why."""
+    from indexer.embeddings import EmbedderError, load_embedder
+
+    try:
+        return load_embedder(settings.embedder)
+    except EmbedderError as exc:
+        click.secho(f"searching by words only: {exc}", fg="yellow", err=True)
+        return None
+
+
 @click.command()
 @click.argument("query", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
@@ -181,20 +192,26 @@ def _vector_status(env: Env, cat, backend) -> None:
 @click.option("--source", multiple=True, help="Filter by source id; repeatable.")
 @click.option("--year", multiple=True, help="Filter by year; repeatable.")
 @click.option("--theme", multiple=True, help="Filter by theme; repeatable.")
+@click.option("--mode", type=click.Choice(["hybrid", "lexical", "dense"]), default="hybrid",
+              show_default=True,
+              help="hybrid: words, the concept named and vectors fused (as the search page); "
+                   "lexical: words only; dense: vectors only.")
 @pass_env
-def search(env: Env, query, as_json, page, sort, language, type_, country, source, year, theme):
+def search(env: Env, query, as_json, page, sort, language, type_, country, source, year, theme,
+           mode):
     """Search the index from the terminal."""
+    from indexer.hybrid import HybridSearch
     from indexer.query import QueryError, SearchQuery
 
     filters = {k: list(v) for k, v in dict(language=language, type=type_, country=country,
                                              source=source, year=year, theme=theme).items() if v}
     try:
-        q = SearchQuery(text=" ".join(query), filters=filters, page=page, sort=sort)
+        q = SearchQuery(text=" ".join(query), filters=filters, page=page, sort=sort, mode=mode)
     except QueryError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(2)
     backend = env.backend()
-    results = backend.search(q)
+    results = HybridSearch(backend, lambda: _embedder(env.settings)).search(q)
     if results.total == 0 and not backend.exists():
         fail(_no_index(env.settings), code=1)
     if as_json:
@@ -204,6 +221,8 @@ def search(env: Env, query, as_json, page, sort, language, type_, country, sourc
         return
     click.echo(f"{results.total} result(s) in {results.took_ms:.1f} ms"
                + (f" — page {q.page} of {results.pages}" if results.pages > 1 else ""))
+    if results.expansion:
+        click.echo("also searching: " + ", ".join(results.expansion))
     for i, hit in enumerate(results.hits, start=q.offset + 1):
         d = hit.doc
         click.secho(f"\n{i}. {d['title']}", bold=True)
