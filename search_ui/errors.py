@@ -38,6 +38,8 @@ _QUERY_REASONS: list[tuple[re.Pattern[str], object]] = [
                        name=name, n=n)),
     (re.compile(r"sort must be one of: (?P<sorts>.+)"),
      lambda sorts: _("The sort order must be one of: %(sorts)s.", sorts=sorts)),
+    (re.compile(r"mode must be one of: (?P<modes>.+)"),
+     lambda modes: _("The search mode must be one of: %(modes)s.", modes=modes)),
     (re.compile(r"unknown filter (?P<name>.+)"),
      lambda name: _("There is no filter called %(name)s.", name=name)),
     (re.compile(r"too many values for (?P<name>.+)"),

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from indexer.query import FACETS, MAX_PAGE, MAX_PER_PAGE, QueryError, SearchQuery
 
 _TRUE = {"1", "true", "yes", "on"}
+DEFAULT_MODE = "hybrid"
 
 
 def _first(args, name: str) -> str | None:
@@ -56,6 +57,8 @@ def parse_query(args, *, default_per_page: int = 10) -> SearchQuery:
         ),
         sort=(_first(args, "sort") or "relevance").strip(),
         include_gone=(_first(args, "include_gone") or "").strip().lower() in _TRUE,
+        # hybrid (words and meaning, the default), lexical (words only) or dense (meaning)
+        mode=(_first(args, "mode") or DEFAULT_MODE).strip(),
     )
 
 
@@ -108,6 +111,8 @@ class SearchState:
             out.append(("per_page", str(q.per_page)))
         if q.include_gone:
             out.append(("include_gone", "1"))
+        if getattr(q, "mode", DEFAULT_MODE) != DEFAULT_MODE:
+            out.append(("mode", q.mode))
         if page != 1:
             out.append(("page", str(page)))
         return out

@@ -104,7 +104,7 @@ def search_atom():
     page = 1
     while len(run.results.hits) < min(feed_size, run.results.total) and page < MAX_PAGE:
         page += 1
-        more = services().backend.search(replace(run.state.query, page=page))
+        more = services().searcher.search(replace(run.state.query, page=page))
         if not more.hits:
             break
         run.results.hits.extend(more.hits)

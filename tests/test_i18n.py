@@ -277,3 +277,9 @@ def test_a_resource_page_lists_its_translations(client, portal):
     # linked both ways: the English page lists the Dutch one
     back = page(client.get(f"/fr/resource/{en.id}"))
     assert [a.text_content() for a in back.cssselect("#also-in a")] == ["néerlandais"]
+
+
+def test_a_refused_search_mode_is_explained_in_the_interface_language(client):
+    doc = page(client.get("/lt/search?q=circular&mode=telepathy"), 400)
+    message = doc.cssselect(".error-message")[0].text_content()
+    assert message == "Paieškos būdas turi būti vienas iš šių: hybrid, lexical, dense."

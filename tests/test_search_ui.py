@@ -567,3 +567,17 @@ def test_served_over_real_http(app):
 def test_atom_feed_carries_feed_size_entries_not_one_page(client, portal):
     feed = feedparser.parse(client.get("/search.atom?q=").data)
     assert len(feed.entries) == len(portal.live) > 10  # CCP_FEED_SIZE (30), not CCP_PER_PAGE (10)
+
+
+def test_the_search_mode_is_in_the_url_and_kept_by_every_link(client):
+    doc = get_page(client, "/search?q=circular&mode=lexical")
+    hidden = {i.get("name"): i.get("value") for i in doc.cssselect("form.search-form input[type=hidden]")}
+    assert hidden.get("mode") == "lexical"
+    facet_links = [a.get("href") for a in doc.cssselect("a.facet-link")]
+    assert facet_links and all("mode=lexical" in h for h in facet_links)
+    # the default (hybrid: words and meaning) is left out of the URLs
+    assert all("mode=" not in a.get("href") for a in get_page(client, "/search?q=circular")
+               .cssselect("a.facet-link"))
+    assert get_json(client, "/api/search?q=circular&mode=lexical")["total"] >= 1
+    bad = get_json(client, "/api/search?q=circular&mode=telepathy", 400)
+    assert "hybrid, lexical, dense" in bad["error"]
