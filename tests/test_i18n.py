@@ -283,3 +283,18 @@ def test_a_refused_search_mode_is_explained_in_the_interface_language(client):
     doc = page(client.get("/lt/search?q=circular&mode=telepathy"), 400)
     message = doc.cssselect(".error-message")[0].text_content()
     assert message == "Paieškos būdas turi būti vienas iš šių: hybrid, lexical, dense."
+
+
+def test_the_concept_expansion_is_said_in_the_interface_language(client):
+    """Issue 10: a query naming a theme also searches its terms in every language, and the
+    page says so ("also searching: food waste, …"); the API returns the same list."""
+    doc = page(client.get("/lt/search?q=spreco+alimentare"))
+    said = doc.cssselect("#expansion")[0]
+    assert said.text_content().startswith("Taip pat ieškoma:")
+    terms = [q.text_content() for q in said.cssselect("q")]
+    assert "food waste" in terms and "spreco alimentare" not in terms  # not the query itself
+    api = client.get("/lt/api/search?q=spreco+alimentare").get_json()
+    assert api["expansion"] == terms
+    # an ordinary query expands to nothing and says nothing
+    plain = page(client.get("/lt/search?q=Amsterdam"))
+    assert not plain.cssselect("#expansion")

@@ -181,6 +181,7 @@ def public_pages(site) -> list[str]:
     return [
         "/search",
         "/search?q=circulair&language=nl",
+        "/search?q=spreco+alimentare",  # the concept expansion: "also searching: …"
         "/search?q=circular&sort=date",
         "/search?q=zzqxv&language=de&type=report",
         "/search?page=9",
