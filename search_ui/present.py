@@ -109,8 +109,10 @@ def concept_text(kind: str, key: str, what: str = "labels") -> str | None:
 
 def country_name(code: str) -> str:
     """A country's name in the interface language (Babel's CLDR names), else in English."""
-    locale = Locale.parse(LOCALES.get(ui_language(), "en"))
-    return locale.territories.get(code) or COUNTRIES.get(code, code)
+    lang = ui_language()
+    if lang == "en":  # the portal's own English names ("Bosnia and Herzegovina")
+        return COUNTRIES.get(code, code)
+    return Locale.parse(LOCALES.get(lang, "en")).territories.get(code) or COUNTRIES.get(code, code)
 
 
 def _title_case(key: str) -> str:

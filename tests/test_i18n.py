@@ -298,3 +298,13 @@ def test_the_concept_expansion_is_said_in_the_interface_language(client):
     # an ordinary query expands to nothing and says nothing
     plain = page(client.get("/lt/search?q=Amsterdam"))
     assert not plain.cssselect("#expansion")
+
+
+def test_the_closed_admin_says_how_to_open_it_in_the_interface_language(portal):
+    closed = create_app({"TESTING": True}, settings=portal.settings, catalogue=portal.catalogue,
+                        backend=portal.backend).test_client()
+    doc = page(closed.get("/pl/admin/"), 403)
+    text = doc.cssselect("main")[0].text_content()
+    assert "Administracja jest zamknięta" in text
+    assert "Nie skonfigurowano danych logowania do administracji." in text
+    assert "Ustaw CCP_ADMIN_USER i CCP_ADMIN_PASSWORD" in text
