@@ -24,6 +24,7 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from babel import Locale
 from flask import Flask, current_app, g, has_request_context, request
@@ -165,13 +166,18 @@ def _locale_selector() -> str:
     return LOCALES[choose_language()]
 
 
+def _path_and_query() -> str:
+    """This page's path (without the language) and its query, re-encoded as UTF-8."""
+    qs = urlencode(list(request.args.items(multi=True)))
+    return request.path + (f"?{qs}" if qs else "")
+
+
 def _alternates() -> list[dict[str, str]]:
     """The same page in every interface language: the switcher's links and hreflang."""
     from config.models import LANGUAGES
 
     base = base_script_root()
-    qs = request.query_string.decode("latin-1")
-    tail = request.path + (f"?{qs}" if qs else "")
+    tail = _path_and_query()
     current = ui_language()
     out = []
     for code in UI_LANGUAGES:
@@ -189,8 +195,7 @@ def _context() -> dict[str, Any]:
         "html_lang": str(locale).replace("_", "-") if locale else code,
         "html_dir": "rtl" if locale and locale.character_order == "right-to-left" else "ltr",
         "language_alternates": _alternates(),
-        "default_url": base_script_root() + request.path
-        + (f"?{request.query_string.decode('latin-1')}" if request.query_string else ""),
+        "default_url": base_script_root() + _path_and_query(),
     }
 
 

@@ -308,3 +308,9 @@ def test_the_closed_admin_says_how_to_open_it_in_the_interface_language(portal):
     assert "Administracja jest zamknięta" in text
     assert "Nie skonfigurowano danych logowania do administracji." in text
     assert "Ustaw CCP_ADMIN_USER i CCP_ADMIN_PASSWORD" in text
+
+
+def test_the_switcher_keeps_a_query_in_any_script(client):
+    doc = page(client.get("/search", query_string={"q": "maisto švaistymas", "language": "lt"}))
+    href = switcher(doc)["el"]
+    assert parse_qs(urlsplit(href).query) == {"q": ["maisto švaistymas"], "language": ["lt"]}
