@@ -13,9 +13,10 @@ It must not fire on incidental words, so a keyword fires only when it names the 
   expands, "waste" never does (broad words are not keywords), and "matsvinn skolan" keeps to
   its words unless a two-word keyword covers them.
 
-The terms searched for a theme are, per language, its first keyword written out in full (no
-``*``) — a two-word one when there is one — or else its first keyword with the ``*`` dropped
-(the stemmed search meets the inflections: "maisto švaist" finds "maisto švaistymo"). They are
+The terms searched for a theme are, per language, its first :data:`SEARCHED_PER_LANGUAGE`
+keywords, those written out in full (no ``*``) and of two words first, the others with the ``*``
+dropped (the stemmed search meets the inflections: "maisto švaist" finds "maisto švaistymo");
+the first of each language is shown ("also searching: …"). They are
 searched as one query of their own (``"food waste" OR "spreco alimentare" OR …``), whose
 ranking the hybrid search fuses with the user's own words and the vector search
 (:mod:`indexer.hybrid`): the user's words are never changed.
@@ -29,10 +30,12 @@ from dataclasses import dataclass
 
 from .analysis import parse_user_query, stopwords
 from .keywords import Matcher, Phrase, longest, tokens
+from .query import MAX_QUERY_LENGTH
 
 __all__ = ["Expansion", "expand"]
 
-MAX_TERMS = 16  # terms searched for one concept (the user's own words aside)
+MAX_TERMS = 16  # terms shown for one concept (one a language)
+SEARCHED_PER_LANGUAGE = 8  # terms searched a language (as many as fit in a query): "voedselafval" and "etensrest*" too
 
 
 @dataclass(frozen=True)
@@ -47,20 +50,33 @@ class _Thesaurus:
     phrases: list[Phrase]
     matcher: Matcher
     theme_of: dict[int, str]  # phrase id -> theme key
-    terms: dict[str, tuple[str, ...]]  # theme key -> terms to search
+    terms: dict[str, tuple[str, ...]]  # theme key -> terms shown ("also searching")
+    searched: dict[str, tuple[str, ...]]  # theme key -> terms searched
 
 
 def _search_term(keyword: str) -> str:
     return re.sub(r"\s+", " ", keyword.replace("*", " ").replace("’", "'")).strip()
 
 
-def _terms_of(keywords: dict[str, list[str]]) -> tuple[str, ...]:
-    out: list[str] = []
-    for words in keywords.values():
-        plain = [k for k in words if "*" not in k]
-        best = ([k for k in plain if len(k.split()) > 1] or plain or list(words))[:1]
-        out += [_search_term(k) for k in best if not k.startswith("*")]
+def _terms_of(keywords: dict[str, list[str]], per_language: int) -> tuple[str, ...]:
+    """A theme's terms: every language's best first (written out, two words), then every
+    language's second, and so on."""
+    ranked = [sorted((k for k in words if not k.startswith("*")),
+                     key=lambda k: ("*" in k, len(k.split()) < 2))[:per_language]
+              for words in keywords.values()]
+    out = [_search_term(r[i]) for i in range(per_language) for r in ranked if i < len(r)]
     return tuple(dict.fromkeys(t for t in out if t))
+
+
+def _or_query(terms: list[str], limit: int) -> str:
+    """``a OR "b c" OR …`` of as many of ``terms`` (in order) as fit in ``limit`` characters."""
+    out = ""
+    for t in terms:
+        more = (out + " OR " if out else "") + _quoted(t.split())
+        if len(more) > limit:
+            break
+        out = more
+    return out
 
 
 @functools.lru_cache(maxsize=4)
@@ -87,7 +103,9 @@ def _thesaurus(taxonomy=None) -> _Thesaurus:
                 theme_of[len(phrases)] = key
                 phrases.append(Phrase(tuple(parts), keyword))
     return _Thesaurus(phrases, Matcher(phrases, range(len(phrases))), theme_of,
-                      {key: _terms_of(spec.keywords) for key, spec in taxonomy.themes.items()})
+                      {key: _terms_of(spec.keywords, 1) for key, spec in taxonomy.themes.items()},
+                      {key: _terms_of(spec.keywords, SEARCHED_PER_LANGUAGE)
+                       for key, spec in taxonomy.themes.items()})
 
 
 def _quoted(words: list[str]) -> str:
@@ -117,11 +135,11 @@ def expand(text: str, taxonomy=None) -> Expansion | None:
         theme = th.theme_of[pid]
         span = words[start:start + length]
         own = " ".join(tokens(" ".join(span)))
-        terms = tuple(t for t in th.terms[theme]
-                      if " ".join(tokens(t)) != own)[:MAX_TERMS]
+        terms = tuple(t for t in th.terms[theme] if " ".join(tokens(t)) != own)[:MAX_TERMS]
+        searched = [t for t in th.searched[theme] if " ".join(tokens(t)) != own]
         if not terms:
             return None
-        return Expansion(text=" OR ".join(_quoted(t.split()) for t in terms), terms=terms,
+        return Expansion(text=_or_query(searched, MAX_QUERY_LENGTH), terms=terms,
                          concepts=(theme,))
     return None
 

@@ -163,3 +163,31 @@ def test_without_vectors_the_hybrid_search_is_the_lexical_one(tmp_path):
         assert found.dense_ids == []
     finally:
         backend.close()
+
+
+# -- the demo's fixture web, harvested for real -------------------------------------------------
+
+def test_the_demo_answers_maisto_svaistymas_with_the_food_waste_pages_in_every_language(
+        web, tmp_path):
+    from indexer.backends import get_backend
+    from indexer.catalogue import Catalogue
+
+    from .conftest import harvest, make_settings
+
+    settings = make_settings(tmp_path / "demo")
+    web.write_demo_sources(settings.sources)
+    assert harvest(settings).ok
+    cat, backend = Catalogue(settings.catalogue_url), get_backend(settings)
+    try:
+        food = {r.id: r.language for r in cat.iter_resources() if "food-waste" in r.themes}
+        assert len(set(food.values())) >= 6  # the theme's pages are in many languages
+        words = HybridSearch(backend, None).search(
+            SearchQuery(text="maisto švaistymas", mode="lexical"))
+        assert not set(food) - {next(iter(food))} <= set(_ids(words))  # words alone: not all
+        found = HybridSearch(backend, None).search(SearchQuery(text="maisto švaistymas"))
+        assert set(_ids(found)[:len(food)]) == set(food)  # every one of them, first
+        assert found.hits[0].doc["language"] == "lt"
+        assert "food waste" in found.expansion
+    finally:
+        backend.close()
+        cat.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import sys
+import threading
 
 import click
 
@@ -230,6 +231,38 @@ DEMO_SCRAPY = {
 }
 
 
+def _demo_embed(settings: Settings, background: bool = False) -> None:
+    """The demo's embedding vectors (cross-language search), computed after its harvest: in the
+    background while the demo serves (search works meanwhile, by words), or before
+    ``--no-serve`` returns. An embedder that cannot load leaves the demo lexical, saying why."""
+    from indexer.backends import get_backend
+    from indexer.catalogue import Catalogue
+    from indexer.embeddings import EmbedderError, load_embedder
+    from indexer.indexing import embed
+
+    try:
+        embedder = load_embedder(settings.embedder)
+    except EmbedderError as exc:
+        click.secho(f"No cross-language search in the demo: {exc}", fg="yellow", err=True)
+        return
+    if embedder is None:
+        return
+    cat, backend = Catalogue(settings.catalogue_url), get_backend(settings)
+    try:
+        backlog = cat.embedding_backlog(embedder.name)
+        click.echo(f"Computing embeddings of {backlog} resources with {embedder.name}"
+                   + (" in the background (search works meanwhile) …" if background else " …"))
+        result = embed(cat, backend, embedder, centering=settings.embed_centering)
+        click.echo(f"Embeddings ready: {result.embedded} computed, {backend.vector_count()} "
+                   f"searchable ({result.seconds:.0f} s); a search in one language now also "
+                   "finds the others.")
+    except Exception as exc:  # the demo goes on with words only
+        click.secho(f"Embedding stopped: {exc}", fg="red", err=True)
+    finally:
+        backend.close()
+        cat.close()
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Where to serve the UI.")
 @click.option("--port", default=8080, show_default=True, type=int,
@@ -280,17 +313,21 @@ def demo(env: Env, host: str, port: int, no_serve: bool):
             progress.done()
         print_report(report, settings)
         if no_serve:
+            _demo_embed(settings)
             sys.exit(0 if report.ok else 1)
         from search_ui import create_app
         from search_ui.wsgi import make_server
 
+        embedding = threading.Thread(target=_demo_embed, args=(settings, True),
+                                     name="ccp-demo-embed", daemon=True)
+        embedding.start()
         app = create_app(settings=settings)
         server = make_server(app, host=host, port=port)
         url = _url(host, server.effective_port)
         _note_in_lock(lock, url)
         click.secho(f"\nThe Circular City Portal demo is ready: {url}", fg="green", bold=True)
         click.echo("Try searching for: textile · circulaire · économie circulaire · "
-                   "food waste · roadmap   (Ctrl-C to stop)")
+                   "food waste · maisto švaistymas · roadmap   (Ctrl-C to stop)")
         _serve_until_interrupted(server)
     finally:
         web.stop()
