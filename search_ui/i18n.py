@@ -21,6 +21,7 @@ or older than their ``.po`` at start-up, so a fresh checkout serves translated p
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -230,14 +231,17 @@ def ensure_compiled(directory: Path = TRANSLATIONS_DIR) -> list[Path]:
         mo = po.with_suffix(".mo")
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
+        tmp = mo.with_name(f".{mo.name}.{os.getpid()}")
         try:
             with po.open("rb") as fh:
                 catalog = read_po(fh, locale=po.parent.parent.name)
-            with mo.open("wb") as fh:
+            with tmp.open("wb") as fh:
                 write_mo(fh, catalog, use_fuzzy=False)
+            os.replace(tmp, mo)  # workers starting together never read half a file
             made.append(mo)
         except OSError as exc:
             log.warning("cannot compile %s: %s", po, exc)
+            tmp.unlink(missing_ok=True)
     return made
 
 

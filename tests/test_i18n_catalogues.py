@@ -121,3 +121,20 @@ def test_a_fuzzy_or_missing_entry_is_caught(tmp_path, source):
     problems = catalogue_problems(cat, "nl", source)
     assert f"fuzzy: {ids[0]!r}" in problems and f"missing: {ids[1]!r}" in problems
     assert any(ids[2] in p for p in problems if "placeholder" in p), problems
+
+
+def test_a_catalogue_edited_without_compiling_is_compiled_at_start(tmp_path):
+    """A translator edits a .po file and starts the portal: ensure_compiled makes the .mo
+    (in a copy of the catalogues; the shipped ones are not touched)."""
+    import shutil
+
+    from search_ui.i18n import ensure_compiled
+
+    shutil.copytree(TRANSLATIONS_DIR / "lt", tmp_path / "lt")
+    mo = tmp_path / "lt" / "LC_MESSAGES" / "messages.mo"
+    mo.unlink()
+    assert ensure_compiled(tmp_path) == [mo]
+    compiled = io.BytesIO()
+    write_mo(compiled, _catalogue("lt"), use_fuzzy=False)
+    assert mo.read_bytes() == compiled.getvalue()
+    assert ensure_compiled(tmp_path) == []  # up to date: nothing to do
