@@ -47,15 +47,19 @@ WINDOW = 100  # ranks of each list that are fused (ES: rank_window_size); one pa
 DENSE_K = 50  # vector hits asked for
 MIN_SIMILARITY = 0.12  # cosine below which a vector hit is not related (measured: bench/)
 RELATIVE_SIMILARITY = 0.6  # ...nor one below this share of the best hit's similarity
-DENSE_WEIGHT = 1.0  # the vector list's weight in the fusion
+DENSE_WEIGHT = 0.5  # the vector list's weight in the fusion (measured: bench/README.md)
 EXPANSION_WEIGHT = 0.5  # the concept terms' list's weight in the fusion
 QUERY_CACHE = 512  # query embeddings kept per process
 
 
-def fuse(lexical: list[str], dense: list[str], k: int = RRF_K, dense_weight: float = DENSE_WEIGHT,
-         more: tuple[tuple[list[str], float], ...] = ()) -> list[tuple[str, float]]:
+def fuse(lexical: list[str], dense: list[str], k: int | None = None,
+         dense_weight: float | None = None, more: tuple[tuple[list[str], float], ...] = ()
+         ) -> list[tuple[str, float]]:
     """Reciprocal rank fusion of rankings (ids, best first): (id, fused score), best first; ties
-    keep the lexical order. ``more``: further (ranking, weight) pairs."""
+    keep the lexical order. ``more``: further (ranking, weight) pairs. ``k`` and
+    ``dense_weight`` default to :data:`RRF_K` and :data:`DENSE_WEIGHT`."""
+    k = RRF_K if k is None else k
+    dense_weight = DENSE_WEIGHT if dense_weight is None else dense_weight
     scores: dict[str, float] = {}
     order: dict[str, int] = {}
     for ranking, weight in ((lexical, 1.0), (dense, dense_weight), *more):
