@@ -67,7 +67,7 @@ class VectorSearchMixin:
         searcher = gen.searcher
         restrict = self._restriction(filters or {}, include_gone)
         share = 1.0
-        if restrict is not None:
+        if filters:  # without filters nearly every document passes: no need to count them
             n = searcher.search(restrict, 1, count=True).count
             if n == 0:
                 return []

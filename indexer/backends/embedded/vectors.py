@@ -78,6 +78,7 @@ class VectorView:
     ann: object | None = None  # usearch Index over segments[0]
     query_shift: np.ndarray | None = None  # subtracted from query vectors (see SearchBackend)
     _sorted: tuple[np.ndarray, np.ndarray] | None = None  # (sorted live keys, their rows)
+    _ids: list[str] | None = None  # the ids of every row, made on first use
 
     @property
     def rows(self) -> int:
@@ -101,8 +102,9 @@ class VectorView:
         return np.sort(rows[pos[sorted_keys[pos] == keys]])
 
     def id_of(self, row: int) -> str:
-        i = int(np.searchsorted(self.offsets, row, side="right")) - 1
-        return self.segments[i].ids[row - self.offsets[i]]
+        if self._ids is None:
+            self._ids = [rid for seg in self.segments for rid in seg.ids]
+        return self._ids[row]
 
     def similarities(self, vector: np.ndarray) -> np.ndarray:
         """Dot products with every row (rows replaced by a later segment: -inf)."""
