@@ -28,8 +28,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from babel import Locale
-from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import Babel, get_locale
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import Babel, get_locale, refresh
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ COOKIE_DAYS = 365
 TRANSLATIONS_DIR = Path(__file__).with_name("translations")
 _URL_LANGUAGE = "ccp.url_language"
 _BASE_SCRIPT = "ccp.base_script_name"
+_CHOSEN = "ccp.ui_language"
 
 
 class LanguagePrefix:
@@ -122,7 +123,7 @@ def accepted_languages() -> list[str]:
 
 def choose_language() -> str:
     """The interface language of this request (a code of UI_LANGUAGES)."""
-    cached = g.get("ccp_ui_language")
+    cached = request.environ.get(_CHOSEN)  # per request (an app context may serve several)
     if cached:
         return cached
     code = url_language()
@@ -135,7 +136,7 @@ def choose_language() -> str:
                 break
     if code is None:
         code = current_app.config.get("CCP_DEFAULT_LANGUAGE") or "en"
-    g.ccp_ui_language = code
+    request.environ[_CHOSEN] = code
     return code
 
 
@@ -252,5 +253,7 @@ def init_app(app: Flask) -> None:
           default_translation_directories=str(TRANSLATIONS_DIR))
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.wsgi_app = LanguagePrefix(app.wsgi_app)
+    # Flask-Babel keeps the locale on the app context, which may outlive one request
+    app.before_request(refresh)
     app.context_processor(_context)
     app.after_request(_remember)

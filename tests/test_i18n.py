@@ -314,3 +314,11 @@ def test_the_switcher_keeps_a_query_in_any_script(client):
     doc = page(client.get("/search", query_string={"q": "maisto švaistymas", "language": "lt"}))
     href = switcher(doc)["el"]
     assert parse_qs(urlsplit(href).query) == {"q": ["maisto švaistymas"], "language": ["lt"]}
+
+
+def test_one_app_context_serving_several_requests_keeps_each_ones_language(app):
+    with app.app_context():  # as a CLI command or a test may hold one
+        client = app.test_client()
+        assert html_lang(page(client.get("/fi/search"))) == "fi"
+        doc = page(client.get("/pl/search"))
+        assert html_lang(doc) == "pl" and doc.cssselect("button[type=submit]")[0].text_content() == "Szukaj"
