@@ -471,12 +471,13 @@ _SCHEMA = {"news": "NewsArticle", "article": "Article", "report": "Report", "pdf
            "event": "Event", "call": "MonetaryGrant", "page": "WebPage"}
 _NEWS = {"en": "News", "fr": "Actualités", "es": "Noticias", "it": "Notizie", "de": "Aktuelles",
          "nl": "Nieuws", "sv": "Nyheter", "fi": "Uutiset", "pl": "Aktualności", "lt": "Naujienos",
-         "cs": "Aktuality", "pt": "Notícias"}
+         "cs": "Aktuality", "pt": "Notícias", "el": "Νέα"}
 _RELATED = {"en": "Related", "fr": "À lire aussi", "es": "Relacionado", "it": "Correlati",
             "de": "Das könnte Sie auch interessieren", "nl": "Gerelateerd", "sv": "Relaterat",
             "fi": "Katso myös", "pl": "Zobacz także", "lt": "Susiję", "cs": "Související",
-            "pt": "Relacionados"}
+            "pt": "Relacionados", "el": "Σχετικά"}
 _NEWSLETTER = {"en": "Subscribe to our newsletter and never miss an update.",
+               "el": "Εγγραφείτε στο ενημερωτικό μας δελτίο.",
                "fr": "Abonnez-vous à notre lettre d'information.",
                "es": "Suscríbase a nuestro boletín.", "it": "Iscriviti alla newsletter.",
                "de": "Abonnieren Sie unseren Newsletter.", "nl": "Schrijf je in voor de nieuwsbrief.",
