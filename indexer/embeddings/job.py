@@ -97,6 +97,7 @@ def embed(catalogue, backend: SearchBackend | None, embedder: Embedder, *,
         stored_after = catalogue.embedding_status(model).stored
         if backend is not None and result.error is None and centering == "language" \
                 and stored_after - stored_before > REPUBLISH_GROWTH * max(1, stored_before):
+            result.published = 0  # every vector is sent again, centred on the final means
             _publish(catalogue, backend, model, centering, result, everything=True)
         result.backlog = catalogue.embedding_backlog(model)
     finally:

@@ -20,7 +20,7 @@ from .vectors import ANN_MIN_ROWS, VectorStore, VectorStoreError, VectorView
 # A filter matching at most this many documents is applied before ranking (the vectors of its
 # documents are scored exactly); a broader one after it (candidates in order of similarity are
 # checked in growing batches). Measured in bench/README.md ("Vector search").
-SELECTIVE_DOCS = 10_000
+SELECTIVE_DOCS = 5_000
 
 
 class VectorSearchMixin:
