@@ -99,7 +99,7 @@ class VectorSearchMixin:
         rows = view.rows_of_keys(keys)
         sims = view.rows_similarities(rows, vector)
         order = np.argsort(-sims, kind="stable")[:k]
-        return [(view.id_of(int(rows[i])), float(sims[i])) for i in order]
+        return list(zip(view.ids_of(rows[order]), sims[order].tolist()))
 
     def _broad(self, searcher, restrict, share, view, vector, k):
         """Candidates in order of similarity, checked against the index in growing batches
@@ -121,14 +121,14 @@ class VectorSearchMixin:
             want = min(view.rows, want * 4)
         passed = passed[:k]
         scores = sims[passed] if exact else view.rows_similarities(passed, vector)
-        return [(view.id_of(int(r)), float(s)) for r, s in zip(passed, scores)]
+        return list(zip(view.ids_of(passed), scores.tolist()))
 
     def _passing(self, searcher, restrict, view, rows: np.ndarray) -> np.ndarray:
         """The ``rows`` (in their order) whose documents are indexed and match ``restrict``."""
         if not len(rows):
             return rows
         Q, Occur = tantivy.Query, tantivy.Occur
-        ids = [view.id_of(int(r)) for r in rows]
+        ids = view.ids_of(rows)
         query = Q.term_set_query(self._schema, "id", ids)
         if restrict is not None:
             query = Q.boolean_query([(Occur.Must, query), (Occur.Must, restrict)])

@@ -102,9 +102,13 @@ class VectorView:
         return np.sort(rows[pos[sorted_keys[pos] == keys]])
 
     def id_of(self, row: int) -> str:
+        return self.ids_of([row])[0]
+
+    def ids_of(self, rows) -> list[str]:
         if self._ids is None:
             self._ids = [rid for seg in self.segments for rid in seg.ids]
-        return self._ids[row]
+        ids = self._ids
+        return [ids[r] for r in (rows.tolist() if isinstance(rows, np.ndarray) else rows)]
 
     def similarities(self, vector: np.ndarray) -> np.ndarray:
         """Dot products with every row (rows replaced by a later segment: -inf)."""
@@ -289,7 +293,7 @@ class VectorStore:
         first = len(info["segments"]) - len(names)
         lo = view.offsets[first]
         rows = np.flatnonzero(view.alive[lo:]) + lo
-        ids = [view.id_of(int(r)) for r in rows]
+        ids = view.ids_of(rows)
         matrix = np.empty((len(rows), view.dim), dtype=np.float32)
         for i, seg in enumerate(view.segments[first:], start=first):
             a, b = view.offsets[i], view.offsets[i + 1]
