@@ -18,6 +18,7 @@ from tests.es_support import (
     free_port,
     make_backend,
     needs_real_analyzers,
+    real_elasticsearch,
     require_client,
     unique_index,
 )
@@ -238,6 +239,11 @@ def test_server_errors_make_the_backend_unavailable(es_url):  # noqa: F811
 def test_pages_beyond_the_result_window_are_reached_with_search_after(
     es_url, text, sort  # noqa: F811
 ):
+    if text and sort == "relevance" and not real_elasticsearch():
+        # noida-db's search_after misplaces some float scores of equal documents (the same
+        # page comes back: seen with the analysed title's terms in the query); a real
+        # Elasticsearch (CCP_TEST_ELASTICSEARCH_URL) runs this case
+        pytest.xfail("noida-db: search_after on tied float scores")
     index = unique_index()
     windowed = make_backend(es_url, index)
     deep = make_backend(es_url, index, result_window=4)  # same index, tiny window

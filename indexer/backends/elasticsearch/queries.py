@@ -99,11 +99,18 @@ def _group_query(group: Sequence[Clause], fuzzy: bool) -> dict[str, Any]:
     # Words in the fields analysed in Python (stems, compound parts): their exact terms.
     pre = set(pre_analysed_fields())
     analysed = [
-        {"term": {field: {"value": token, "boost": TITLE_STEMS_BOOST}}}
-        if field == TITLE_STEMS else {"term": {field: token}}
+        {"term": {field: token}}
         for c in group if not c.is_phrase
-        for field, tokens in word_terms(c.text).items() if field in pre
+        for field, tokens in word_terms(c.text).items() if field in pre and field != TITLE_STEMS
         for token in tokens
+    ]
+    # A title holds one language's stems ("lt:…"): at most one of a word's title terms matches
+    # a document, so the best of them is their sum, computed in one clause (many small
+    # clauses summed in another order can tie-break pages differently).
+    analysed += [
+        {"match": {TITLE_STEMS: {"query": " ".join(tokens), "boost": TITLE_STEMS_BOOST}}}
+        for c in group if not c.is_phrase
+        for tokens in [word_terms(c.text).get(TITLE_STEMS)] if tokens
     ]
     analysed += [  # a phrase in the stems of the languages analysed in Python
         clause for c in group if c.is_phrase
