@@ -117,8 +117,8 @@ def test_results_show_what_a_user_needs(client, portal):
     assert li.cssselect("a.details-link")[0].get("href") == f"/resource/{r.id}"
     meta = li.cssselect(".result-meta")[0].text_content()
     # a result in none of the user's languages says which it is in, in the interface language
-    for expected in ("PDF", "Strategy / roadmap", "in Dutch", "Apr 1, 2020", "Gemeente Amsterdam",
-                     "URBACT"):
+    for expected in ("PDF", "Strategy / roadmap", "in Dutch", "Nederlands", "Apr 1, 2020",
+                     "Gemeente Amsterdam", "URBACT"):
         assert expected in meta
     assert li.get("data-other-language") == "nl"
     assert li.cssselect("time")[0].get("datetime").startswith("2020-04-01")
