@@ -230,8 +230,10 @@ def walk(browser, site, code: str, visit) -> None:
             visit(page, path)
         page.goto(f"{base}/{code}/admin/sources/new")
         page.fill("#url", "not an address")
+        page.fill("#id", "Not An Id")
         page.locator("form.admin-form button[type=submit]").click()
         page.wait_for_selector("#url-error")
+        assert page.locator("#id-error").count() == 1
         visit(page, "/admin/sources/new (errors)")
         page.goto(f"{base}/{code}/admin/sources/amsterdam")
         page.click("#run-now")

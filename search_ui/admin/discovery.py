@@ -40,6 +40,18 @@ NEW_SOURCE_FIELDS = ("url", "id", "name", "publisher", "country", "city", "langu
 EXTRA_KEYS = ("publisher", "country", "city", "language")
 
 
+def _field_error(key: str) -> str | None:
+    """What to do about a field the source model refused, in the interface language."""
+    if key == "id":
+        return _("Use 2–63 lowercase letters, digits and hyphens, starting with a letter or "
+                 "a digit.")
+    if key == "country":
+        return _("Choose a country from the list.")
+    if key == "language":
+        return _("Choose a language from the list.")
+    return None
+
+
 def _page(template: str, code: int = 200, **context):
     return render_template(template, **context), code
 
@@ -79,7 +91,7 @@ def _check_new_source(form: dict[str, str], existing: set[str],
         for err in exc.errors():
             key = str(err["loc"][0]) if err.get("loc") else "id"
             msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-            errors.setdefault(key, msg[:1].upper() + msg[1:] + ".")
+            errors.setdefault(key, _field_error(key) or msg[:1].upper() + msg[1:] + ".")
     if form["id"] and "id" not in errors:
         if form["id"] in existing:
             errors["id"] = _("A source with this id exists already; choose another.")
