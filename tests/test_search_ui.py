@@ -342,7 +342,7 @@ def test_resource_page_lists_every_instance(client, portal):
     assert details["Licence"] == "CC BY 4.0"
     assert details["City"] == "Amsterdam" and details["Country"] == "Netherlands"
     theme_links = doc.xpath('//dt[.="Themes"]/following-sibling::dd[1]//a')
-    assert [a.get("href") for a in theme_links] == ["/search?theme=construction", "/search?theme=food"]
+    assert [a.get("href") for a in theme_links] == ["/search?theme=construction", "/search?theme=food-waste"]
     assert all(a.text_content().strip() for a in theme_links)
     excerpt = doc.cssselect("div.excerpt p")
     assert [p.text_content() for p in excerpt][0] == "Amsterdam wil in 2050 volledig circulair zijn."
