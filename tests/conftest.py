@@ -133,3 +133,27 @@ def page(browser):
     yield pg
     context.close()
     assert not problems, problems
+
+
+# The sample portal (tests/browser_support.py) and its app, for the test modules that use them
+# (a module's own fixture of the same name wins).
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory):
+    from tests.browser_support import build_portal
+
+    p = build_portal(tmp_path_factory.mktemp("portal"))
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="module")
+def app(portal):
+    from search_ui import create_app
+
+    return create_app({"TESTING": True}, settings=portal.settings, catalogue=portal.catalogue,
+                      backend=portal.backend)
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()

@@ -14,25 +14,8 @@ import pytest
 
 from search_ui import create_app
 from search_ui.i18n import COOKIE, UI_LANGUAGES
-from tests.browser_support import build_portal
 
 
-@pytest.fixture(scope="module")
-def portal(tmp_path_factory):
-    p = build_portal(tmp_path_factory.mktemp("portal"))
-    yield p
-    p.close()
-
-
-@pytest.fixture(scope="module")
-def app(portal):
-    return create_app({"TESTING": True}, settings=portal.settings, catalogue=portal.catalogue,
-                      backend=portal.backend)
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
 
 
 def page(resp, status: int = 200):

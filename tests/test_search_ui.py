@@ -22,22 +22,6 @@ from werkzeug.datastructures import MultiDict
 
 
 # -- fixtures and helpers ------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def portal(tmp_path_factory):
-    p = build_portal(tmp_path_factory.mktemp("portal"))
-    yield p
-    p.close()
-
-
-@pytest.fixture(scope="module")
-def app(portal):
-    return create_app({"TESTING": True}, settings=portal.settings, catalogue=portal.catalogue,
-                      backend=portal.backend)
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
 
 
 def get_page(client, url: str, status: int = 200):
