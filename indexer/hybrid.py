@@ -45,8 +45,8 @@ __all__ = ["HybridSearch", "fuse"]
 RRF_K = 60  # the rank constant of reciprocal rank fusion (Cormack et al. 2009; ES's default)
 WINDOW = 100  # ranks of each list that are fused (ES: rank_window_size); one page
 DENSE_K = 50  # vector hits asked for
-MIN_SIMILARITY = 0.12  # cosine below which a vector hit is not related (measured: bench/)
-RELATIVE_SIMILARITY = 0.6  # ...nor one below this share of the best hit's similarity
+MIN_SIMILARITY = 0.1  # cosine below which a vector hit is not related (measured: bench/README.md)
+RELATIVE_SIMILARITY = 0.5  # ...nor one below this share of the best hit's similarity
 DENSE_WEIGHT = 0.3  # the vector list's weight in the fusion (measured: bench/README.md)
 EXPANSION_WEIGHT = 0.3  # the concept terms' list's weight in the fusion
 # the weight of a lexical hit that is not among the vector search's DENSE_K neighbours (1.0:
