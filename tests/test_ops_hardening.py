@@ -211,6 +211,7 @@ def test_a_harvest_whose_sources_all_failed_still_builds_the_index(web, tmp_path
 def test_a_second_demo_is_refused_and_search_points_to_the_demo_data(tmp_path):
     env = _process_env(tmp_path, None)
     env.pop("CCP_SOURCES", None)
+    env["CCP_EMBEDDER"] = "none"  # the demo's lock is under test, not its embeddings
     running = subprocess.Popen([sys.executable, "-m", "ccp.cli", "demo", "--port", "0"],
                                env=env, cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
