@@ -321,19 +321,6 @@ def title_part_sets(word: str) -> list[list[str]]:
     return out
 
 
-def _title_terms(word: str, terms: dict[str, list[str]]) -> list[str]:
-    """The ``title_stems`` terms of a query word: its own stem in each language, never its
-    compound parts (a title holding "Bau…" is not about "Baugenehmigung"; a title holding
-    "Baugenehmigungsverfahren" is, through the title's parts)."""
-    out = [f"{_NO_LANGUAGE}:{t}" for t in terms.get("text", [])]
-    for lang in sorted(STEMMERS):
-        out += [f"{lang}:{t}" for t in cached_analyzer(lang).analyze(word)]
-    for name, tokens in terms.items():
-        if name.startswith("stems_"):
-            out += [f"{name[len('stems_'):]}:{t}" for t in tokens]
-    return list(dict.fromkeys(out))
-
-
 def python_language(language: str | None) -> str | None:
     """The code of a document language analysed in Python (see :mod:`indexer.stemming`)."""
     from .stemming import PYTHON_LANGUAGES
@@ -435,8 +422,13 @@ def query_terms(word: str) -> dict[str, list[str]]:
         return out
     out["text"] = list(folded)
     out["title"] = list(folded)
+    # title_stems: the word's own stem in each language, never its compound parts (a title
+    # holding "Bau…" is not about "Baugenehmigung"; one holding "Baugenehmigungsverfahren" is,
+    # through the title's parts)
+    title = [f"{_NO_LANGUAGE}:{t}" for t in folded]
     for lang in sorted(STEMMERS):
         tokens = list(cached_analyzer(lang).analyze(word))
+        title += [f"{lang}:{t}" for t in tokens]
         if lang in LANGUAGES and tokens:
             parts = _part_tokens(word, lang)
             out[parts_field(lang)] = list(dict.fromkeys(tokens + parts))
@@ -449,7 +441,8 @@ def query_terms(word: str) -> dict[str, list[str]]:
         token = stem(word, lang)
         if token and len(token.encode("utf-8")) < MAX_TOKEN_BYTES:
             out[stems_field(lang)] = [token]
-    out[TITLE_STEMS] = _title_terms(word, out)
+            title.append(f"{lang}:{token}")
+    out[TITLE_STEMS] = list(dict.fromkeys(title))
     return out
 
 

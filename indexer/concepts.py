@@ -28,9 +28,9 @@ import functools
 import re
 from dataclasses import dataclass
 
-from .analysis import parse_user_query, stopwords
+from .analysis import parse_user_query
 from .keywords import Matcher, Phrase, longest, tokens
-from .query import MAX_QUERY_LENGTH
+from .query import MAX_QUERY_LENGTH, is_stopword
 
 __all__ = ["Expansion", "expand"]
 
@@ -126,8 +126,7 @@ def expand(text: str, taxonomy=None) -> Expansion | None:
     if not words or any(" " in f or not f for f in folded):
         return None
     th = _thesaurus(taxonomy)
-    every_stopword = frozenset().union(*(stopwords(code) for code in _LANGUAGES))
-    counted = [i for i, w in enumerate(words) if w.lower() not in every_stopword]
+    counted = [i for i, w in enumerate(words) if not is_stopword(w, ())]
     for start, length, pid in sorted(longest(th.matcher.find(folded)), key=lambda m: -m[1]):
         whole = [i for i in counted if not start <= i < start + length] == []
         if length < 2 and not whole:
@@ -143,5 +142,3 @@ def expand(text: str, taxonomy=None) -> Expansion | None:
                          concepts=(theme,))
     return None
 
-
-_LANGUAGES = ("en", "nl", "fr", "de", "it", "pt", "es", "lt", "no", "pl", "sv", "fi", "cs", "el")

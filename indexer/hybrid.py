@@ -49,28 +49,22 @@ MIN_SIMILARITY = 0.1  # cosine below which a vector hit is not related (measured
 RELATIVE_SIMILARITY = 0.5  # ...nor one below this share of the best hit's similarity
 DENSE_WEIGHT = 0.3  # the vector list's weight in the fusion (measured: bench/README.md)
 EXPANSION_WEIGHT = 0.3  # the concept terms' list's weight in the fusion
-# the weight of a lexical hit that is not among the vector search's DENSE_K neighbours (1.0:
-# off; measured on the tune splits: 0.3 raises cross-lingual MRR 0.51 -> 0.54 but lowers
-# same-language nDCG@10 0.869 -> 0.838, below the words alone: bench/README.md)
-LEXICAL_ALONE_WEIGHT = 1.0
 QUERY_CACHE = 512  # query embeddings kept per process
 
 
 def fuse(lexical: list[str], dense: list[str], k: int | None = None,
-         dense_weight: float | None = None, more: tuple[tuple[list[str], float], ...] = (),
-         lexical_weight=None) -> list[tuple[str, float]]:
+         dense_weight: float | None = None, more: tuple[tuple[list[str], float], ...] = ()
+         ) -> list[tuple[str, float]]:
     """Reciprocal rank fusion of rankings (ids, best first): (id, fused score), best first; ties
     keep the lexical order. ``more``: further (ranking, weight) pairs. ``k`` and
-    ``dense_weight`` default to :data:`RRF_K` and :data:`DENSE_WEIGHT`; ``lexical_weight(id)``,
-    when given, weighs each lexical hit."""
+    ``dense_weight`` default to :data:`RRF_K` and :data:`DENSE_WEIGHT`."""
     k = RRF_K if k is None else k
     dense_weight = DENSE_WEIGHT if dense_weight is None else dense_weight
     scores: dict[str, float] = {}
     order: dict[str, int] = {}
-    for i, (ranking, weight) in enumerate(((lexical, 1.0), (dense, dense_weight), *more)):
+    for ranking, weight in ((lexical, 1.0), (dense, dense_weight), *more):
         for rank, rid in enumerate(ranking, 1):
-            w = lexical_weight(rid) if i == 0 and lexical_weight is not None else weight
-            scores[rid] = scores.get(rid, 0.0) + w / (k + rank)
+            scores[rid] = scores.get(rid, 0.0) + weight / (k + rank)
             order.setdefault(rid, len(order))
     return sorted(scores.items(), key=lambda kv: (-kv[1], order[kv[0]]))
 
@@ -107,24 +101,20 @@ class HybridSearch:
 
     def dense_hits(self, query: SearchQuery) -> list[tuple[str, float]]:
         """The vector search's related hits for the query (see the module docstring)."""
-        return self._dense(query)[0]
-
-    def _dense(self, query: SearchQuery) -> tuple[list[tuple[str, float]], set[str]]:
-        """(the related hits, every neighbour the vector search returned)."""
         vector = self._embed(query.text)
         found = self.backend.vector_search(vector, DENSE_K, query.filters, query.include_gone,
                                            model=self.embedder.name)
         if not found:
-            return [], set()
+            return []
         floor = max(MIN_SIMILARITY, found[0][1] * RELATIVE_SIMILARITY)
-        return [(rid, sim) for rid, sim in found if sim >= floor], {rid for rid, _ in found}
+        return [(rid, sim) for rid, sim in found if sim >= floor]
 
     def search(self, query: SearchQuery) -> SearchResults:
         started = time.perf_counter()
         if query.mode == "lexical" or not query.text:
             return self.backend.search(query)
         expansion = expand(query.text) if query.mode == "hybrid" else None
-        dense, neighbours = self._dense(query) if self._vectors_ready() else ([], set())
+        dense = self.dense_hits(query) if self._vectors_ready() else []
         if query.mode == "dense":
             results = self._dense_only(query, dense)
         elif not dense and expansion is None:
@@ -136,7 +126,7 @@ class HybridSearch:
                     query, text=expansion.text, page=1, per_page=WINDOW, sort="relevance",
                     light=True, lenient=False, suggest=False))
                 concept = [h.id for h in found.hits]
-            results = self._fused(query, [rid for rid, _ in dense], concept, neighbours)
+            results = self._fused(query, [rid for rid, _ in dense], concept)
         results.query = query
         results.expansion = list(expansion.terms) if expansion else []
         results.dense_ids = [rid for rid, _ in dense]
@@ -153,8 +143,8 @@ class HybridSearch:
         hits = self._page_hits(query, page_ids, {h.id: h for h in found.hits}, similarity)
         return SearchResults(total=found.total, hits=hits, facets=found.facets, query=query)
 
-    def _fused(self, query: SearchQuery, dense: list[str], concept: list[str],
-               neighbours: set[str] = frozenset()) -> SearchResults:
+    def _fused(self, query: SearchQuery, dense: list[str], concept: list[str]
+               ) -> SearchResults:
         added = list(dict.fromkeys([*dense, *concept]))
         # enough found by meaning: no lenient retry of the words (similar spellings, fewer
         # words) to mix in with them
@@ -165,11 +155,7 @@ class HybridSearch:
             return self.backend.search(union)
         ranked = self.backend.search(replace(union, page=1, per_page=WINDOW, light=True))
         lexical = [h.id for h in ranked.hits if h.score]
-        # words and meaning disagree on a page the vector search does not even count among
-        # the query's neighbours (a collection calendar for "grants for circular economy")
-        weight = (None if not neighbours or LEXICAL_ALONE_WEIGHT == 1.0 else
-                  (lambda rid: 1.0 if rid in neighbours else LEXICAL_ALONE_WEIGHT))
-        fused = fuse(lexical, dense, more=((concept, EXPANSION_WEIGHT),), lexical_weight=weight)
+        fused = fuse(lexical, dense, more=((concept, EXPANSION_WEIGHT),))
         page = fused[query.offset:query.offset + query.per_page]
         page_ids = [rid for rid, _ in page]
         shown = self.backend.search(replace(query, page=1, per_page=max(1, len(page_ids)),

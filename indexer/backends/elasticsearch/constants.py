@@ -83,3 +83,5 @@ QUERY_FLAGS = "OR|NOT|PHRASE|PRECEDENCE|WHITESPACE"
 
 INDEX_NAME_BAD = re.compile(r'[\\/*?"<>| ,#:A-Z]')
 TIMESTAMP_FORMAT = "%Y%m%d-%H%M%S-%f"
+# the aggregation counting the text's own matches of a query with also_ids (indexer.hybrid)
+LEXICAL_AGG = "lexical"

@@ -32,6 +32,7 @@ from .constants import (
     HIGHLIGHT_FRAGMENTS,
     HIGHLIGHT_MAX_CHARS,
     LANGUAGE_ANALYZERS,
+    LEXICAL_AGG,
     MAX_QUERY_CLAUSES,
     OTHER_SLOT,
     POST_TAG,
@@ -187,9 +188,6 @@ def _main_query(query: SearchQuery, plan: TextPlan | None) -> dict[str, Any]:
 
 def _ids_scoring_nothing(ids: Sequence[str]) -> dict[str, Any]:
     return {"constant_score": {"filter": {"ids": {"values": list(ids)}}, "boost": 0.0}}
-
-
-LEXICAL_AGG = "lexical"  # with also_ids: how many resources the text alone matches
 
 
 def _lexical_aggregation(query: SearchQuery, plan: TextPlan | None) -> dict[str, Any] | None:

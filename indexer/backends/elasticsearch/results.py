@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...query import FACETS, FacetValue, Snippet
-from .constants import POST_TAG, PRE_TAG, SNIPPET_CHARS
+from .constants import LEXICAL_AGG, POST_TAG, PRE_TAG, SNIPPET_CHARS
 
 # -- snippets ---------------------------------------------------------------------------------
 
@@ -80,7 +80,7 @@ def hit_snippet(raw: dict[str, Any], view: dict[str, Any], lead: str) -> Snippet
 
 def lexical_total(aggregations: dict[str, Any]) -> int | None:
     """The text's own matches of a query with ``also_ids`` (queries.LEXICAL_AGG), else None."""
-    agg = aggregations.get("lexical")
+    agg = aggregations.get(LEXICAL_AGG)
     return None if agg is None else int(agg.get("doc_count", 0))
 
 
