@@ -169,17 +169,6 @@ def _vector_status(env: Env, cat, backend) -> None:
 
 
 # -- search -----------------------------------------------------------------------------------
-def _embedder(settings):
-    """The configured embedder for the query's vector, or None (words only), saying why."""
-    from indexer.embeddings import EmbedderError, load_embedder
-
-    try:
-        return load_embedder(settings.embedder)
-    except EmbedderError as exc:
-        click.secho(f"searching by words only: {exc}", fg="yellow", err=True)
-        return None
-
-
 @click.command()
 @click.argument("query", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
@@ -211,7 +200,7 @@ def search(env: Env, query, as_json, page, sort, language, type_, country, sourc
         click.secho(str(exc), fg="red", err=True)
         sys.exit(2)
     backend = env.backend()
-    results = HybridSearch(backend, lambda: _embedder(env.settings)).search(q)
+    results = HybridSearch(backend, lambda: _configured_embedder(env, required=False)).search(q)
     if results.total == 0 and not backend.exists():
         fail(_no_index(env.settings), code=1)
     if as_json:
