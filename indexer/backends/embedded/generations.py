@@ -106,6 +106,25 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def write_synced(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` and fsync it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace_synced(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically and durably: a synced temporary file renamed
+    over it, then the directory synced (readers see the old or the new content, never half)."""
+    tmp = path.with_name(path.name + ".tmp")
+    write_synced(tmp, data)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
 @contextmanager
 def _committed(writer) -> Iterator[Any]:
     """A tantivy writer whose batch is committed when the block ends, rolled back when it
@@ -151,16 +170,8 @@ class GenerationsMixin:
         return info
 
     def _write_current(self, generation: str) -> None:
-        tmp = self.index_dir / f"{CURRENT_FILE}.tmp"
         data = json.dumps({"generation": generation, "schema": SCHEMA_VERSION}).encode()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self._current_path)
-        fsync_dir(self.index_dir)
+        replace_synced(self._current_path, data)
 
     def _new_generation_dir(self) -> Path:
         name = f"{GENERATION_PREFIX}{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .generations import fsync_dir, stat_signature
+from .generations import replace_synced, stat_signature, write_synced
 from .schema import doc_key
 
 VECTORS_DIR = "vectors"
@@ -149,15 +149,6 @@ def _alive(keys: np.ndarray) -> np.ndarray:
     return alive
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _save_array(path: Path, array: np.ndarray) -> None:
     with open(path, "wb") as f:
         np.save(f, array, allow_pickle=False)
@@ -264,7 +255,7 @@ class VectorStore:
         _save_array(self.dir / f"{name}.npy", np.ascontiguousarray(matrix, dtype=np.float32))
         _save_array(self.dir / f"{name}.keys.npy",
                     np.array([doc_key(i) for i in ids], dtype=np.int64))
-        _write_file(self.dir / f"{name}.ids.json", json.dumps(ids).encode("utf-8"))
+        write_synced(self.dir / f"{name}.ids.json", json.dumps(ids).encode("utf-8"))
         return name
 
     def _merge_if_needed(self, info: dict) -> dict:
@@ -317,10 +308,7 @@ class VectorStore:
         return name
 
     def _publish(self, info: dict) -> None:
-        tmp = self.dir / f"{POINTER}.tmp"
-        _write_file(tmp, json.dumps(info).encode("utf-8"))
-        os.replace(tmp, self.dir / POINTER)
-        fsync_dir(self.dir)
+        replace_synced(self.dir / POINTER, json.dumps(info).encode("utf-8"))
         self._remove_unused(info)
 
     def _remove_unused(self, info: dict) -> None:
