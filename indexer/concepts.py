@@ -15,10 +15,8 @@ It must not fire on incidental words, so a keyword fires only when it names the 
 
 The terms searched for a theme are, per language, its first :data:`SEARCHED_PER_LANGUAGE`
 keywords, those written out in full (no ``*``) and of two words first, the others with the ``*``
-dropped (the stemmed search meets the inflections: "maisto švaist" finds "maisto švaistymo"),
-and the theme's label in each interface language (so Greek, which has no keywords, is
-searched too). What is shown ("also searching: …") is a word a reader recognises: each
-language's first written-out keyword, else its label — never a cut keyword. They are
+dropped (the stemmed search meets the inflections: "maisto švaist" finds "maisto švaistymo");
+the first of each language is shown ("also searching: …"). They are
 searched as one query of their own (``"food waste" OR "spreco alimentare" OR …``), whose
 ranking the hybrid search fuses with the user's own words and the vector search
 (:mod:`indexer.hybrid`): the user's words are never changed.
@@ -60,28 +58,14 @@ def _search_term(keyword: str) -> str:
     return re.sub(r"\s+", " ", keyword.replace("*", " ").replace("’", "'")).strip()
 
 
-def _terms_of(keywords: dict[str, list[str]], labels: dict[str, str], per_language: int
-              ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(the terms shown, the terms searched) of a theme.
-
-    Shown: a word or phrase a reader recognises in each language — the language's first
-    keyword written out in full (two words preferred), else the theme's label in it (a
-    keyword like "maisto švaist*" is searched, never shown cut). Searched: the shown terms
-    first, then every language's next keywords, round by round, ``*`` dropped."""
-    shown: list[str] = []
-    ranked: list[list[str]] = []
-    for lang in dict.fromkeys([*keywords, *labels]):
-        words = [k for k in keywords.get(lang, []) if not k.startswith("*")]
-        words.sort(key=lambda k: ("*" in k, len(k.split()) < 2))
-        plain = [k for k in words if "*" not in k]
-        first = plain[0] if plain else labels.get(lang)
-        if first:
-            shown.append(_search_term(first))
-        ranked.append([k for k in words if k != first][:per_language - 1])
-    searched = shown + [_search_term(r[i]) for i in range(per_language - 1) for r in ranked
-                        if i < len(r)]
-    return (tuple(dict.fromkeys(t for t in shown if t)),
-            tuple(dict.fromkeys(t for t in searched if t)))
+def _terms_of(keywords: dict[str, list[str]], per_language: int) -> tuple[str, ...]:
+    """A theme's terms: every language's best first (written out, two words), then every
+    language's second, and so on."""
+    ranked = [sorted((k for k in words if not k.startswith("*")),
+                     key=lambda k: ("*" in k, len(k.split()) < 2))[:per_language]
+              for words in keywords.values()]
+    out = [_search_term(r[i]) for i in range(per_language) for r in ranked if i < len(r)]
+    return tuple(dict.fromkeys(t for t in out if t))
 
 
 def _or_query(terms: list[str], limit: int) -> str:
@@ -118,11 +102,10 @@ def _thesaurus(taxonomy=None) -> _Thesaurus:
                 seen[tuple(parts)] = len(phrases)
                 theme_of[len(phrases)] = key
                 phrases.append(Phrase(tuple(parts), keyword))
-    terms = {key: _terms_of(spec.keywords, {"en": spec.label, **spec.labels},
-                            SEARCHED_PER_LANGUAGE) for key, spec in taxonomy.themes.items()}
     return _Thesaurus(phrases, Matcher(phrases, range(len(phrases))), theme_of,
-                      {key: shown for key, (shown, _) in terms.items()},
-                      {key: searched for key, (_, searched) in terms.items()})
+                      {key: _terms_of(spec.keywords, 1) for key, spec in taxonomy.themes.items()},
+                      {key: _terms_of(spec.keywords, SEARCHED_PER_LANGUAGE)
+                       for key, spec in taxonomy.themes.items()})
 
 
 def _quoted(words: list[str]) -> str:
