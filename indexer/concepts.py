@@ -16,7 +16,7 @@ It must not fire on incidental words, so a keyword fires only when it names the 
 The terms searched for a theme are, per language, its first :data:`SEARCHED_PER_LANGUAGE`
 keywords, those written out in full (no ``*``) and of two words first, the others with the ``*``
 dropped (the stemmed search meets the inflections: "maisto švaist" finds "maisto švaistymo");
-the first of each language is shown ("also searching: …"). They are
+the first written-out one of each language is shown ("also searching: …"). They are
 searched as one query of their own (``"food waste" OR "spreco alimentare" OR …``), whose
 ranking the hybrid search fuses with the user's own words and the vector search
 (:mod:`indexer.hybrid`): the user's words are never changed.
@@ -103,7 +103,11 @@ def _thesaurus(taxonomy=None) -> _Thesaurus:
                 theme_of[len(phrases)] = key
                 phrases.append(Phrase(tuple(parts), keyword))
     return _Thesaurus(phrases, Matcher(phrases, range(len(phrases))), theme_of,
-                      {key: _terms_of(spec.keywords, 1) for key, spec in taxonomy.themes.items()},
+                      # shown: written-out keywords only (a cut one, "maisto švaist", is
+                      # searched but not shown)
+                      {key: _terms_of({lang: [k for k in words if "*" not in k]
+                                       for lang, words in spec.keywords.items()}, 1)
+                       for key, spec in taxonomy.themes.items()},
                       {key: _terms_of(spec.keywords, SEARCHED_PER_LANGUAGE)
                        for key, spec in taxonomy.themes.items()})
 
@@ -136,7 +140,7 @@ def expand(text: str, taxonomy=None) -> Expansion | None:
         own = " ".join(tokens(" ".join(span)))
         terms = tuple(t for t in th.terms[theme] if " ".join(tokens(t)) != own)[:MAX_TERMS]
         searched = [t for t in th.searched[theme] if " ".join(tokens(t)) != own]
-        if not terms:
+        if not searched:
             return None
         return Expansion(text=_or_query(searched, MAX_QUERY_LENGTH), terms=terms,
                          concepts=(theme,))
