@@ -1,17 +1,28 @@
-"""Harvest throughput: the whole pipeline against plain Scrapy fetching, in one run.
+"""Harvest cost: the whole pipeline against bare Scrapy and the lean chain, in one run.
 
-    .venv/bin/python bench/bench_harvest.py [--pages 1000]
+    .venv/bin/python bench/bench_harvest.py [--pages 2000] [--workers N] [--no-cores]
 
 A local server on 127.0.0.1 serves a sitemap of ``--pages`` generated article pages (~25 KB
-each, with navigation and footer boilerplate, in six languages). Two crawls of the same
-URLs run one after the other in this command:
+each: 200 navigation and footer links, a sidebar, scripts and styles, and an article of 30 real
+sentences of one of the 12 languages of ``bench/relevance/docs``). In one command, each run in its own process (the server is in this one, so its CPU
+is not counted):
 
-- **baseline**: a bare Scrapy spider that fetches every page and does nothing with it;
-- **pipeline**: ``run_harvest()`` — robots.txt, conditional-GET bookkeeping, extraction,
-  metadata, language id, classification, dedupe, the catalogue and the index drain;
-- **re-run**: the pipeline again, where every page answers 304.
+- **bare Scrapy**: a spider that fetches every page and does nothing with it;
+- **lean chain**: the same spider, which also extracts the main text (trafilatura, the
+  portal's options), identifies the language (py3langid, as :mod:`indexer.language`),
+  computes the MinHash sketch (:mod:`indexer.neardup`) and indexes a minimal document into the
+  portal's embedded search engine — what any harvester of this kind must do, with none of the
+  portal's book-keeping;
+- **pipeline**: ``run_harvest()`` — robots.txt, conditional GET, extraction, metadata,
+  language, classification, the dedupe layers, the catalogue and the index drain — with
+  ``--workers`` normalisation processes (default: the number of cores);
+- **1 core / 2 cores**: the pipeline again on a fresh catalogue, pinned to one core with one
+  worker, then to two cores with two (pages/s ratio: how well both cores are used);
+- **re-run**: the pipeline again on the first catalogue, where the sitemap answers 304.
 
-It prints pages/s, the pipeline/baseline time ratio and the child process's peak memory.
+For each run it prints wall time, pages/s, CPU milliseconds per page (user + system time of the
+run's process and every process it started, not wall time), CPU against the lean chain, and
+the peak resident memory of every process of the run (and their sum).
 Numbers vary with the machine's load: compare the ratios printed by one run.
 """
 
@@ -19,48 +30,72 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import html
+import inspect
 import multiprocessing
+import os
 import random
+import re
 import resource
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
+from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-WORDS = {
-    "en": "circular economy city waste reuse repair materials procurement strategy citizens "
-          "buildings textiles food sharing municipal partners roadmap".split(),
-    "nl": "circulaire economie gemeente afval hergebruik reparatie grondstoffen inkoop "
-          "strategie bewoners gebouwen textiel voedsel delen".split(),
-    "fr": "économie circulaire ville déchets réemploi réparation matériaux achats stratégie "
-          "habitants bâtiments textile alimentaire partage".split(),
-    "de": "Kreislaufwirtschaft Stadt Abfall Wiederverwendung Reparatur Materialien Beschaffung "
-          "Strategie Bürger Gebäude Textilien Lebensmittel teilen".split(),
-    "it": "economia circolare città rifiuti riuso riparazione materiali acquisti strategia "
-          "cittadini edifici tessile alimentare condivisione".split(),
-    "pt": "economia circular cidade resíduos reutilização reparação materiais compras "
-          "estratégia cidadãos edifícios têxteis alimentar partilha".split(),
-}
-BOILER = "".join(f"<li><a href='/section/{i}'>Menu item {i}</a></li>" for i in range(60))
+RELEVANCE_DOCS = Path(__file__).resolve().parent / "relevance" / "docs"
+
+
+@lru_cache(maxsize=1)
+def sentences() -> dict[str, list[str]]:
+    """Real sentences of the relevance collection's documents, by language (12 languages)."""
+    import yaml
+
+    by_lang: dict[str, list[str]] = {}
+    for f in sorted(RELEVANCE_DOCS.glob("*.yaml")):
+        for doc in yaml.safe_load(f.read_text(encoding="utf-8"))["docs"]:
+            body = re.sub(r"(?m)^\s*(?:##|-)\s*", " ", doc.get("body") or "")
+            for s in re.split(r"(?<=[.!?])\s+", re.sub(r"\s+", " ", body)):
+                if len(s.strip()) > 40:
+                    by_lang.setdefault(doc["lang"], []).append(html.escape(s.strip()))
+    return by_lang
+
+
+NAV = "".join(f"<li class='menu__item menu__item--level-2'><a class='menu__link' "
+              f"href='/section/{i}'>Menu item {i}</a></li>" for i in range(100))
+FOOT = "".join(f"<li class='footer__item'><a class='footer__link' href='/about/{i}'>"
+               f"Footer link {i}</a></li>" for i in range(100))
+HEAD = ("<link rel='stylesheet' href='/static/site.css'><style>"
+        + "".join(f".c{i}{{margin:{i}px;padding:{i % 7}px}}" for i in range(60)) + "</style>"
+        "<script>window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments)}"
+        + "var cfg={" + ",".join(f"k{i}:{i}" for i in range(250)) + "};</script>")
 
 
 def page(i: int) -> bytes:
+    """Article ``i``: 30 sentences of one language's documents, in six paragraphs."""
     rnd = random.Random(i)
-    lang = list(WORDS)[i % len(WORDS)]
-    words = WORDS[lang]
-    paras = "".join(
-        "<p>" + " ".join(rnd.choice(words) for _ in range(90)) + ".</p>" for _ in range(12))
-    html = (f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
-            f"<title>Article {i}</title><meta property='og:title' content='Article {i} "
-            f"{words[0]}'><meta property='article:published_time' content='2025-0{1 + i % 9}"
-            f"-1{i % 9}T10:00:00Z'></head><body><header><nav><ul>{BOILER}</ul></nav></header>"
-            f"<main><article><h1>Article {i}</h1>{paras}</article></main>"
-            f"<footer><ul>{BOILER}</ul><p>Cookie notice and address</p></footer></body></html>")
-    return html.encode("utf-8")
+    pool = sentences()
+    lang = sorted(pool)[i % len(pool)]
+    said = rnd.sample(pool[lang], 30)
+    paras = "".join("<p>" + " ".join(said[k:k + 5]) + "</p>" for k in range(0, 30, 5))
+    words = said[0].split()
+    side = "".join(f"<li><a href='/a/{(i + k) % 997}'>Related {html.escape(words[k % len(words)])}"
+                   f" {k}</a></li>" for k in range(12))
+    page_html = (
+        f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
+        f"<title>Article {i} | City portal</title><meta property='og:title' "
+        f"content='Article {i} {html.escape(words[0])}'><meta property='article:published_time' "
+        f"content='2025-0{1 + i % 9}-1{i % 9}T10:00:00Z'><meta name='description' content="
+        f"'{said[1]}'>{HEAD}</head><body><header><a href='/'>City portal</a>"
+        f"<nav><ul>{NAV}</ul></nav></header><main><article><h1>Article {i}</h1>{paras}"
+        f"</article><aside><h2>Related</h2><ul>{side}</ul></aside></main><footer><ul>{FOOT}"
+        f"</ul><p>Cookie notice and address</p></footer></body></html>")
+    return page_html.encode("utf-8")
 
 
 class Site:
@@ -83,7 +118,10 @@ class Site:
                                    for i in range(site.pages))
                     body = ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.'
                             f'sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>').encode()
-                    return self._send(200, body, "application/xml")
+                    etag = '"' + hashlib.sha1(body).hexdigest() + '"'
+                    if self.headers.get("If-None-Match") == etag:
+                        return self._send(304, b"", "application/xml", etag)
+                    return self._send(200, body, "application/xml", etag)
                 body = site.bodies.get(self.path)
                 if body is None:
                     return self._send(404, b"not found", "text/plain")
@@ -109,6 +147,7 @@ class Site:
                 pass
 
         srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        srv.daemon_threads = True
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         return srv
 
@@ -117,70 +156,236 @@ FAST = {"DOWNLOAD_DELAY": 0.0, "DOWNLOAD_DELAY_JITTER": 0, "AUTOTHROTTLE_ENABLED
         "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "CONCURRENT_REQUESTS": 16, "LOG_LEVEL": "WARNING"}
 
 
-def _baseline_child(base: str, pages: int) -> None:
+# -- the runs (each in its own process) -------------------------------------------------------
+def _crawl(base: str, pages: int, handle=None, done=None) -> None:
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
     class Bare(scrapy.Spider):
         name = "bare"
+        custom_settings = {"WARN_ON_GENERATOR_RETURN_VALUE": False}
 
         async def start(self):
             for i in range(pages):
                 yield scrapy.Request(f"{base}/a/{i}", callback=self.parse)
 
         def parse(self, response):
-            return None
+            if handle is not None:
+                handle(response)
+
+        def closed(self, reason):
+            if done is not None:
+                done()
 
     proc = CrawlerProcess({**FAST, "ROBOTSTXT_OBEY": True, "LOG_ENABLED": False})
     proc.crawl(Bare)
     proc.start()
 
 
-def timed_child(target, *args) -> tuple[float, float]:
-    ctx = multiprocessing.get_context("spawn")
-    p = ctx.Process(target=target, args=args)
-    t0 = time.perf_counter()
-    p.start()
-    p.join()
-    return time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def run_bare(base: str, pages: int, _tmp: str) -> dict:
+    _crawl(base, pages)
+    return {}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--pages", type=int, default=1000)
-    args = ap.parse_args()
+def run_lean(base: str, pages: int, tmp: str) -> dict:
+    """Fetch, extract, language id, MinHash, index: the same libraries, no book-keeping."""
+    import trafilatura
 
+    from indexer import neardup
+    from indexer.backends.embedded import EmbeddedBackend
+    from indexer.extract import _TRAFILATURA_OPTIONS
+    from indexer.language import rank_languages
+    from indexer.resource import Resource, resource_id_for
+
+    backend = EmbeddedBackend(Path(tmp) / "lean-index")
+    batch: list[Resource] = []
+    stored = [0]
+
+    def flush():
+        if batch:
+            backend.apply(list(batch), [])
+            stored[0] += len(batch)
+            batch.clear()
+
+    def handle(response):
+        text = trafilatura.extract(response.text, url=response.url, **_TRAFILATURA_OPTIONS) or ""
+        ranked = rank_languages(text[:600])
+        neardup.sketch(text)
+        batch.append(Resource(id=resource_id_for(response.url), title=text[:80],
+                              url=response.url, body=text,
+                              language=ranked[0][0] if ranked else None))
+        if len(batch) >= 500:
+            flush()
+
+    _crawl(base, pages, handle, flush)
+    backend.close()
+    return {"stored": stored[0]}
+
+
+def run_pipeline(base: str, pages: int, tmp: str, workers: int | None = None) -> dict:
     from config import Settings
     from config.models import SOURCE_ADAPTER
     from harvesters.run import run_harvest
 
+    settings = Settings.from_env(environ={}, data_dir=tmp, sources=tmp,
+                                 allowed_private_addresses="127.0.0.1/32")
+    src = SOURCE_ADAPTER.validate_python({"id": "bench", "name": "bench", "type": "sitemap",
+                                          "url": f"{base}/sitemap.xml"})
+    extra = {}
+    if workers is not None and "workers" in inspect.signature(run_harvest).parameters:
+        extra["workers"] = workers  # (older code had no pool: the argument is left out)
+    report = run_harvest(settings, [src], scrapy_overrides=FAST, **extra)
+    totals = report.totals()
+    return {"added": totals["added"], "updated": totals["updated"],
+            "unchanged": totals["unchanged"], "failed": totals["failed"],
+            "requests": sum(s.requests for s in report.sources)}
+
+
+def _runner(target, args, cpus, queue) -> None:
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+    queue.put(target(*args))
+
+
+# -- measuring ----------------------------------------------------------------------------------
+def _descendants(root: int) -> dict[int, int]:
+    """{pid: depth below root} of ``root`` and every process under it."""
+    parents: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(b")", 1)[1].split()[1])
+    depth = {root: 0}
+    changed = True
+    while changed:
+        changed = False
+        for pid, ppid in parents.items():
+            if pid not in depth and ppid in depth:
+                depth[pid] = depth[ppid] + 1
+                changed = True
+    return depth
+
+
+def _status_kb(pid: int, key: bytes) -> int:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(key):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+@dataclass
+class Measured:
+    name: str
+    wall: float = 0.0
+    cpu: float = 0.0
+    result: dict = field(default_factory=dict)
+    peaks: dict[int, tuple[int, int]] = field(default_factory=dict)  # pid: (depth, peak kB)
+    together_kb: int = 0  # the largest sum of the processes' resident memory at one moment
+
+
+def measure(name: str, target, *args, cpus=None) -> Measured:
+    m = Measured(name)
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    p = ctx.Process(target=_runner, args=(target, args, cpus, queue))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    p.start()
+    stop = threading.Event()
+
+    def watch():
+        while not stop.wait(0.2):
+            now = 0
+            for pid, depth in _descendants(p.pid).items():
+                peak = _status_kb(pid, b"VmHWM:")
+                if peak:
+                    m.peaks[pid] = (depth, max(peak, m.peaks.get(pid, (0, 0))[1]))
+                now += _status_kb(pid, b"VmRSS:")
+            m.together_kb = max(m.together_kb, now)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    m.result = queue.get()
+    p.join()
+    m.wall = time.perf_counter() - t0
+    stop.set()
+    watcher.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    m.cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    if p.exitcode:
+        raise SystemExit(f"the {name} run failed (exit code {p.exitcode})")
+    return m
+
+
+ROLES = {0: "runner", 1: "harvest", 2: "worker"}
+
+
+def memory_line(m: Measured) -> str:
+    peaks = sorted(m.peaks.values())
+    parts = [f"{ROLES.get(d, f'depth {d}')} {kb / 1024:.0f}" for d, kb in peaks]
+    return (f"{m.name}: peak RSS per process (MB) {', '.join(parts)}; "
+            f"all together at most {m.together_kb / 1024:.0f} MB")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pages", type=int, default=2000)
+    ap.add_argument("--workers", type=int, default=None,
+                    help="normalisation processes of the pipeline run (default: the setting's "
+                         "default, the number of cores)")
+    ap.add_argument("--no-cores", action="store_true",
+                    help="skip the one-core / two-core runs")
+    ap.add_argument("--no-rerun", action="store_true", help="skip the re-run")
+    args = ap.parse_args()
+
     site = Site(args.pages)
     srv = site.serve()
     base = f"http://127.0.0.1:{srv.server_address[1]}"
-    print(f"{args.pages} pages of ~{len(page(0)) // 1024} KB on {base}")
-
-    base_s, _ = timed_child(_baseline_child, base, args.pages)
+    n = args.pages
+    print(f"{n} pages of ~{len(page(0)) // 1024} KB on {base}; {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.2f}", flush=True)
+    runs: list[Measured] = []
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings.from_env(environ={}, data_dir=tmp, sources=tmp,
-                                     allowed_private_addresses="127.0.0.1/32")
-        src = SOURCE_ADAPTER.validate_python({"id": "bench", "name": "bench", "type": "sitemap",
-                                              "url": f"{base}/sitemap.xml"})
-        t0 = time.perf_counter()
-        report = run_harvest(settings, [src], scrapy_overrides=FAST)
-        pipe_s = time.perf_counter() - t0
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        added = report.totals()["added"]
-        t0 = time.perf_counter()
-        again = run_harvest(settings, [src], scrapy_overrides=FAST)
-        rerun_s = time.perf_counter() - t0
+        runs.append(measure("bare Scrapy", run_bare, base, n, tmp))
+        runs.append(measure("lean chain", run_lean, base, n, tmp))
+        first = str(Path(tmp) / "first")
+        runs.append(measure("pipeline", run_pipeline, base, n, first, args.workers))
+        cores = []
+        if not args.no_cores and (os.cpu_count() or 1) >= 2:
+            cores.append(measure("pipeline, 1 core", run_pipeline, base, n,
+                                 str(Path(tmp) / "one"), 1, cpus={0}))
+            cores.append(measure("pipeline, 2 cores", run_pipeline, base, n,
+                                 str(Path(tmp) / "two"), 2, cpus={0, 1}))
+            runs += cores
+        if not args.no_rerun:
+            runs.append(measure("re-run (304)", run_pipeline, base, n, first, args.workers))
     srv.shutdown()
-    print(f"{'run':<22}{'seconds':>9}{'pages/s':>10}{'vs baseline':>13}")
-    print(f"{'baseline (bare Scrapy)':<22}{base_s:>9.2f}{args.pages / base_s:>10.0f}{1.0:>13.2f}")
-    print(f"{'pipeline':<22}{pipe_s:>9.2f}{args.pages / pipe_s:>10.0f}{pipe_s / base_s:>13.2f}")
-    print(f"{'re-run (all 304)':<22}{rerun_s:>9.2f}{args.pages / rerun_s:>10.0f}"
-          f"{rerun_s / base_s:>13.2f}")
-    print(f"stored {added} resources; re-run unchanged {again.totals()['unchanged']}; "
-          f"peak RSS of a child process {peak:.0f} MB")
+    lean = runs[1].cpu
+    print(f"\n{'run':<20}{'seconds':>9}{'pages/s':>9}{'CPU ms/page':>13}{'CPU vs lean':>13}")
+    for m in runs:
+        print(f"{m.name:<20}{m.wall:>9.2f}{n / m.wall:>9.0f}{1000 * m.cpu / n:>13.2f}"
+              f"{m.cpu / lean:>13.2f}")
+    print()
+    for m in runs:
+        if m.result:
+            print(f"{m.name}: {m.result}")
+    if cores:
+        print(f"\npages/s on 2 cores / on 1 core: {cores[0].wall / cores[1].wall:.2f}")
+    if not args.no_rerun:
+        print(f"re-run / first run: wall {runs[-1].wall / runs[2].wall:.3f}, "
+              f"CPU {runs[-1].cpu / runs[2].cpu:.3f}")
+    print()
+    for m in runs:
+        print(memory_line(m))
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
