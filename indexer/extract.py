@@ -210,9 +210,9 @@ _TRAFILATURA_OPTIONS: dict[str, object] = {
 def extract_main_text(html, url: str | None = None, *, tree=None) -> str:
     """The article text of a page, paragraphs separated by blank lines ('' when there is none).
 
-    ``html`` is the decoded page (``str``) or its parsed tree. Passing the string is faster
-    when the caller also has the tree (``tree=``, used for the fallback): trafilatura copies a
-    tree it is given, which costs more than parsing the string again.
+    ``html`` is the decoded page (``str``) or its parsed tree; ``tree=`` is the page's tree when
+    the caller has parsed it already (its metadata is read from the same tree): trafilatura
+    works on a copy of it, which costs a third of parsing the page again.
     """
     if html is None or (isinstance(html, str) and not html.strip()):
         return ""
@@ -220,7 +220,8 @@ def extract_main_text(html, url: str | None = None, *, tree=None) -> str:
     try:
         import trafilatura
 
-        text = trafilatura.extract(html, url=url, **_TRAFILATURA_OPTIONS)
+        text = trafilatura.extract(tree if tree is not None else html, url=url,
+                                   **_TRAFILATURA_OPTIONS)
     except Exception as exc:  # trafilatura is third-party: one odd page must not stop a harvest
         log.warning("trafilatura failed on %s: %s", url, exc)
     extracted = ""

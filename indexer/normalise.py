@@ -270,7 +270,8 @@ def normalise(raw: RawDocument, source, *, taxonomy=None) -> Resource:
         page_url = raw.final_url or raw.url
         site_names = [getattr(source, "publisher", None), getattr(source, "name", None)]
         md = extract_metadata(tree, page_url, site_names=[n for n in site_names if n],
-                              title_hint=hints.title, language=getattr(source, "language", None))
+                              title_hint=hints.title, language=getattr(source, "language", None),
+                              html=text)
         selectors = getattr(source, "selectors", None)
         try:
             if selectors is not None and selectors.body:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from itertools import islice
+
+import lxml.etree as etree
 
 from ..dates import DATE_SEARCH_RE as _DATE_SEARCH_RE, parse_date
 from .text import WS_RE, clean
@@ -11,6 +14,8 @@ from .titles import MAIN_XPATHS
 
 _DATE_CLASS_RE = re.compile(r"date|time|posted|publi|byline|dateline|meta|info|datum|fecha|data", re.I)
 _UPDATED_CLASS_RE = re.compile(r"updat|modif|revis|bijgewerkt|aktualis|aggiorn|actualiz|atualiz|atnaujin|oppdat", re.I)
+# the container and its elements that have a class (other than <time>), in document order
+_CLASSED = etree.XPath("descendant-or-self::*[@class][not(self::time)]")
 _HEADER_TEXT_MAX = 300
 _NOT_DATELINE_TAGS = {"figure", "figcaption", "picture", "aside", "nav", "blockquote", "table"}
 _NOT_DATELINE_CLASS_RE = re.compile(
@@ -102,8 +107,8 @@ def shown_date(tree, h1, language: str | None) -> datetime | None:
             regions += siblings[max(0, i - 1):i] + siblings[i + 1:i + 4]
     for xp in MAIN_XPATHS:
         for container in tree.xpath(xp)[:1]:
-            regions += [el for el in container.iter() if isinstance(el.tag, str) and el.tag != "time"
-                        and _DATE_CLASS_RE.search(el.get("class") or "")][:6]
+            regions += list(islice((el for el in _CLASSED(container)
+                                    if _DATE_CLASS_RE.search(el.get("class"))), 6))
             regions += [el for el in container.iter("time")][:3]
     seen = set()
     for region in regions:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 
 from .jsonld import types_of
+from .record import Markup
 from .text import clean, same
 
 __all__ = ["breadcrumbs", "event_start", "headings", "lead_paragraph", "microdata_types"]
@@ -78,7 +79,12 @@ def _crumbs_from_jsonld(nodes: list[dict]) -> list[str]:
     return []
 
 
-def _trail_element(tree):
+_ANY = Markup()
+
+
+def _trail_element(tree, markup: Markup = _ANY):
+    if not markup.has("breadcrumb"):  # each search below needs the word in the page
+        return None
     for xp in (
         "//nav[contains(translate(@aria-label, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
         "'abcdefghijklmnopqrstuvwxyz'), 'breadcrumb')]",
@@ -96,8 +102,8 @@ def _is_home(a) -> bool:
     return (a.get("href") or "").strip() in ("/", "./", "index.html", "#")
 
 
-def _crumbs_from_html(tree) -> list[str]:
-    el = _trail_element(tree)
+def _crumbs_from_html(tree, markup: Markup = _ANY) -> list[str]:
+    el = _trail_element(tree, markup)
     if el is None:
         return []
     items = [li for li in el.xpath(".//li") if not li.xpath(".//li")]
@@ -117,9 +123,10 @@ def _crumbs_from_html(tree) -> list[str]:
     return out
 
 
-def breadcrumbs(tree, nodes: list[dict], title: str | None = None) -> list[str]:
+def breadcrumbs(tree, nodes: list[dict], title: str | None = None, markup: Markup = _ANY
+                ) -> list[str]:
     """The page's section path from its breadcrumb trail (home and the page itself left out)."""
-    crumbs = _crumbs_from_jsonld(nodes) or _crumbs_from_html(tree)
+    crumbs = _crumbs_from_jsonld(nodes) or _crumbs_from_html(tree, markup)
     out: list[str] = []
     for i, c in enumerate(crumbs):
         if c == "\x00home" or (i == 0 and c.casefold() in _HOME_WORDS):
@@ -154,10 +161,13 @@ def headings(tree) -> list[str]:
     return out
 
 
-def lead_paragraph(tree) -> str | None:
+def lead_paragraph(tree, markup: Markup = _ANY) -> str | None:
     """The article's lead paragraph when it is marked as such."""
+    classes = [cls for cls in _LEAD_CLASSES if markup.has(cls)]
+    if not classes:
+        return None
     main = _main(tree)
-    for cls in _LEAD_CLASSES:
+    for cls in classes:
         found = main.xpath(f".//*[contains(concat(' ', normalize-space(@class), ' '), ' {cls} ')]")
         for el in found:
             text = clean(el.text_content())
@@ -166,13 +176,15 @@ def lead_paragraph(tree) -> str | None:
     return None
 
 
-def event_start(tree, nodes: list[dict]) -> str | None:
+def event_start(tree, nodes: list[dict], markup: Markup = _ANY) -> str | None:
     """The start date of an event the page is marked up as (JSON-LD, microdata, microformats)."""
     for node in nodes:
         if any("event" in t.rsplit("/", 1)[-1].casefold() for t in types_of(node)):
             start = clean(node.get("startDate"))
             if start:
                 return start
+    if not markup.has("startdate", "dt-start", "dtstart"):
+        return None
     for el in tree.xpath("//*[@itemprop='startDate'] | //*[contains(concat(' ', @class, ' '), "
                          "' dt-start ')] | //*[contains(concat(' ', @class, ' '), ' dtstart ')]"):
         value = clean(el.get("datetime") or el.get("content") or el.get("title")
@@ -182,9 +194,11 @@ def event_start(tree, nodes: list[dict]) -> str | None:
     return None
 
 
-def microdata_types(tree) -> list[str]:
+def microdata_types(tree, markup: Markup = _ANY) -> list[str]:
     """schema.org types of the page's top-level microdata items."""
     out: list[str] = []
+    if not markup.has("itemscope"):
+        return out
     for el in tree.xpath("//*[@itemscope][@itemtype][not(ancestor::*[@itemscope])]")[:10]:
         for t in (el.get("itemtype") or "").split():
             name = t.rstrip("/").rsplit("/", 1)[-1]

@@ -35,3 +35,18 @@ class PageMetadata:
     headings: list[str] = field(default_factory=list)  # the article's h1 and h2 texts
     lead: str | None = None  # the article's marked lead paragraph
     event_start: str | None = None  # start date in event markup (JSON-LD, microdata, h-event)
+
+
+class Markup:
+    """The page's source, lower-cased, to ask whether some markup occurs in it at all before
+    searching the tree for it. Without the source (``None``) everything may occur."""
+
+    __slots__ = ("_low",)
+
+    def __init__(self, html: str | None = None):
+        self._low = html.lower() if html is not None else None
+
+    def has(self, *words: str) -> bool:
+        """Whether any of ``words`` (lower case) may occur in the page."""
+        low = self._low
+        return low is None or any(w in low for w in words)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
+import lxml.etree as etree
+
 from .jsonld import names_in, types_of
-from .record import PageMetadata
+from .record import Markup, PageMetadata
 from .text import clean, is_site_name, share_words, strip_site_name
 
 
@@ -39,16 +41,28 @@ def website_names(nodes: list[dict], ids: dict[str, dict]) -> list[str]:
 
 
 _LOGO_RE = re.compile(r"(?:^|[\s_-])(?:logo|brand|site-?(?:title|name)|navbar-brand)(?:$|[\s_-])", re.I)
+# the page's first 200 links whose href is one of $homes ("|/|./|…|"): when the page has no
+# logo or brand class at all, lxml picks the home links out, not a Python loop over every link
+_HOME_HREFS = etree.XPath("(//a[@href])[position() <= 200]"
+                          "[contains($homes, concat('|', normalize-space(@href), '|'))]")
+_LOGO_MARKUP = ("logo", "brand", "sitetitle", "site-title", "sitename", "site-name")
 
 
-def home_link_texts(tree, url: str | None) -> list[str]:
-    """Texts of the page's links to its home page and of its logo (the site's name, as shown)."""
+def home_link_texts(tree, url: str | None, markup: Markup | None = None) -> list[str]:
+    """Texts of the page's links to its home page and of its logo (the site's name, as shown).
+
+    ``markup``: the page's source (see :class:`.record.Markup`), to skip looking at every link's
+    class when no class can name a logo."""
     homes = {"/", "./", "index.html"}
     if url:
         home = urljoin(url, "/")
         homes |= {home, home.rstrip("/")}
+    if markup is not None and not markup.has(*_LOGO_MARKUP) and not any("|" in h for h in homes):
+        links = _HOME_HREFS(tree, homes="|" + "|".join(homes) + "|")
+    else:
+        links = tree.xpath("//a[@href]")[:200]
     out: list[str] = []
-    for a in tree.xpath("//a[@href]")[:200]:
+    for a in links:
         href = (a.get("href") or "").strip()
         cls = a.get("class") or ""
         if href not in homes and not _LOGO_RE.search(cls):
