@@ -82,9 +82,22 @@ class Settings:
     retry_times: int = setting(2, "CCP_RETRY_TIMES", "Retries of a failed request.")
     download_delay: float = setting(
         1.0, "CCP_DOWNLOAD_DELAY",
-        "Base seconds between requests to a host (AutoThrottle adapts it).",
+        "Seconds from the end of one response from a host to the next request to it, over "
+        "every source of a run (a source's download_delay replaces it for its requests).",
     )
-    concurrent_per_host: int = setting(2, "CCP_CONCURRENT_PER_HOST", "Parallel requests per host.")
+    concurrent_per_host: int = setting(
+        1, "CCP_CONCURRENT_PER_HOST",
+        "Requests in flight at once to one host, over every source of a run.",
+    )
+    max_in_flight: int = setting(
+        16, "CCP_MAX_IN_FLIGHT",
+        "Requests a harvest has in flight at once over every host and source.",
+    )
+    scheduler_batch: int = setting(
+        1000, "CCP_SCHEDULER_BATCH",
+        "Due sources the scheduler harvests together in one run (one process, one set of host "
+        "queues); more wait for the next run.",
+    )
     harvest_timeout: float = setting(
         3600.0, "CCP_HARVEST_TIMEOUT",
         "Seconds a harvest run may take.",
@@ -256,6 +269,8 @@ _RANGES = (
     ("retry_times", "CCP_RETRY_TIMES", 0, 20, True),
     ("download_delay", "CCP_DOWNLOAD_DELAY", 0, 600, True),
     ("concurrent_per_host", "CCP_CONCURRENT_PER_HOST", 1, 64, True),
+    ("max_in_flight", "CCP_MAX_IN_FLIGHT", 1, 1024, True),
+    ("scheduler_batch", "CCP_SCHEDULER_BATCH", 1, 100_000, True),
     ("harvest_timeout", "CCP_HARVEST_TIMEOUT", 0, 7 * 86400, False),
     ("lock_stale_seconds", "CCP_LOCK_STALE_SECONDS", 0, 7 * 86400, False),
     ("backoff_base_seconds", "CCP_BACKOFF_BASE_SECONDS", 0, 86400, False),

@@ -1,7 +1,7 @@
 """HTTP plumbing for the spiders: Scrapy settings, retries with backoff, error causes.
 
 All HTTP goes through Scrapy: robots.txt obeyed, a User-Agent naming the portal, per-host
-politeness (AutoThrottle), retries with exponential backoff that honour ``Retry-After``, a
+politeness over every source of a run (:mod:`harvesters.politeness`), retries with exponential backoff that honour ``Retry-After``, a
 response size cap, timeouts, gzip and redirects.
 """
 
@@ -35,6 +35,9 @@ from config import Settings
 from .integrity import MIDDLEWARE_ORDER as INTEGRITY_ORDER
 from .netguard import RefusedAddress
 from .netguard import middlewares as netguard_middlewares
+from .politeness import MIDDLEWARE_ORDER as POLITENESS_ORDER
+
+POLITENESS = "harvesters.politeness.PolitenessMiddleware"
 
 # the longest Retry-After honoured inside one run; a longer one fails the request and is
 # reported with its delay (the scheduler pushes the source's next run back instead)
@@ -49,14 +52,17 @@ def scrapy_settings(settings: Settings, overrides: dict[str, Any] | None = None)
         "ROBOTSTXT_USER_AGENT": settings.user_agent.split("/")[0],
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
-        "CONCURRENT_REQUESTS": 16,
+        # politeness is the run's, not a crawler's: every source's requests to a host share
+        # one queue, one request in flight and one delay from the end of the last response,
+        # under one cap over all hosts (harvesters.politeness); Scrapy's own per-crawler
+        # slot delay and AutoThrottle would only add a second, per-source layer
+        "CCP_HOST_DELAY": settings.download_delay,
+        "CCP_CONCURRENT_PER_HOST": settings.concurrent_per_host,
+        "CCP_MAX_IN_FLIGHT": settings.max_in_flight,
+        "CONCURRENT_REQUESTS": settings.max_in_flight,
         "CONCURRENT_REQUESTS_PER_DOMAIN": settings.concurrent_per_host,
-        "DOWNLOAD_DELAY": settings.download_delay,
-        "DOWNLOAD_DELAY_JITTER": 0.5,
-        "AUTOTHROTTLE_ENABLED": True,
-        "AUTOTHROTTLE_START_DELAY": max(settings.download_delay, 0.01),
-        "AUTOTHROTTLE_MAX_DELAY": 60.0,
-        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(max(1, settings.concurrent_per_host)),
+        "DOWNLOAD_DELAY": 0.0,
+        "AUTOTHROTTLE_ENABLED": False,
         "DOWNLOAD_TIMEOUT": settings.download_timeout,
         "DOWNLOAD_MAXSIZE": settings.max_response_bytes,
         "DOWNLOAD_WARNSIZE": 0,
@@ -72,7 +78,8 @@ def scrapy_settings(settings: Settings, overrides: dict[str, Any] | None = None)
         "CCP_ALLOWED_PRIVATE_ADDRESSES": settings.allowed_private_addresses,
         # the guard sits in the _BASE dict: a spider's custom_settings replace
         # DOWNLOADER_MIDDLEWARES whole, and must never be able to drop it
-        "DOWNLOADER_MIDDLEWARES_BASE": {**DOWNLOADER_MIDDLEWARES_BASE, **netguard_middlewares()},
+        "DOWNLOADER_MIDDLEWARES_BASE": {**DOWNLOADER_MIDDLEWARES_BASE, **netguard_middlewares(),
+                                        POLITENESS: POLITENESS_ORDER},
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "harvesters.http.RobotsTxtEveryWaiterMiddleware": 100,
@@ -87,7 +94,14 @@ def scrapy_settings(settings: Settings, overrides: dict[str, Any] | None = None)
         "LOG_LEVEL": "INFO",
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
     }
-    s.update(overrides or {})
+    overrides = dict(overrides or {})
+    # a caller's DOWNLOAD_DELAY and CONCURRENT_REQUESTS_PER_DOMAIN keep their meaning, applied
+    # by the run's host queues; Scrapy's own per-crawler slots get no delay of their own
+    if "DOWNLOAD_DELAY" in overrides:
+        overrides.setdefault("CCP_HOST_DELAY", overrides.pop("DOWNLOAD_DELAY"))
+    if "CONCURRENT_REQUESTS_PER_DOMAIN" in overrides:
+        overrides.setdefault("CCP_CONCURRENT_PER_HOST", overrides["CONCURRENT_REQUESTS_PER_DOMAIN"])
+    s.update(overrides)
     return s
 
 
@@ -112,15 +126,24 @@ def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) 
     return max(0.0, (when - now).total_seconds())
 
 
+# robots.txt per host (netloc) for the whole harvest process: every source of a run on one
+# host reads the same file, fetched once (as Heritrix and Nutch cache it per host)
+_ROBOTS_BY_NETLOC: dict = {}
+
+
 class RobotsTxtEveryWaiterMiddleware(RobotsTxtMiddleware):
-    """Scrapy's robots.txt middleware, with every request that waits for a host's robots.txt
-    checked against it.
+    """Scrapy's robots.txt middleware, with one robots.txt per host shared by every source of
+    the run, and every request that waits for a host's robots.txt checked against it.
 
     In Scrapy 2.19 the requests waiting while robots.txt downloads share one Deferred; the
     first waiter's future consumes its result, so the third and later requests to a host see
     no parser and are let through — a disallowed URL among the first few requests to a host
     gets fetched. Here each waiter gets its own Deferred, relayed from the shared one.
     """
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self._parsers = _ROBOTS_BY_NETLOC
 
     async def robot_parser(self, request):
         netloc = urlparse_cached(request).netloc

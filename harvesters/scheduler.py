@@ -11,6 +11,13 @@
   but skips the run until the back-off has passed; the first success resets it.
 - Tasks queued by the web admin ("run now", source discovery) are picked up from the
   catalogue's task table.
+- A job that fires only queues its source (:class:`HarvestQueue`); one run at a time then
+  harvests every source that is due (up to ``CCP_SCHEDULER_BATCH``) in one child process, so
+  the run's host queues (:mod:`harvesters.politeness`: one request in flight per host, the
+  delay from the end of the last response, ``CCP_MAX_IN_FLIGHT`` over all hosts) hold over
+  every source the scheduler harvests, and a thousand due sources cost one process, not a
+  thousand. What falls due during a run waits for the next one; a source already waiting or
+  being harvested is not queued twice.
 - SIGTERM/SIGINT: running harvests are asked to stop cleanly (recorded as interrupted), the
   scheduler shuts down, and the process exits.
 """
@@ -23,6 +30,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor as TaskPool
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -39,6 +47,11 @@ from indexer.resource import utcnow
 log = logging.getLogger(__name__)
 
 JOB_PREFIX = "harvest:"
+JOB_FUNC = "harvesters.scheduler:queue_job"
+# a run starts once no further source has fallen due for GATHER_SECONDS (the jobs of many
+# sources due at one moment fire one after another), and waits at most GATHER_MAX_SECONDS
+GATHER_SECONDS = 1.0
+GATHER_MAX_SECONDS = 15.0
 RECONCILE_SECONDS = 60.0
 TASK_POLL_SECONDS = 2.0
 DRAIN_SECONDS = 15.0  # how often pending index changes are retried (e.g. after an outage)
@@ -84,12 +97,13 @@ def reconcile(scheduler, sources: Iterable, settings: Settings,
     for jid, src in sorted(desired.items()):
         fp = _fingerprint(src, default)
         job = existing.get(jid)
-        if job is not None and job.name == fp and list(job.args[1:]) == args:
+        if job is not None and job.name == fp and list(job.args[1:]) == args \
+                and job.func_ref == JOB_FUNC:
             continue
         if job is not None:
             scheduler.remove_job(jid)
         scheduler.add_job(
-            "harvesters.scheduler:harvest_job", trigger_for(src.schedule, default), id=jid,
+            JOB_FUNC, trigger_for(src.schedule, default), id=jid,
             name=fp, args=[src.id, *args], coalesce=True, max_instances=1,
             misfire_grace_time=3600,
         )
@@ -97,8 +111,18 @@ def reconcile(scheduler, sources: Iterable, settings: Settings,
     return changes
 
 
+def queue_job(source_id: str, data_dir: str, sources_path: str) -> None:
+    """What a scheduled job runs: its source joins the scheduler's next run (without a running
+    :class:`HarvestQueue`, e.g. called by hand, the source is harvested at once)."""
+    queue = QUEUE
+    if queue is None:
+        harvest_job(source_id, data_dir, sources_path)
+        return
+    queue.submit(source_id, "schedule")
+
+
 def harvest_job(source_id: str, data_dir: str, sources_path: str, *, trigger: str = "schedule"):
-    """What a scheduled job runs: one source's harvest, unless it is backing off."""
+    """One source's harvest now, in a run of its own, unless it is backing off."""
     from .run import run_harvest
 
     settings = Settings.from_env(data_dir=data_dir, sources=sources_path)
@@ -128,6 +152,135 @@ def harvest_job(source_id: str, data_dir: str, sources_path: str, *, trigger: st
     return report.id
 
 
+class HarvestQueue:
+    """The sources waiting for the scheduler's next run, and the thread that runs them: one
+    run at a time, every waiting source of one trigger in it (up to ``CCP_SCHEDULER_BATCH``),
+    once the sources falling due together have arrived (:meth:`_gather`)."""
+
+    def __init__(self, settings: Settings, stop: threading.Event,
+                 gather_seconds: float = GATHER_SECONDS):
+        self.settings = settings
+        self.stop = stop
+        self.gather_seconds = gather_seconds
+        self._waiting: dict[str, tuple[str, Future]] = {}  # source id -> (trigger, result)
+        self._running: set[str] = set()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, source_id: str, trigger: str = "schedule") -> Future:
+        """Queue ``source_id`` for the next run; its future gets that run's id (None when the
+        source was not harvested). A source already waiting keeps its place; one being
+        harvested by a scheduled run is not queued again by its schedule."""
+        with self._cond:
+            if source_id in self._waiting:
+                return self._waiting[source_id][1]
+            fut: Future = Future()
+            if source_id in self._running and trigger == "schedule":
+                fut.set_result(None)
+                return fut
+            self._waiting[source_id] = (trigger, fut)
+            self._cond.notify()
+            return fut
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="ccp-harvest-queue",
+                                        daemon=True)
+        self._thread.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        with self._cond:
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _take(self) -> tuple[str, dict[str, Future]]:
+        with self._cond:
+            trigger = next(iter(self._waiting.values()))[0]
+            ids = [sid for sid, (t, _) in self._waiting.items() if t == trigger]
+            ids = ids[:max(1, self.settings.scheduler_batch)]
+            batch = {sid: self._waiting.pop(sid)[1] for sid in ids}
+            self._running = set(batch)
+            return trigger, batch
+
+    def _gather(self) -> None:
+        """Wait while sources keep falling due (see :data:`GATHER_SECONDS`)."""
+        started = time.monotonic()
+        while time.monotonic() - started < GATHER_MAX_SECONDS:
+            with self._cond:
+                before = len(self._waiting)
+            if self.stop.wait(self.gather_seconds):
+                return
+            with self._cond:
+                if len(self._waiting) == before \
+                        or len(self._waiting) >= self.settings.scheduler_batch:
+                    return
+
+    def _loop(self) -> None:
+        while not self.stop.is_set():
+            with self._cond:
+                if not self._waiting:
+                    self._cond.wait(0.5)
+                    continue
+            self._gather()
+            if self.stop.is_set():
+                break
+            trigger, batch = self._take()
+            run_id, harvested = None, set()
+            try:
+                run_id, harvested = self._harvest(trigger, list(batch))
+            except Exception:  # noqa: BLE001 - one failed run never stops the scheduler
+                log.exception("the run of %d source(s) failed", len(batch))
+            finally:
+                with self._cond:
+                    self._running = set()
+                for sid, fut in batch.items():
+                    fut.set_result(run_id if sid in harvested else None)
+        with self._cond:  # stopping: what still waits is not harvested
+            for _trigger, fut in self._waiting.values():
+                fut.set_result(None)
+            self._waiting.clear()
+
+    def _harvest(self, trigger: str, ids: list[str]) -> tuple[int | None, set[str]]:
+        """One run of those of the sources ``ids`` that may run now: its id and theirs."""
+        from .run import run_harvest
+
+        try:
+            sources = {s.id: s for s in load_sources(self.settings.sources)}
+        except SourceConfigError as exc:
+            log.error("source files are invalid; not harvesting %d source(s):\n%s",
+                      len(ids), exc)
+            return None, set()
+        cat = Catalogue(self.settings.catalogue_url)
+        try:
+            cat.create_all()
+            health = cat.source_health()
+        finally:
+            cat.close()
+        now, runnable = utcnow(), []
+        for sid in ids:
+            src, h = sources.get(sid), health.get(sid)
+            if src is None or (not src.enabled and trigger == "schedule"):
+                log.info("%s is no longer an enabled source; skipping", sid)
+            elif trigger == "schedule" and h and h.retry_not_before and h.retry_not_before > now:
+                log.info("%s is backing off until %s after %d failure(s); skipping this run",
+                         sid, h.retry_not_before.isoformat(), h.consecutive_failures)
+            else:
+                runnable.append(src)
+        if not runnable:
+            return None, set()
+        report = run_harvest(self.settings, runnable, trigger=trigger, stop=self.stop)
+        counts: dict[str, int] = {}
+        for s in report.sources:
+            counts[s.status] = counts.get(s.status, 0) + 1
+        log.info("run %s of %d source(s): %s", report.id, len(runnable),
+                 ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+        return report.id, {s.id for s in runnable}
+
+
+# the running scheduler's queue (jobs are module-level functions, persisted by name)
+QUEUE: HarvestQueue | None = None
+
+
 class SchedulerProcess:
     """The long-running ``ccp schedule`` process."""
 
@@ -137,6 +290,7 @@ class SchedulerProcess:
         self.scheduler = make_scheduler(settings)
         self.catalogue = Catalogue(settings.catalogue_url)
         self.tasks = TaskPool(max_workers=2, thread_name_prefix="ccp-task")
+        self.queue = HarvestQueue(settings, STOP)
         self._reload = threading.Event()
         self._draining = threading.Event()
 
@@ -238,9 +392,9 @@ class SchedulerProcess:
 
         try:
             if task["kind"] == "harvest":
-                run_id = harvest_job(task["args"]["source_id"], str(self.settings.data_dir),
-                                     str(self.settings.sources), trigger="admin")
-                self.catalogue.finish_task(task["id"], "done", {"run_id": run_id})
+                done = self.queue.submit(task["args"]["source_id"], "admin")
+                done.add_done_callback(lambda f, tid=task["id"]: self.catalogue.finish_task(
+                    tid, "done", {"run_id": f.result()}))
             elif task["kind"] == "discover":
                 result = discover_task(self.settings, task["args"])
                 self.catalogue.finish_task(task["id"], "done", result)
@@ -259,6 +413,9 @@ class SchedulerProcess:
             signal.signal(signal.SIGHUP, lambda *_: self._reload.set())
             signal.signal(signal.SIGTERM, lambda *_: STOP.set())
             signal.signal(signal.SIGINT, lambda *_: STOP.set())
+        global QUEUE
+        QUEUE = self.queue
+        self.queue.start()
         self.scheduler.start(paused=True)
         self.reconcile_now()
         self.scheduler.resume()
@@ -284,6 +441,8 @@ class SchedulerProcess:
             log.info("scheduler stopping: waiting for running harvests to stop cleanly")
             STOP.set()
             self.scheduler.shutdown(wait=True)
+            self.queue.join()
+            QUEUE = None
             self.tasks.shutdown(wait=True)
             self.catalogue.close()
 

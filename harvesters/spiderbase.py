@@ -129,11 +129,8 @@ class SourceSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        # each source is its own crawler: its download_delay is its crawler's DOWNLOAD_DELAY
-        # (AutoThrottle never goes below it)
-        if spider.source.download_delay is not None:
-            crawler.settings.set("DOWNLOAD_DELAY", spider.source.download_delay,
-                                 priority="spider")
+        # a source's download_delay spaces its requests in its host's queue, shared with
+        # every other source on that host (harvesters.politeness reads it from the spider)
         crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
         ctx = spider.ctx
         ctx.catalogue.start_source(ctx.run_id, spider.source.id)
