@@ -12,9 +12,16 @@ import tantivy
 
 from ...embeddings.centering import shifted_query
 from ..base import BackendUnavailable, SearchBackend
+from .documents import INLINE_DOCS, default_workers
 from .generations import FacetCache, Generation, GenerationsMixin, stat_signature
+from .schema import (
+    REBUILD_HEAP_BYTES,
+    TITLE_BOOST,
+    WRITER_HEAP_BYTES,
+    build_schema,
+    stem_langs,
+)
 from .searching import SearchMixin
-from .schema import REBUILD_HEAP_BYTES, TITLE_BOOST, WRITER_HEAP_BYTES, build_schema, stem_langs
 from .vectors import ANN_MIN_ROWS, VectorStore, VectorStoreError, VectorView
 
 # A filter matching at most this many documents is applied before ranking (the vectors of its
@@ -149,6 +156,7 @@ class EmbeddedBackend(VectorSearchMixin, GenerationsMixin, SearchMixin, SearchBa
         writer_heap_bytes: int = WRITER_HEAP_BYTES,
         rebuild_heap_bytes: int = REBUILD_HEAP_BYTES,
         rebuild_threads: int | None = None,
+        rebuild_workers: int | None = None,
         selective_docs: int = SELECTIVE_DOCS,
         ann_min_rows: int = ANN_MIN_ROWS,
     ) -> None:
@@ -156,6 +164,9 @@ class EmbeddedBackend(VectorSearchMixin, GenerationsMixin, SearchMixin, SearchBa
         self.writer_heap_bytes = writer_heap_bytes
         self.rebuild_heap_bytes = rebuild_heap_bytes
         self.rebuild_threads = rebuild_threads or max(1, min(4, os.cpu_count() or 1))
+        # processes that analyse documents during a rebuild (documents.prepared); 0: none
+        self.rebuild_workers = default_workers() if rebuild_workers is None else rebuild_workers
+        self.rebuild_inline_docs = INLINE_DOCS  # analysed in this process before workers start
         self._schema = build_schema()
         self._default_fields = ["title", "text"] + [f"text_{lang}" for lang in stem_langs()]
         self._boosts = {"title": TITLE_BOOST}

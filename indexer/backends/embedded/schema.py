@@ -16,12 +16,13 @@ from ...analysis import (
     stems_field,
 )
 from ...compounds import LANGUAGES as COMPOUND_LANGUAGES
-from ...stemming import PYTHON_LANGUAGES, stem
 from ...query import FACETS
 from ...resource import Resource
+from ...stemming import PYTHON_LANGUAGES, stem
 
-SCHEMA_VERSION = 5  # 3: pre-analysed stems_<code>/parts_<code> fields; 4: the listing field;
-# 5: the "key" fast field (vector search filters through it)
+SCHEMA_VERSION = 6  # 3: pre-analysed stems_<code>/parts_<code> fields; 4: the listing field;
+# 5: the "key" fast field (vector search filters through it); 6: parts_<code> and title_stems
+# without positions
 
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "write.lock"
@@ -58,8 +59,10 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field("text", tokenizer_name=FOLD_ANALYZER)
     for lang in stem_langs():
         sb.add_text_field(f"text_{lang}", tokenizer_name=analyzer_name(lang))
+    phrased = positional_fields()
     for name in pre_analysed_fields():  # analysed in Python (indexer.analysis.analysed_fields)
-        sb.add_text_field(name, tokenizer_name=PRE_ANALYZER)
+        sb.add_text_field(name, tokenizer_name=PRE_ANALYZER,
+                          index_option="position" if name in phrased else "freq")
     for facet in FACETS:
         sb.add_text_field(facet, tokenizer_name="raw", index_option="basic")
         sb.add_text_field(f"{facet}_set", fast=True, tokenizer_name="raw", index_option="basic")
@@ -73,6 +76,13 @@ def build_schema() -> tantivy.Schema:
     sb.add_bytes_field("doc", stored=True)  # JSON of base.result_view(resource)
     sb.add_bytes_field("body", stored=True)  # UTF-8 text snippets are cut from
     return sb.build()
+
+
+def positional_fields() -> frozenset[str]:
+    """The pre-analysed fields phrases are searched in (:func:`analysed_query`), so they keep
+    positions: ``stems_<code>``. ``parts_<code>`` and ``title_stems`` are only ever searched
+    term by term, so they record frequencies alone (positions are a quarter of the index)."""
+    return frozenset(stems_field(code) for code in PYTHON_LANGUAGES)
 
 
 def doc_key(resource_id: str) -> int:

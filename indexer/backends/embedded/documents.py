@@ -1,0 +1,127 @@
+"""A resource as an embedded-index document, and preparing many of them on every core.
+
+What a document holds is decided by :func:`document_fields`: plain tuples, so that a rebuild
+can analyse resources in worker processes (:func:`prepared`) while the main process feeds the
+index writer; :func:`to_document` turns them into a tantivy document.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
+from typing import Any
+
+import tantivy
+
+from ...analysis import analysed_fields, stem_language
+from ...query import is_listing
+from ...resource import Resource
+from ..base import facet_values, result_view
+from .schema import SET_SEPARATOR, SNIPPET_SOURCE_CHARS, date_key, doc_key
+
+# (kind, field, value): kind "t" text, "i" integer, "b" bytes
+Fields = list[tuple[str, str, Any]]
+
+# A rebuild analyses this many resources in its own process before it starts worker processes
+# (starting them costs about a second: not worth it for a small index).
+INLINE_DOCS = 2_000
+BATCH_DOCS = 200  # resources per task sent to a worker
+IN_FLIGHT_PER_WORKER = 3  # tasks queued per worker: enough to keep it busy, memory stays flat
+
+
+def document_fields(r: Resource) -> Fields:
+    """Every field of the document of ``r``."""
+    return text_fields(r) + analysed_document_fields(r)
+
+
+def text_fields(r: Resource) -> Fields:
+    """The fields that are the resource's own text (cheap to make, costly to send elsewhere)."""
+    out: Fields = [("t", "id", r.id), ("t", "title", r.title or "")]
+    lang = stem_language(r.language)
+    for part in (r.title, r.summary, r.body):
+        if part:
+            out.append(("t", "text", part))
+            if lang:
+                out.append(("t", f"text_{lang}", part))
+    snippet_source = (r.body or r.summary or "")[:SNIPPET_SOURCE_CHARS]
+    if snippet_source:
+        out.append(("b", "body", snippet_source.encode("utf-8")))
+    return out
+
+
+def analysed_document_fields(r: Resource) -> Fields:
+    """The fields analysed in Python (the costly part, done in worker processes)."""
+    texts = [p for p in (r.title, r.summary, r.body) if p]
+    out: Fields = [("t", name, tokens) for name, tokens
+                   in analysed_fields(texts, r.language, title=r.title).items()]
+    for facet, values in facet_values(r).items():
+        values = sorted({v for v in values if v and SET_SEPARATOR not in v})
+        out += [("t", facet, value) for value in values]
+        out.append(("t", f"{facet}_set", SET_SEPARATOR.join(values)))
+    out.append(("i", "date", date_key(r)))
+    out.append(("i", "key", doc_key(r.id)))
+    out.append(("t", "live", "yes" if r.is_live else "no"))
+    out.append(("t", "listing", "yes" if is_listing(r.title, r.body) else "no"))
+    view = json.dumps(result_view(r), ensure_ascii=False, separators=(",", ":"))
+    out.append(("b", "doc", view.encode("utf-8")))
+    return out
+
+
+def to_document(fields: Fields) -> tantivy.Document:
+    doc = tantivy.Document()
+    for kind, name, value in fields:
+        if kind == "t":
+            doc.add_text(name, value)
+        elif kind == "i":
+            doc.add_integer(name, value)
+        else:
+            doc.add_bytes(name, value)
+    return doc
+
+
+def _analysed_batch(batch: list[Resource]) -> list[Fields]:
+    return [analysed_document_fields(r) for r in batch]
+
+
+def default_workers() -> int:
+    """Worker processes a rebuild analyses with: none on one or two cores, where the main
+    process (reading the catalogue, feeding the writer) and the writer's threads already use
+    both — measured on 2 cores, a worker added 13% CPU a document (sending resources to it and
+    the analysers' start) and gained nothing; one per further core, at most 4."""
+    return max(0, min(4, (os.cpu_count() or 1) - 2))
+
+
+def prepared(resources: Iterable[Resource], workers: int, inline: int = INLINE_DOCS
+             ) -> Iterator[tuple[str, Fields]]:
+    """(id, fields) of every resource, in order. After ``inline`` resources, with ``workers`` >
+    0, the analysis runs in that many worker processes, at most a few batches ahead of what the
+    caller consumed (the catalogue is read as the index is written, never all at once)."""
+    it = iter(resources)
+    for r in islice(it, inline if workers > 0 else None):
+        yield r.id, document_fields(r)
+    first = list(islice(it, BATCH_DOCS))
+    if not first:
+        return
+    # "spawn": a rebuild may run inside a threaded process (the web app's admin tasks), which
+    # must not be forked. Workers get the resources and send back only what they analysed.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending: deque[tuple[list[Resource], Future]] = deque(
+            [(first, pool.submit(_analysed_batch, first))])
+        try:
+            while pending:
+                while len(pending) < workers * IN_FLIGHT_PER_WORKER:
+                    batch = list(islice(it, BATCH_DOCS))
+                    if not batch:
+                        break
+                    pending.append((batch, pool.submit(_analysed_batch, batch)))
+                batch, future = pending.popleft()
+                for r, analysed in zip(batch, future.result()):
+                    yield r.id, text_fields(r) + analysed
+        finally:
+            for _, f in pending:
+                f.cancel()
