@@ -37,7 +37,7 @@ from typing import Any
 
 from .backends.base import SearchBackend
 from .concepts import expand
-from .query import MAX_PER_PAGE, MIN_HITS, Hit, SearchQuery, SearchResults
+from .query import MAX_PER_PAGE, Hit, SearchQuery, SearchResults
 
 
 __all__ = ["HybridSearch", "fuse"]
@@ -49,6 +49,11 @@ MIN_SIMILARITY = 0.1  # cosine below which a vector hit is not related (measured
 RELATIVE_SIMILARITY = 0.5  # ...nor one below this share of the best hit's similarity
 DENSE_WEIGHT = 0.3  # the vector list's weight in the fusion (measured: bench/README.md)
 EXPANSION_WEIGHT = 0.3  # the concept terms' list's weight in the fusion
+# The words are retried leniently (fewer words, similar spellings) only when the vectors and the
+# concept found fewer than this: pages that share one incidental word with the query would
+# otherwise push out the other languages' pages about the same thing (the lexical search alone
+# fills its page, query.MIN_HITS).
+LENIENT_BELOW = 3
 QUERY_CACHE = 512  # query embeddings kept per process
 
 
@@ -148,7 +153,7 @@ class HybridSearch:
         added = list(dict.fromkeys([*dense, *concept]))
         # enough found by meaning: no lenient retry of the words (similar spellings, fewer
         # words) to mix in with them
-        union = replace(query, also_ids=tuple(added), lenient=len(added) < MIN_HITS)
+        union = replace(query, also_ids=tuple(added), lenient=len(added) < LENIENT_BELOW)
         if query.effective_sort == "date":
             return self.backend.search(union)
         if query.offset + query.per_page > WINDOW:  # beyond the fused window: lexical order

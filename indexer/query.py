@@ -164,7 +164,13 @@ class SearchResults:
 # then with similar spellings, and the results say so; a did-you-mean comes from the index's own
 # vocabulary.
 
-MIN_HITS = 3  # fewer hits than this and the query is retried leniently
+# A page: a query that cannot fill the first page is retried leniently, and what the strict query
+# found stays on top (PREFERRED_SCORE). Measured on the tune split: 3 (replacing the strict
+# results) 0.870 nDCG@10; 10 with the strict hits kept first 0.877 (R@10 0.83 -> 0.88).
+MIN_HITS = 10
+# A lenient retry ranks the resources that meet the strict requirement first (this constant is
+# added to their score): the retry only fills the page after them, it never reorders them.
+PREFERRED_SCORE = 1000.0
 PROXIMITY_SLOP = 2  # words this many positions apart still count as "together"
 PROXIMITY_BOOST = 2.0  # weight of the phrase/proximity clause against one word's match
 FUZZY_SCORE = 0.5  # the constant score of a similar spelling: below nearly any exact match
@@ -224,6 +230,9 @@ class TextPlan:
     required: int
     proximity: tuple[str, ...] = ()  # the words of the phrase/proximity boost (>= 2, or none)
     relax: str | None = None  # None (as typed), RELAXED_WORDS or RELAXED_SPELLING
+    # a relaxed plan's strict requirement: documents with this many of the counted units
+    # (exactly spelt) rank first (+PREFERRED_SCORE); 0 = no preference
+    preferred: int = 0
 
     @property
     def fuzzy(self) -> bool:
@@ -287,7 +296,7 @@ def plan_text(parsed: Any, languages: tuple[str, ...], relax: str | None = None
     return TextPlan(
         counted=tuple(counted), optional=tuple(optional), excluded=tuple(parsed.excluded),
         required=required, proximity=tuple(single) if len(single) >= 2 else (),
-        relax=relax,
+        relax=relax, preferred=required_matches(n) if relax and n > 1 else 0,
     )
 
 

@@ -18,6 +18,7 @@ from ...query import (
     FACETS,
     FUZZY_SCORE,
     LISTING_WEIGHT,
+    PREFERRED_SCORE,
     PROXIMITY_BOOST,
     PROXIMITY_SLOP,
     SUGGEST_MIN_CHARS,
@@ -144,6 +145,10 @@ def text_query(plan: TextPlan) -> dict[str, Any]:
     elif counted:
         clauses["must"] = [{"bool": {"should": counted, "minimum_should_match": plan.required}}]
     should = [_group_query(g, plan.fuzzy) for g in plan.optional]
+    if plan.preferred:  # a lenient retry: what the strict query found ranks first
+        should.append({"constant_score": {"boost": PREFERRED_SCORE, "filter": {"bool": {
+            "should": [_group_query(g, False) for g in plan.counted],
+            "minimum_should_match": plan.preferred}}}})
     if plan.proximity:
         should.append({"multi_match": {
             "query": " ".join(plan.proximity), "fields": search_fields(), "type": "phrase",
