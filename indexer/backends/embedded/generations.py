@@ -25,7 +25,7 @@ from ...analysis import register_analyzers
 from ...query import FacetValue
 from ...resource import Resource
 from ..base import BackendUnavailable
-from .documents import document_fields, prepared, to_document
+from .documents import StoredSearcher, document_fields, prepared, to_document
 from .schema import (
     CURRENT_FILE,
     FACET_CACHE_ENTRIES,
@@ -80,7 +80,7 @@ class Generation:
             self.reload_view()
 
     def reload_view(self) -> None:
-        self.view = (self.index.searcher(), FacetCache())
+        self.view = (StoredSearcher(self.index.searcher()), FacetCache())
 
     @property
     def searcher(self) -> tantivy.Searcher:

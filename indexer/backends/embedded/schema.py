@@ -20,9 +20,10 @@ from ...query import FACETS
 from ...resource import Resource
 from ...stemming import PYTHON_LANGUAGES, stem
 
-SCHEMA_VERSION = 6  # 3: pre-analysed stems_<code>/parts_<code> fields; 4: the listing field;
+SCHEMA_VERSION = 7  # 3: pre-analysed stems_<code>/parts_<code> fields; 4: the listing field;
 # 5: the "key" fast field (vector search filters through it); 6: parts_<code> and title_stems
-# without positions
+# without positions; 7: the view and the snippet source stored as one zlib blob, the title
+# no longer stored apart
 
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "write.lock"
@@ -55,7 +56,7 @@ def build_schema() -> tantivy.Schema:
     """The schema of an embedded index (bump :data:`SCHEMA_VERSION` when it changes)."""
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
-    sb.add_text_field("title", stored=True, tokenizer_name=FOLD_ANALYZER)
+    sb.add_text_field("title", tokenizer_name=FOLD_ANALYZER)  # shown from "stored"
     sb.add_text_field("text", tokenizer_name=FOLD_ANALYZER)
     for lang in stem_langs():
         sb.add_text_field(f"text_{lang}", tokenizer_name=analyzer_name(lang))
@@ -73,8 +74,9 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field("live", tokenizer_name="raw", index_option="basic")
     # "yes" for a listing page (query.is_listing): its score is weighted down
     sb.add_text_field("listing", tokenizer_name="raw", index_option="basic")
-    sb.add_bytes_field("doc", stored=True)  # JSON of base.result_view(resource)
-    sb.add_bytes_field("body", stored=True)  # UTF-8 text snippets are cut from
+    # zlib of the JSON of base.result_view(resource) and the text snippets are cut from
+    # (documents.stored_blob)
+    sb.add_bytes_field("stored", stored=True)
     return sb.build()
 
 
