@@ -25,6 +25,7 @@ Snippets (the query's words found the way the index matched them) are in
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -127,7 +128,9 @@ def register_analyzers(index: Any) -> None:
 
 def words(text: str) -> list[str]:
     """The words of ``text`` as the analyzers see them: runs of letters and digits."""
-    return [w for w in _WORD.findall(text) if len(w.encode("utf-8")) < MAX_TOKEN_BYTES]
+    # UTF-8 takes at most 4 bytes a character: only long words need encoding to be measured
+    return [w for w in _WORD.findall(text)
+            if len(w) < MAX_TOKEN_BYTES // 4 or len(w.encode("utf-8")) < MAX_TOKEN_BYTES]
 
 
 # -- the user's query syntax -----------------------------------------------------------------
@@ -355,15 +358,21 @@ def all_stopwords() -> frozenset[str]:
     return frozenset(out)
 
 
-def _part_tokens(word: str, lang: str) -> list[str]:
-    """The compound parts of ``word``, analysed like the language's stemmed field."""
+@functools.lru_cache(maxsize=200_000)
+def _cached_part_tokens(word: str, lang: str) -> tuple[str, ...]:
     from .compounds import split
 
     analyzer = cached_analyzer(lang)
     out: list[str] = []
     for part in split(word, lang):
         out += analyzer.analyze(part)
-    return out
+    return tuple(out)
+
+
+def _part_tokens(word: str, lang: str) -> list[str]:
+    """The compound parts of ``word``, analysed like the language's stemmed field (memoised:
+    an index build meets the same long words again and again)."""
+    return list(_cached_part_tokens(word, lang))
 
 
 def analysed_fields(texts: list[str], language: str | None, title: str | None = None
