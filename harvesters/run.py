@@ -26,7 +26,7 @@ from config.models import SOURCE_ADAPTER
 from indexer.catalogue import Catalogue, RunReport
 from indexer.indexing import drain
 
-from .context import HarvestContext
+from .context import Drainer, HarvestContext
 
 log = logging.getLogger(__name__)
 
@@ -37,22 +37,41 @@ def log_path(settings: Settings, run_id: int) -> Path:
     return settings.data_dir / "logs" / f"harvest-{run_id}.log"
 
 
+def harvest_workers(settings: Settings, workers: int | None = None) -> int:
+    """Normalising processes of a run: ``workers``, else the setting ``harvest_workers``
+    (CCP_HARVEST_WORKERS), else one per core; 0 normalises in the harvest process itself."""
+    if workers is None:
+        workers = getattr(settings, "harvest_workers", None)
+    if workers is None:
+        from .normpool import default_workers
+
+        workers = default_workers()
+    return max(0, int(workers))
+
+
 def _child_main(settings: Settings, source_dicts: list[dict], run_id: int,
-                overrides: dict[str, Any]) -> None:
+                overrides: dict[str, Any], workers: int = 0,
+                normalise_timeout: float | None = None) -> None:
     from scrapy.crawler import CrawlerProcess
 
     from config.taxonomy import load_taxonomy
 
     from .http import scrapy_settings
+    from .normpool import DEFAULT_TIMEOUT, NormalisePool
     from .spiders import SPIDERS
 
     _die_with_parent()
     logfile = log_path(settings, run_id)
     logfile.parent.mkdir(parents=True, exist_ok=True)
     sources = [SOURCE_ADAPTER.validate_python(d) for d in source_dicts]
+    taxonomy = load_taxonomy()
+    # the workers are forked before the catalogue's connections and the crawl's threads exist
+    pool = NormalisePool(workers, {s.id: s for s in sources}, taxonomy=taxonomy,
+                         timeout=normalise_timeout or DEFAULT_TIMEOUT) if workers else None
+    drainer = Drainer(settings) if workers else None
     catalogue = Catalogue(settings.catalogue_url)
     ctx = HarvestContext(settings=settings, catalogue=catalogue, run_id=run_id,
-                         taxonomy=load_taxonomy())
+                         taxonomy=taxonomy, pool=pool, drainer=drainer)
     scrapy_conf = scrapy_settings(settings, {"LOG_FILE": str(logfile),
                                              "LOG_INSTALL_ROOT_HANDLER": True, **overrides})
     process = CrawlerProcess(scrapy_conf)
@@ -61,7 +80,9 @@ def _child_main(settings: Settings, source_dicts: list[dict], run_id: int,
     try:
         process.start()
     finally:
-        ctx.drain()
+        if pool is not None:
+            pool.close()
+        ctx.finish()
         unfinished = [s.id for s in sources if s.id not in ctx.closed]
         stopped = any(s.status == "interrupted" for s in catalogue.run_report(run_id).sources)
         if unfinished or stopped:
@@ -95,12 +116,17 @@ def run_harvest(
     progress: Callable[[RunReport], None] | None = None,
     timeout: float | None = None,
     stop: threading.Event | None = None,
+    workers: int | None = None,
+    normalise_timeout: float | None = None,
 ) -> RunReport:
     """Harvest ``sources`` in a child process and return the run's report.
 
     Each source's run lock is taken first (in the catalogue, so it holds across processes
     and machines); a source another run holds is reported as skipped, never run twice at
     once. ``stop`` set from another thread stops the run cleanly (recorded as interrupted).
+    ``workers``: processes that normalise the fetched documents (see :func:`harvest_workers`);
+    ``normalise_timeout``: seconds one document may take there before its worker is stopped
+    and the document fails (default :data:`.normpool.DEFAULT_TIMEOUT`).
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     catalogue = Catalogue(settings.catalogue_url)
@@ -130,20 +156,22 @@ def run_harvest(
             return catalogue.run_report(run_id)
         return _run_locked(settings, catalogue, run_id, runnable, owner, locked,
                            scrapy_overrides=scrapy_overrides, progress=progress,
-                           timeout=timeout, stop=stop)
+                           timeout=timeout, stop=stop,
+                           workers=harvest_workers(settings, workers),
+                           normalise_timeout=normalise_timeout)
     finally:
         catalogue.release_source_locks(locked, owner)
         catalogue.close()
 
 
 def _run_locked(settings, catalogue, run_id, sources, owner, locked, *, scrapy_overrides,
-                progress, timeout, stop) -> RunReport:
+                progress, timeout, stop, workers, normalise_timeout) -> RunReport:
     limit = timeout if timeout is not None else settings.harvest_timeout
     mp = multiprocessing.get_context("spawn")
     child = mp.Process(
         target=_child_main, name=f"ccp-harvest-{run_id}",
         args=(settings, [s.model_dump(mode="json") for s in sources], run_id,
-              scrapy_overrides or {}),
+              scrapy_overrides or {}, workers, normalise_timeout),
     )
     child.start()
     started = last_beat = time.monotonic()

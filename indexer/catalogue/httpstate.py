@@ -13,12 +13,42 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection
 
 from ..resource import utcnow
 from .tables import http_state_t, run_errors_t, run_sources_t
 
 SUSPECT_LISTING = "suspect-listing"  # the kind of the run error that marks a suspect listing
+
+
+_STATE_FIELDS = ("source_id", "etag", "last_modified", "status", "checked_at", "instance_url")
+# built once: the ingest of every harvested page runs them
+_UPDATE_STATE = (update(http_state_t).where(http_state_t.c.url == bindparam("key"))
+                 .values({**{f: bindparam(f"v_{f}") for f in _STATE_FIELDS},
+                          "error_kind": None, "error": None, "failures": 0}))
+_INSERT_STATE = insert(http_state_t).values({**{f: bindparam(f"v_{f}") for f in _STATE_FIELDS},
+                                             "url": bindparam("key"), "error_kind": None,
+                                             "error": None, "failures": 0})
+_CLEAR_FAILURE = (update(http_state_t)
+                  .where(http_state_t.c.url == bindparam("key"), http_state_t.c.failures > 0)
+                  .values(error_kind=None, error=None, failures=0))
+
+
+def save_validators(c: Connection, url: str, source_id: str, etag: str | None,
+                    last_modified: str | None, status: int, instance_url: str | None = None
+                    ) -> None:
+    """In transaction ``c``: the validators of a URL read in full; its last failure cleared."""
+    params = {"key": url, "v_source_id": source_id, "v_etag": etag,
+              "v_last_modified": last_modified, "v_status": status, "v_checked_at": utcnow(),
+              "v_instance_url": instance_url}
+    if c.execute(_UPDATE_STATE, params).rowcount == 0:
+        c.execute(_INSERT_STATE, params)
+
+
+def clear_failure_in(c: Connection, url: str) -> None:
+    """In transaction ``c``: ``url`` answered, its last failure is forgotten."""
+    c.execute(_CLEAR_FAILURE, {"key": url})
 
 
 class HttpStateMixin:
@@ -39,14 +69,8 @@ class HttpStateMixin:
                         last_modified: str | None, status: int,
                         instance_url: str | None = None) -> None:
         """The validators of a URL that was read in full (any earlier failure is cleared)."""
-        now = utcnow()
         with self.engine.begin() as c:
-            vals = dict(source_id=source_id, etag=etag, last_modified=last_modified,
-                        status=status, checked_at=now, instance_url=instance_url,
-                        error_kind=None, error=None, failures=0)
-            done = c.execute(update(http_state_t).where(http_state_t.c.url == url).values(**vals))
-            if done.rowcount == 0:
-                c.execute(insert(http_state_t).values(url=url, **vals))
+            save_validators(c, url, source_id, etag, last_modified, status, instance_url)
 
     # -- failed documents ---------------------------------------------------------------------
     def note_url_failure(self, url: str, source_id: str, kind: str, message: str) -> int:
@@ -67,9 +91,7 @@ class HttpStateMixin:
     def clear_url_failure(self, url: str) -> None:
         """``url`` answered (304 or in full): forget its last failure."""
         with self.engine.begin() as c:
-            c.execute(update(http_state_t)
-                      .where(http_state_t.c.url == url, http_state_t.c.failures > 0)
-                      .values(error_kind=None, error=None, failures=0))
+            clear_failure_in(c, url)
 
     def failed_urls(self, source_id: str) -> dict[str, tuple[str | None, str | None, int]]:
         """{url: (error kind, message, runs in a row)} of the source's documents that failed

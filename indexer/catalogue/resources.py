@@ -6,7 +6,16 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import (
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from .. import neardup
@@ -21,6 +30,7 @@ from .dedupe import (
 )
 from .merges import banned_resources, record_merge
 from .translations import store_alternates, translations
+from .httpstate import clear_failure_in, save_validators
 from .records import load_resources
 from .tables import (
     ADDED,
@@ -35,14 +45,56 @@ from .tables import (
 )
 
 
+# Statements of the ingest path, built once (building a SQLAlchemy expression costs more than
+# running it on SQLite; they are compiled once and cached by the engine).
+# This source's own record of a document: its instance at the same URL, else the one with the
+# same GUID — a UNION ALL of two lookups, each answered by an index ((source_id, url) and
+# (source_id, guid)); an OR of the two made SQLite scan every instance of the source, so
+# ingest grew with the square of a source's size.
+_OWN = union_all(
+    select(instances_t, literal_column("0").label("pref"))
+    .where(instances_t.c.source_id == bindparam("sid"), instances_t.c.url == bindparam("url")),
+    select(instances_t, literal_column("1").label("pref"))
+    .where(instances_t.c.source_id == bindparam("sid"), instances_t.c.guid == bindparam("guid")),
+).order_by(literal_column("pref")).limit(1)
+_AT_URL = select(instances_t.c.id).where(instances_t.c.source_id == bindparam("sid"),
+                                         instances_t.c.url == bindparam("url"))
+_SEEN = (update(instances_t).where(instances_t.c.id == bindparam("iid"))
+         .values(last_seen=bindparam("v_seen"), missed_runs=0))
+_RESOURCE_EXISTS = select(resources_t.c.id).where(resources_t.c.id == bindparam("rid"))
+_OUTBOX_UPSERT = insert(outbox_t).values(resource_id=bindparam("v_rid"), op="upsert",
+                                         created_at=bindparam("v_now"))
+_INSERT_INSTANCE = insert(instances_t).values(
+    resource_id=bindparam("v_rid"), source_id=bindparam("v_sid"), url=bindparam("v_url"),
+    guid=bindparam("v_guid"), content_hash=bindparam("v_hash"), first_seen=bindparam("v_first"),
+    last_seen=bindparam("v_last"), status="live", missed_runs=0)
+_BY_URL = (select(resources_t.c.id, resources_t.c.url)
+           .join(instances_t, instances_t.c.resource_id == resources_t.c.id)
+           .where(instances_t.c.url == bindparam("url"),
+                  resources_t.c.id.not_in(bindparam("banned", expanding=True))))
+_BY_HASH = (select(resources_t.c.id, resources_t.c.url, resources_t.c.title)
+            .where(resources_t.c.content_hash == bindparam("hash"),
+                   resources_t.c.id.not_in(bindparam("banned", expanding=True)))
+            .order_by(resources_t.c.harvested_at, resources_t.c.id))
+_SERVED_BY = (select(instances_t.c.id).where(
+    instances_t.c.resource_id == bindparam("rid"), instances_t.c.source_id == bindparam("sid"),
+    instances_t.c.status == "live").limit(1))
+_RESOURCE_URL = select(resources_t.c.url).where(resources_t.c.id == bindparam("rid"))
+
+
 class ResourcesMixin:
     # -- resources -----------------------------------------------------------------------------
-    def ingest(self, res: Resource, *, run_id: int | None = None) -> str:
+    def ingest(self, res: Resource, *, run_id: int | None = None,
+               validators: tuple[str, str | None, str | None, int] | None = None,
+               clear_failure: str | None = None) -> str:
         """Store one normalised document (a Resource with exactly one instance).
 
         Returns added / updated / unchanged / merged (see the module docstring), counting it
         in the run when ``run_id`` is given. Everything happens in one transaction with its
-        outbox entry.
+        outbox entry — and, for a harvested page, the conditional-GET ``validators`` of the
+        URL it was asked at (``(url, etag, last_modified, status)``, see
+        :meth:`save_http_state`) or the clearing of that URL's last failure
+        (``clear_failure``).
         """
         if len(res.instances) != 1:
             raise ValueError("ingest() takes a resource with exactly one instance")
@@ -52,75 +104,79 @@ class ResourcesMixin:
             status, rid = self._ingest(c, res, inst, now)
             if status != UNCHANGED:
                 store_alternates(c, rid, res.alternates, replace=status == UPDATED)
-                c.execute(insert(outbox_t).values(resource_id=rid, op="upsert", created_at=now))
+                c.execute(_OUTBOX_UPSERT, {"v_rid": rid, "v_now": now})
             if run_id is not None:
                 self.count(run_id, inst.source_id, status, conn=c)
+            if validators is not None:
+                url, etag, last_modified, code = validators
+                save_validators(c, url, inst.source_id, etag, last_modified, code,
+                                instance_url=inst.url)
+            elif clear_failure is not None:
+                clear_failure_in(c, clear_failure)
         return status
 
     def _ingest(self, c: Connection, res: Resource, inst: Instance, now: datetime
                 ) -> tuple[str, str]:
         # 1. this source's own record: same URL, or same GUID
-        conds = [instances_t.c.url == inst.url]
-        if inst.guid:
-            conds.append(instances_t.c.guid == inst.guid)
-        own = c.execute(
-            select(instances_t).where(instances_t.c.source_id == inst.source_id, or_(*conds))
-            .order_by((instances_t.c.url == inst.url).desc())
-        ).mappings().first()
+        own = c.execute(_OWN, {"sid": inst.source_id, "url": inst.url,
+                               "guid": inst.guid or None}).mappings().first()
         if own is not None:
-            rid = own["resource_id"]
-            inst_vals: dict[str, Any] = dict(last_seen=inst.last_seen or now, missed_runs=0)
-            revived = own["status"] != "live"
-            if revived:
-                inst_vals["status"] = "live"
-            if own["url"] != inst.url:
-                # the GUID is stable but the URL moved: keep the newest URL
-                clash = c.execute(select(instances_t.c.id).where(
-                    instances_t.c.source_id == inst.source_id, instances_t.c.url == inst.url)
-                ).first()
-                if clash is None:
-                    inst_vals["url"] = inst.url
-            if inst.guid and own["guid"] != inst.guid:
-                inst_vals["guid"] = inst.guid
-            # compare with what *this instance* served last time, so two sources that carry
-            # slightly different copies do not overwrite each other on every run
-            if own["content_hash"] == res.content_hash:
-                c.execute(update(instances_t).where(instances_t.c.id == own["id"])
-                          .values(**inst_vals))
-                return (UPDATED if revived or "url" in inst_vals else UNCHANGED), rid
-            inst_vals["content_hash"] = res.content_hash
-            c.execute(update(instances_t).where(instances_t.c.id == own["id"]).values(**inst_vals))
-            self._update_content(c, rid, res, now)
-            return UPDATED, rid
+            return self._own_seen(c, res, inst, own, now)
 
         # 2. the same canonical URL through another source, 3. the same main text,
         # 4. nearly the same main text — never a resource an operator split this URL off
         found, sk = self._match(c, res, inst)
         if found is not None:
             rid = found[0]
-            done = c.execute(insert(instances_t).values(
-                resource_id=rid, source_id=inst.source_id, url=inst.url, guid=inst.guid,
-                content_hash=res.content_hash,
-                first_seen=inst.first_seen or now, last_seen=inst.last_seen or now,
-                status="live", missed_runs=0))
+            done = c.execute(_INSERT_INSTANCE, self._instance_params(rid, res, inst, now))
             record_merge(c, done.inserted_primary_key[0], *found[1:])
             self._merge_metadata(c, rid, res)
             return MERGED, rid
 
         rid = res.id
-        if c.execute(select(resources_t.c.id).where(resources_t.c.id == rid)).first() is not None:
+        if c.execute(_RESOURCE_EXISTS, {"rid": rid}).first() is not None:
             # a different resource already owns this id (its first URL equals ours but it is
             # known at that URL under no instance any more): make ours distinct and stable
             rid = resource_id_for(f"{inst.source_id} {inst.url}")
         c.execute(insert(resources_t).values(id=rid, modified_at=now, **sketch_values(sk),
                                              **self._row(res, now)))
         insert_bands(c, rid, sk)
-        c.execute(insert(instances_t).values(
-            resource_id=rid, source_id=inst.source_id, url=inst.url, guid=inst.guid,
-            content_hash=res.content_hash,
-            first_seen=inst.first_seen or now, last_seen=inst.last_seen or now,
-            status="live", missed_runs=0))
+        c.execute(_INSERT_INSTANCE, self._instance_params(rid, res, inst, now))
         return ADDED, rid
+
+    @staticmethod
+    def _instance_params(rid: str, res: Resource, inst: Instance, now: datetime) -> dict:
+        return {"v_rid": rid, "v_sid": inst.source_id, "v_url": inst.url, "v_guid": inst.guid,
+                "v_hash": res.content_hash, "v_first": inst.first_seen or now,
+                "v_last": inst.last_seen or now}
+
+    def _own_seen(self, c: Connection, res: Resource, inst: Instance, own, now: datetime
+                  ) -> tuple[str, str]:
+        """The source's own record of the document was found: seen again, maybe changed."""
+        rid = own["resource_id"]
+        inst_vals: dict[str, Any] = dict(last_seen=inst.last_seen or now, missed_runs=0)
+        revived = own["status"] != "live"
+        if revived:
+            inst_vals["status"] = "live"
+        if own["url"] != inst.url:
+            # the GUID is stable but the URL moved: keep the newest URL
+            if c.execute(_AT_URL, {"sid": inst.source_id, "url": inst.url}).first() is None:
+                inst_vals["url"] = inst.url
+        if inst.guid and own["guid"] != inst.guid:
+            inst_vals["guid"] = inst.guid
+        # compare with what *this instance* served last time, so two sources that carry
+        # slightly different copies do not overwrite each other on every run
+        if own["content_hash"] == res.content_hash:
+            if len(inst_vals) == 2:
+                c.execute(_SEEN, {"iid": own["id"], "v_seen": inst_vals["last_seen"]})
+            else:
+                c.execute(update(instances_t).where(instances_t.c.id == own["id"])
+                          .values(**inst_vals))
+            return (UPDATED if revived or "url" in inst_vals else UNCHANGED), rid
+        inst_vals["content_hash"] = res.content_hash
+        c.execute(update(instances_t).where(instances_t.c.id == own["id"]).values(**inst_vals))
+        self._update_content(c, rid, res, now)
+        return UPDATED, rid
 
     def _match(self, c: Connection, res: Resource, inst: Instance
                ) -> tuple[tuple[str, str, str | None, float | None, float | None] | None,
@@ -128,37 +184,28 @@ class ResourcesMixin:
         """(resource id, reason, the resource's URL, resemblance, containment) of the
         resource a new instance joins, or None (dedupe layers 2–4); and the text's sketch
         when it was needed."""
-        banned = banned_resources(c, inst.url)
-        row = c.execute(select(resources_t.c.id, resources_t.c.url)
-                        .join(instances_t, instances_t.c.resource_id == resources_t.c.id)
-                        .where(instances_t.c.url == inst.url,
-                               resources_t.c.id.not_in(banned or {""}))).first()
+        banned = sorted(banned_resources(c, inst.url)) or [""]
+        row = c.execute(_BY_URL, {"url": inst.url, "banned": banned}).first()
         if row is not None:
             return (row[0], "url", row[1], None, None), None
         if res.content_hash:
-            for rid, url, title in c.execute(
-                    select(resources_t.c.id, resources_t.c.url, resources_t.c.title)
-                    .where(resources_t.c.content_hash == res.content_hash,
-                           resources_t.c.id.not_in(banned or {""}))
-                    .order_by(resources_t.c.harvested_at, resources_t.c.id)):
+            for rid, url, title in c.execute(_BY_HASH, {"hash": res.content_hash,
+                                                        "banned": banned}):
                 if same_title(title, res.title) or not self._served_by(c, rid, inst.source_id):
                     return (rid, "text", url, 1.0, 1.0), None
         sk = neardup.sketch(res.body)
         near = None if sk is None else near_duplicate(c, sk, inst.source_id, title=res.title,
-                                                      text=res.body, exclude=banned)
+                                                      text=res.body, exclude=set(banned) - {""})
         if near is None:
             return None, sk
-        url = c.execute(select(resources_t.c.url)
-                        .where(resources_t.c.id == near.resource_id)).scalar_one()
+        url = c.execute(_RESOURCE_URL, {"rid": near.resource_id}).scalar_one()
         m = near.match
         return (near.resource_id, "near", url, m.resemblance, m.containment), sk
 
     @staticmethod
     def _served_by(c: Connection, rid: str, source_id: str) -> bool:
         """Whether ``source_id`` still serves resource ``rid`` at a live instance."""
-        return c.execute(select(instances_t.c.id).where(
-            instances_t.c.resource_id == rid, instances_t.c.source_id == source_id,
-            instances_t.c.status == "live").limit(1)).first() is not None
+        return c.execute(_SERVED_BY, {"rid": rid, "sid": source_id}).first() is not None
 
     @staticmethod
     def _row(res: Resource, now: datetime) -> dict[str, Any]:
