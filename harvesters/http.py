@@ -87,6 +87,12 @@ def scrapy_settings(settings: Settings, overrides: dict[str, Any] | None = None)
             "harvesters.http.BackoffRetryMiddleware": 550,
             "harvesters.integrity.IntegrityMiddleware": INTEGRITY_ORDER,
         },
+        # a run has a crawler per source (a thousand in a scheduled run): no per-crawler log
+        # handler counting every crawler's messages (LogCount), no per-crawler timers
+        # logging page counts (LogStats) or reading the process's memory (MemoryUsage)
+        "EXTENSIONS": {"scrapy.extensions.logcount.LogCount": None,
+                       "scrapy.extensions.logstats.LogStats": None,
+                       "scrapy.extensions.memusage.MemoryUsage": None},
         "ITEM_PIPELINES": {"harvesters.pipelines.CataloguePipeline": 300},
         "REDIRECT_MAX_TIMES": 10,
         "COMPRESSION_ENABLED": True,

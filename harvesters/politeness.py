@@ -11,7 +11,8 @@ Heritrix's per-host queues and Nutch's fetcher queues work:
 - at most ``CCP_CONCURRENT_PER_HOST`` requests (default 1) are in flight to a host;
 - the next request to a host starts no sooner than its delay after the *end* of the previous
   response from that host (the source's ``download_delay``, else ``CCP_DOWNLOAD_DELAY``), so a
-  slow server is asked less often, never more;
+  slow server is asked less often, never more (with more than one allowed in flight, no
+  sooner than the delay after the previous start either);
 - at most ``CCP_MAX_IN_FLIGHT`` requests are in flight over all hosts; a host whose turn has
   come waits for a free place in the order it became ready.
 
@@ -62,6 +63,7 @@ class _Waiter:
 class _Host:
     key: str
     active: int = 0
+    last_start: float = float("-inf")
     last_end: float = float("-inf")
     queue: deque = field(default_factory=deque)
     timer: Any = None  # the pending call that wakes the queue once the delay has passed
@@ -116,12 +118,14 @@ class HostGate:
                 if host not in self._ready:
                     self._ready.append(host)
                 return
-            wait = host.last_end + host.queue[0].delay - monotonic()
+            # with more than one allowed in flight, starts are spaced by the delay too
+            wait = max(host.last_end, host.last_start) + host.queue[0].delay - monotonic()
             if wait > 0:
                 if host.timer is None:
                     host.timer = call_later(wait, self._wake, host)
                 return
             waiter = host.queue.popleft()
+            host.last_start = monotonic()
             host.active += 1
             self.in_flight += 1
             self.granted += 1

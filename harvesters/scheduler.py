@@ -51,7 +51,7 @@ JOB_FUNC = "harvesters.scheduler:queue_job"
 # a run starts once no further source has fallen due for GATHER_SECONDS (the jobs of many
 # sources due at one moment fire one after another), and waits at most GATHER_MAX_SECONDS
 GATHER_SECONDS = 1.0
-GATHER_MAX_SECONDS = 15.0
+GATHER_MAX_SECONDS = 30.0
 RECONCILE_SECONDS = 60.0
 TASK_POLL_SECONDS = 2.0
 DRAIN_SECONDS = 15.0  # how often pending index changes are retried (e.g. after an outage)
