@@ -65,7 +65,8 @@ def create_app(
         # the decompounder's dictionaries take a few seconds to load: not on the first search
         from indexer.compounds import warm_up
 
-        warm_up()
+        # a pre-forking server waits for it before forking (search_ui.wsgi.prepare_to_fork)
+        app.extensions["ccp_warm_up"] = warm_up()
     settings = settings or Settings.from_env()
     app.extensions["ccp"] = Services(settings, catalogue=catalogue, backend=backend)
 

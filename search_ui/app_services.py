@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import current_app
 
@@ -29,6 +30,7 @@ class Services:
         self._backend = backend
         self._searcher = None
         self._lock = threading.Lock()
+        self._source_names = SourceNames()
 
     @property
     def catalogue(self):
@@ -85,12 +87,63 @@ class Services:
             return None
 
     def source_names(self) -> dict[str, str]:
-        """Source id → name; ids stand in for names when the catalogue cannot answer."""
+        """Source id → name (the same dict for many requests: do not change it); ids stand in
+        for names when the catalogue cannot answer."""
+        return self._source_names.get(self.catalogue)
+
+
+class SourceNames:
+    """The catalogue's source names, kept between requests.
+
+    Every worker process keeps its own copy and asks the catalogue at most every
+    ``CHECK_SECONDS`` whether the sources changed, with one cheap query (how many there are and
+    when one was last written: the scheduler writes a source's row whenever its file changes,
+    and ``ccp sources`` and the admin go through the same files). A change made by any process
+    shows in every worker within ``CHECK_SECONDS``; in between a request costs no query.
+    """
+
+    CHECK_SECONDS = 2.0
+
+    def __init__(self) -> None:
+        self._names: dict[str, str] = {}
+        self._signature: tuple | None = None
+        self._checked = float("-inf")
+        self._lock = threading.Lock()
+
+    def get(self, catalogue) -> dict[str, str]:
+        if time.monotonic() - self._checked < self.CHECK_SECONDS:
+            return self._names
+        with self._lock:
+            if time.monotonic() - self._checked >= self.CHECK_SECONDS:
+                self._revalidate(catalogue)
+        return self._names
+
+    def invalidate(self) -> None:
+        """Ask again on the next request (after this process changed a source)."""
+        self._checked = float("-inf")
+
+    def _revalidate(self, catalogue) -> None:
         try:
-            return dict(self.catalogue.source_names())
-        except Exception as exc:
+            signature = _sources_signature(catalogue)
+            if signature != self._signature:
+                self._names = dict(catalogue.source_names())
+                self._signature = signature
+        except Exception as exc:  # the page shows source ids; asked again after the pause
             log.warning("source names unavailable: %s", exc)
-            return {}
+            self._names, self._signature = {}, None
+        self._checked = time.monotonic()
+
+
+def _sources_signature(catalogue) -> tuple:
+    """How many sources there are and when one was last written (one indexed-free scan of a
+    table with a row per source)."""
+    from sqlalchemy import func, select
+
+    from indexer.catalogue.tables import sources_t
+
+    with catalogue.engine.connect() as c:
+        row = c.execute(select(func.count(), func.max(sources_t.c.updated_at))).one()
+    return tuple(row)
 
 
 def services() -> Services:

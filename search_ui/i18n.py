@@ -23,13 +23,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, get_locale, refresh
+from flask_babel import Babel, get_locale, get_translations, refresh
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ TRANSLATIONS_DIR = Path(__file__).with_name("translations")
 _URL_LANGUAGE = "ccp.url_language"
 _BASE_SCRIPT = "ccp.base_script_name"
 _CHOSEN = "ccp.ui_language"
+_USER_LANGUAGES = "ccp.user_languages"
+_TRANSLATIONS = "ccp.translations"
 
 
 class LanguagePrefix:
@@ -149,9 +152,13 @@ def ui_language() -> str:
 
 def user_languages(limit: int = 6) -> list[str]:
     """The user's languages: the interface's, then those the browser accepts (portal codes)."""
-    mine = [ui_language()]
-    if has_request_context():
+    if not has_request_context():
+        return [ui_language()][:limit]
+    mine = request.environ.get(_USER_LANGUAGES)  # per request, asked once per result
+    if mine is None:
+        mine = [ui_language()]
         mine += [c for c in accepted_languages() if c not in mine]
+        request.environ[_USER_LANGUAGES] = mine
     return mine[:limit]
 
 
@@ -159,9 +166,41 @@ def language_name(code: str | None, in_language: str | None = None) -> str:
     """The name of language ``code`` in the interface language ('Italian', 'italų')."""
     if not code:
         return ""
-    locale = Locale.parse(LOCALES.get(in_language or ui_language(), "en"))
+    return _language_name(code, in_language or ui_language())
+
+
+@lru_cache(maxsize=1024)
+def _language_name(code: str, in_language: str) -> str:
+    locale = Locale.parse(LOCALES.get(in_language, "en"))
     name = locale.languages.get(LOCALES.get(code, code)) or locale.languages.get(code)
     return name or code
+
+
+def translations():
+    """This request's gettext catalogue (looked up once per request, not once per string)."""
+    if not has_request_context():
+        return get_translations()
+    found = request.environ.get(_TRANSLATIONS)
+    if found is None:
+        found = request.environ[_TRANSLATIONS] = get_translations()
+    return found
+
+
+def request_ngettext(singular: str, plural: str, n: int) -> str:
+    """Flask-Babel's ``ngettext`` without variables, from this request's catalogue."""
+    return translations().ungettext(singular, plural, n)
+
+
+def _install_template_gettext(app: Flask) -> None:
+    """The templates' ``_``/``gettext``/``ngettext`` (Flask-Babel's, with the catalogue looked
+    up once per request: a search page translates some 70 strings)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
 
 
 def _locale_selector() -> str:
@@ -251,6 +290,7 @@ def init_app(app: Flask) -> None:
     ensure_compiled()
     Babel(app, locale_selector=_locale_selector,
           default_translation_directories=str(TRANSLATIONS_DIR))
+    _install_template_gettext(app)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.wsgi_app = LanguagePrefix(app.wsgi_app)
     # Flask-Babel keeps the locale on the app context, which may outlive one request

@@ -30,6 +30,7 @@ from indexer.query import FACETS, FacetValue, Hit, SearchResults
 from indexer.resource import RESOURCE_TYPES
 
 from .i18n import LOCALES, language_name, ui_language, user_languages
+from .i18n import request_ngettext as ngettext
 from .state import SearchState
 
 FACET_HEADINGS: dict[str, Any] = {
@@ -93,9 +94,16 @@ def theme_labels() -> dict[str, str]:
         return {}
 
 
-def concept_text(kind: str, key: str, what: str = "labels") -> str | None:
-    """A type's or theme's label (or one-line description) in the interface language, from the
-    taxonomy's per-language ``labels``/``descriptions``; None when the taxonomy has none."""
+def concept_text(kind: str, key: str, what: str = "labels", lang: str | None = None
+                 ) -> str | None:
+    """A type's or theme's label (or one-line description) in the interface language (or
+    ``lang``), from the taxonomy's per-language ``labels``/``descriptions``; None when the
+    taxonomy has none."""
+    return _concept_text(kind, key, what, lang or ui_language())
+
+
+@lru_cache(maxsize=4096)
+def _concept_text(kind: str, key: str, what: str, lang: str) -> str | None:
     try:
         from config.taxonomy import taxonomy_descriptions, taxonomy_labels
     except ImportError:  # a taxonomy without per-language labels: English keys and labels
@@ -104,12 +112,17 @@ def concept_text(kind: str, key: str, what: str = "labels") -> str | None:
         texts = (taxonomy_labels if what == "labels" else taxonomy_descriptions)(kind, key)
     except Exception:  # an unknown key or a broken taxonomy must not take a page down
         return None
-    return texts.get(ui_language()) or texts.get("en")
+    return texts.get(lang) or texts.get("en")
 
 
-def country_name(code: str) -> str:
-    """A country's name in the interface language (Babel's CLDR names), else in English."""
-    lang = ui_language()
+def country_name(code: str, lang: str | None = None) -> str:
+    """A country's name in the interface language (or ``lang``; Babel's CLDR names), else in
+    English."""
+    return _country_name(code, lang or ui_language())
+
+
+@lru_cache(maxsize=4096)
+def _country_name(code: str, lang: str) -> str:
     if lang == "en":  # the portal's own English names ("Bosnia and Herzegovina")
         return COUNTRIES.get(code, code)
     return Locale.parse(LOCALES.get(lang, "en")).territories.get(code) or COUNTRIES.get(code, code)
@@ -121,24 +134,30 @@ def _title_case(key: str) -> str:
 
 @dataclass
 class Labels:
-    """Human labels for facet values: endonyms for languages, names for sources…"""
+    """Human labels for facet values: endonyms for languages, names for sources…, in the
+    interface language (``lang``: the request's unless given)."""
 
     source_names: Mapping[str, str]
     themes: Mapping[str, str]
+    lang: str | None = None
 
     def __call__(self, facet: str, value: str | None) -> str:
         if value is None:
             return ""
         if facet == "language":
             return LANGUAGES.get(value, value)
-        if facet == "type":
-            return concept_text("type", value) or RESOURCE_TYPES.get(value, _title_case(value))
-        if facet == "theme":
-            return concept_text("theme", value) or self.themes.get(value) or _title_case(value)
-        if facet == "country":
-            return country_name(value)
         if facet == "source":
             return self.source_names.get(value, value)
+        if self.lang is None:
+            self.lang = ui_language()
+        if facet == "type":
+            return (concept_text("type", value, lang=self.lang)
+                    or RESOURCE_TYPES.get(value, _title_case(value)))
+        if facet == "theme":
+            return (concept_text("theme", value, lang=self.lang) or self.themes.get(value)
+                    or _title_case(value))
+        if facet == "country":
+            return country_name(value, self.lang)
         return str(value)
 
 
@@ -147,12 +166,54 @@ def display_date(iso: Any) -> str:
     ``2024-03-05``, ``5 mars 2024``…); the text as given when it is not a date."""
     if not iso:
         return ""
-    text = str(iso)
+    return _display_date(str(iso)[:10], LOCALES.get(ui_language(), "en"))
+
+
+@lru_cache(maxsize=8192)
+def _display_date(day_text: str, locale: str) -> str:
     try:
-        day = date.fromisoformat(text[:10])
+        day = date.fromisoformat(day_text)
     except ValueError:
-        return text[:10]
-    return format_date(day, format="medium", locale=LOCALES.get(ui_language(), "en"))
+        return day_text
+    return format_date(day, format="medium", locale=locale)
+
+
+def format_number(value: Any, decimals: int, locale: str) -> str:
+    """``value`` with the locale's digit grouping and decimal sign (``12,345`` / ``12 345`` /
+    ``12.345``; ``1.5`` / ``1,5``), as Babel's ``format_decimal`` writes it with the pattern
+    ``#,##0[.0…]``, but from Python's own formatting (a search page shows some 80 numbers)."""
+    fast = _number_symbols(locale, decimals)
+    if fast is None or not isinstance(value, (int, float)) or isinstance(value, bool):
+        return format_decimal(value, format=_number_pattern(decimals), locale=locale)
+    group, point, min_grouped = fast
+    text = f"{value:,.{decimals}f}" if decimals else f"{round(value):,}"
+    if abs(value) < min_grouped:
+        text = text.replace(",", "")
+    return text.translate({44: group, 46: point})
+
+
+def _number_pattern(decimals: int) -> str:
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
+
+
+@lru_cache(maxsize=256)
+def _number_symbols(locale: str, decimals: int) -> tuple[str, str, int] | None:
+    """The group and decimal signs of ``locale`` and the smallest number that is grouped, read
+    from Babel's own output; ``None`` (use Babel) unless the short way gives Babel's answers."""
+    pattern = _number_pattern(decimals)
+    sample = format_decimal(1234567.25, format="#,##0.00", locale=locale)
+    group, point = sample[1], sample[-3]
+    min_grouped = 10_000 if len(format_decimal(1234, format="#,##0", locale=locale)) == 4 else 0
+    found = (group, point, min_grouped)
+    for probe in (0, 7, 999, 1000, 1234, 9999, 10000, 12345, 123456, 1234567, -4321, 2.5,
+                  1234.45, 99999.95, 0.05):
+        text = f"{probe:,.{decimals}f}" if decimals else f"{round(probe):,}"
+        if abs(probe) < min_grouped:
+            text = text.replace(",", "")
+        if text.translate({44: group, 46: point}) != format_decimal(probe, format=pattern,
+                                                                     locale=locale):
+            return None
+    return found
 
 
 def truncate(text: str | None, limit: int) -> str:
@@ -249,7 +310,10 @@ def ordered_facets(
 
 
 def facet_groups(results: SearchResults, state: SearchState, labels: Labels) -> list[dict]:
-    """Facet groups for the page: each value with its label, count, selection and toggle URL."""
+    """Facet groups for the page: each value with its label, count (and the count written out
+    for the interface's locale, with "result(s)" for screen readers), selection and toggle
+    URL."""
+    locale = LOCALES.get(ui_language(), "en")
     return [
         {
             "name": name,
@@ -259,6 +323,8 @@ def facet_groups(results: SearchResults, state: SearchState, labels: Labels) -> 
                     "value": v.value,
                     "label": labels(name, v.value),
                     "count": v.count,
+                    "count_text": format_number(v.count, 0, locale),
+                    "count_words": ngettext("result", "results", v.count),
                     "selected": state.is_selected(name, v.value),
                     "url": state.toggle_url(name, v.value),
                 }

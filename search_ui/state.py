@@ -13,7 +13,7 @@ one state has one URL.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from indexer.query import FACETS, MAX_PAGE, MAX_PER_PAGE, QueryError, SearchQuery
 
@@ -70,6 +70,7 @@ class SearchState:
     path: str = "/search"
     default_per_page: int = 10
     _selected: set[tuple[str, str]] = field(init=False, repr=False)
+    _encoded_parts: tuple | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         self._selected = {(f, v) for f, vs in self.query.filters.items() for v in vs}
@@ -123,20 +124,46 @@ class SearchState:
         return f"{base}?{qs}" if qs else base
 
     def toggle_url(self, facet: str, value: str) -> str:
-        """The URL with ``value`` added to or removed from ``facet`` (back to page 1)."""
-        filters = {k: list(v) for k, v in self.query.filters.items()}
-        values = filters.setdefault(facet, [])
-        if value in values:
-            values.remove(value)
+        """The URL with ``value`` added to or removed from ``facet`` (back to page 1).
+
+        The same URL as ``url(filters=…, page=1)`` gives, from this state's parameters encoded
+        once (a search page has a toggle link for each of some 70 facet values)."""
+        head, per_facet, tail = self._encoded()
+        chosen = self.query.filters.get(facet, [])
+        item = _pair(facet, value)
+        if value in chosen:
+            at = chosen.index(value)
+            mine = per_facet[facet][:at] + per_facet[facet][at + 1:]
         else:
-            values.append(value)
-        return self.url(filters=filters, page=1)
+            mine = [*per_facet.get(facet, ()), item]
+        parts = [*head]
+        for name in FACETS:
+            parts.extend(mine if name == facet else per_facet.get(name, ()))
+        parts.extend(tail)
+        return f"{self.path}?{'&'.join(parts)}" if parts else self.path
+
+    def _encoded(self) -> tuple[list[str], dict[str, list[str]], list[str]]:
+        """This state's parameters of page 1, encoded: before the filters, each filter's
+        values, after the filters."""
+        if self._encoded_parts is None:
+            params = self.params(filters={}, page=1)
+            head = [_pair(k, v) for k, v in params if k == "q"]
+            tail = [_pair(k, v) for k, v in params if k != "q"]
+            per_facet = {name: [_pair(name, v) for v in values]
+                         for name, values in self.query.filters.items()}
+            self._encoded_parts = (head, per_facet, tail)
+        return self._encoded_parts
 
     def clear_filters_url(self) -> str:
         return self.url(filters={}, page=1)
 
     def page_url(self, page: int) -> str:
         return self.url(page=page)
+
+
+def _pair(name: str, value: str) -> str:
+    """``name=value`` as ``urlencode`` writes it."""
+    return f"{quote_plus(str(name))}={quote_plus(str(value))}"
 
 
 def pagination(current: int, pages: int, window: int = 2) -> list[int | None]:

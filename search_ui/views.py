@@ -19,7 +19,6 @@ from flask import (
     url_for,
 )
 
-from babel.numbers import format_decimal
 from flask_babel import gettext as _
 
 from indexer.backends.base import INDEX_MISSING, BackendUnavailable
@@ -37,6 +36,7 @@ from .present import (
     concept_text,
     display_date,
     facet_groups,
+    format_number,
     host_of,
     merge_label,
     safe_href,
@@ -275,8 +275,7 @@ def healthz():
 
 def number(value: Any, decimals: int = 0) -> str:
     """A number for the interface's locale: ``12,345`` / ``12 345`` / ``12.345``; ``1.5``."""
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=LOCALES.get(ui_language(), "en"))
+    return format_number(value, decimals, LOCALES.get(ui_language(), "en"))
 
 
 def portal_tagline() -> str:

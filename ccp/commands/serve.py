@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -31,9 +32,12 @@ def schedule(env: Env):
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", type=click.IntRange(min=1), default=None, envvar="CCP_WORKERS",
+              help="Web worker processes (default: one per core); see ccp serve --help.")
 @pass_env
-def up(env: Env, host: str, port: int):
-    """Run the scheduler and the web UI together (two processes; Ctrl-C stops both)."""
+def up(env: Env, host: str, port: int, workers: int | None):
+    """Run the scheduler and the web UI together (the scheduler's process and the web
+    server's, which answers from one worker process per core; Ctrl-C stops them all)."""
     import signal
     import subprocess
     import time
@@ -44,7 +48,8 @@ def up(env: Env, host: str, port: int):
     base = [sys.executable, "-m", "ccp.cli", "--data-dir", str(env.settings.data_dir),
             "--sources", str(env.settings.sources)]
     procs = [subprocess.Popen([*base, "schedule"])]
-    web = subprocess.Popen([*base, "serve", "--host", host, "--port", str(port)],
+    web = subprocess.Popen([*base, "serve", "--host", host, "--port", str(port),
+                            "--workers", str(workers or default_workers())],
                            stdout=subprocess.PIPE, text=True, bufsize=1)
     procs.append(web)
     url = _served_url(web)
@@ -81,15 +86,30 @@ def up(env: Env, host: str, port: int):
 
 
 # -- serve / demo -----------------------------------------------------------------------------
+def default_workers() -> int:
+    """One worker process per core (what ``ccp serve`` and ``ccp up`` start by default)."""
+    return max(1, os.cpu_count() or 1)
+
+
+WORKERS_HELP = ("Worker processes answering requests (default: one per core, here "
+                f"{default_workers()}); gunicorn pre-forks them. Where gunicorn cannot run "
+                "(Windows) one waitress process serves instead.")
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--workers", type=click.IntRange(min=1), default=None, envvar="CCP_WORKERS",
+              help=WORKERS_HELP + " Env: CCP_WORKERS.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Threads per worker process (default 4; 8 in the single waitress process).")
 @pass_env
-def serve(env: Env, host: str, port: int, threads: int):
-    """Serve the search UI and JSON API (waitress, a production WSGI server)."""
+def serve(env: Env, host: str, port: int, workers: int | None, threads: int | None):
+    """Serve the search UI and JSON API: gunicorn with one worker process per core (a
+    production WSGI server; SIGTERM or Ctrl-C stops every worker), or waitress where gunicorn
+    cannot run."""
     from search_ui import create_app
-    from search_ui.wsgi import make_server
+    from search_ui.wsgi import can_prefork, make_prefork_server, make_server
 
     env.check_database()
     try:
@@ -97,7 +117,22 @@ def serve(env: Env, host: str, port: int, threads: int):
     except ValueError as exc:  # a web setting (CCP_PER_PAGE, CCP_ADMIN_…) the app refuses
         fail(str(exc))
     _check_port(host, port)
-    server = make_server(app, host=host, port=port, threads=threads)
+    workers = workers or default_workers()
+    if can_prefork():
+        def ready(bound_host: str, bound_port: int) -> None:
+            plural = "process" if workers == 1 else "processes"
+            click.echo(f"Serving the Circular City Portal on {_url(host, bound_port)} with "
+                       f"{workers} worker {plural} (Ctrl-C to stop)")
+            sys.stdout.flush()
+
+        server = make_prefork_server(app, host=host, port=port, workers=workers,
+                                     threads=threads or 4, on_ready=ready)
+        server.run()  # the master: returns (exits) once every worker has stopped
+        return
+    if workers > 1:
+        click.echo(f"gunicorn cannot run here ({sys.platform}): serving from one waitress "
+                   f"process instead of {workers} workers.")
+    server = make_server(app, host=host, port=port, threads=threads or 8)
     click.echo(f"Serving the Circular City Portal on {_url(host, server.effective_port)} "
                "(Ctrl-C to stop)")
     _serve_until_interrupted(server)
