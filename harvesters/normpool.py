@@ -172,7 +172,10 @@ class _Slot:
         if self.proc is None or not self.proc.is_alive():
             self.stop_worker(kill=True)
             self.start_worker(fork=False)
-        self.conn.send((raw, source_id))
+        try:
+            self.conn.send((raw, source_id))
+        except OSError:  # it died while receiving the document
+            return self._died()
         timeout = self.pool.timeout
         if not self.conn.poll(timeout):
             self.stop_worker(kill=True)
@@ -181,20 +184,24 @@ class _Slot:
         try:
             answer = self.conn.recv()
         except (EOFError, OSError):
-            proc = self.proc
-            proc.join(5)
-            code = proc.exitcode
-            self.stop_worker(kill=True)
-            how = (f"was killed by signal {-code}" if code is not None and code < 0
-                   else f"exited with code {code}")
-            return WorkerFailure(f"the normalising process {how} while reading this "
-                                 f"document")
+            return self._died()
         kind, value = answer
         if kind == "ok":
             return value
         if kind == "invalid":
             return NormaliseError(value)
         return WorkerFailure(value)
+
+
+    def _died(self) -> WorkerFailure:
+        """The worker ended while it had the document: why, for the run's report."""
+        proc = self.proc
+        proc.join(5)
+        code = proc.exitcode
+        self.stop_worker(kill=True)
+        how = (f"was killed by signal {-code}" if code is not None and code < 0
+               else f"exited with code {code}")
+        return WorkerFailure(f"the normalising process {how} while reading this document")
 
 
 class NormalisePool:
