@@ -186,11 +186,6 @@ def translations():
     return found
 
 
-def request_ngettext(singular: str, plural: str, n: int) -> str:
-    """Flask-Babel's ``ngettext`` without variables, from this request's catalogue."""
-    return translations().ungettext(singular, plural, n)
-
-
 def _install_template_gettext(app: Flask) -> None:
     """The templates' ``_``/``gettext``/``ngettext`` (Flask-Babel's, with the catalogue looked
     up once per request: a search page translates some 70 strings)."""

@@ -29,8 +29,7 @@ from config.models import COUNTRIES, LANGUAGES
 from indexer.query import FACETS, FacetValue, Hit, SearchResults
 from indexer.resource import RESOURCE_TYPES
 
-from .i18n import LOCALES, language_name, ui_language, user_languages
-from .i18n import request_ngettext as ngettext
+from .i18n import LOCALES, language_name, translations, ui_language, user_languages
 from .state import SearchState
 
 FACET_HEADINGS: dict[str, Any] = {
@@ -161,12 +160,12 @@ class Labels:
         return str(value)
 
 
-def display_date(iso: Any) -> str:
+def display_date(iso: Any, lang: str | None = None) -> str:
     """``2024-03-05T00:00:00Z`` → the date for the interface's locale (``5 Mar 2024``,
     ``2024-03-05``, ``5 mars 2024``…); the text as given when it is not a date."""
     if not iso:
         return ""
-    return _display_date(str(iso)[:10], LOCALES.get(ui_language(), "en"))
+    return _display_date(str(iso)[:10], LOCALES.get(lang or ui_language(), "en"))
 
 
 @lru_cache(maxsize=8192)
@@ -232,6 +231,9 @@ def snippet_html(hit: Hit) -> Markup:
 
 
 def hit_view(hit: Hit, labels: Labels, resource_path: str) -> dict[str, Any]:
+    if labels.lang is None:
+        labels.lang = ui_language()
+    lang = labels.lang
     d = hit.doc
     instances = list(d.get("instances") or [])
     source_ids = list(dict.fromkeys(i.get("source_id") for i in instances if i.get("source_id")))
@@ -248,12 +250,12 @@ def hit_view(hit: Hit, labels: Labels, resource_path: str) -> dict[str, Any]:
         "snippet": snippet_html(hit),
         "language": d.get("language"),
         "language_label": labels("language", d.get("language")),
-        "language_name": language_name(language),
+        "language_name": language_name(language, lang),
         # issue 10: a result in none of the user's languages is marked ("in Italian")
         "other_language": bool(language) and language not in user_languages(),
         "published": d.get("published"),
         "date": d.get("date"),
-        "date_display": display_date(d.get("date")),
+        "date_display": display_date(d.get("date"), lang),
         "type": d.get("type"),
         "type_label": labels("type", d.get("type")),
         "themes": list(d.get("themes") or []),
@@ -314,6 +316,7 @@ def facet_groups(results: SearchResults, state: SearchState, labels: Labels) -> 
     for the interface's locale, with "result(s)" for screen readers), selection and toggle
     URL."""
     locale = LOCALES.get(ui_language(), "en")
+    ngettext = translations().ungettext
     return [
         {
             "name": name,

@@ -13,6 +13,7 @@ one state has one URL.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import quote_plus, urlencode
 
 from indexer.query import FACETS, MAX_PAGE, MAX_PER_PAGE, QueryError, SearchQuery
@@ -161,8 +162,9 @@ class SearchState:
         return self.url(page=page)
 
 
+@lru_cache(maxsize=8192)
 def _pair(name: str, value: str) -> str:
-    """``name=value`` as ``urlencode`` writes it."""
+    """``name=value`` as ``urlencode`` writes it (facet values recur from page to page)."""
     return f"{quote_plus(str(name))}={quote_plus(str(value))}"
 
 
