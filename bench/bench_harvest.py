@@ -335,6 +335,63 @@ def memory_line(m: Measured) -> str:
             f"all together at most {m.together_kb / 1024:.0f} MB")
 
 
+def ingest_scaling(sizes: tuple[int, ...] = (200, 6000), probes: int = 300) -> None:
+    """Ingest cost against the size of a source (a feed whose entries have GUIDs): the
+    own-record lookup as run now (UNION ALL of two indexed lookups) and as it was
+    (``url=? OR guid=?``), and a whole ingest of a new and of an unchanged entry."""
+    from sqlalchemy import or_, select
+
+    from indexer.catalogue import Catalogue
+    try:
+        from indexer.catalogue.resources import _OWN
+    except ImportError:  # the code before the UNION (for a before/after comparison)
+        _OWN = None
+    from indexer.catalogue.tables import instances_t as it
+    from indexer.resource import Instance, Resource, resource_id_for, utcnow
+
+    def entry(n: int) -> Resource:
+        url = f"https://feed.example/{n}"
+        rnd = random.Random(n)  # unrelated texts: no near-duplicate candidates
+        words = " ".join(f"w{rnd.randrange(100_000)}" for _ in range(120))
+        return Resource(id=resource_id_for(url), title=f"Entry {n}", url=url, body=words,
+                        content_hash=hashlib.sha256(words.encode()).hexdigest(),
+                        instances=[Instance(source_id="feed", url=url, guid=f"tag:{n}",
+                                            first_seen=utcnow(), last_seen=utcnow())])
+
+    print(f"\n{'instances of the source':<26}{'UNION ms':>10}{'OR ms':>8}"
+          f"{'new ms':>8}{'unchanged ms':>14}")
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            cat = Catalogue(f"sqlite:///{tmp}/c.sqlite3")
+            cat.create_all()
+            for n in range(size):
+                cat.ingest(entry(n))
+            with cat.engine.connect() as c:
+                t0 = time.process_time()
+                for n in range(probes if _OWN is not None else 0):
+                    c.execute(_OWN, {"sid": "feed", "url": f"https://feed.example/{n}",
+                                     "guid": f"tag:{n}"}).first()
+                union = (time.process_time() - t0) / probes
+                t0 = time.process_time()
+                for n in range(probes):  # the lookup as it was, built per call
+                    url = f"https://feed.example/{n}"
+                    c.execute(select(it).where(it.c.source_id == "feed",
+                                               or_(it.c.url == url, it.c.guid == f"tag:{n}"))
+                              .order_by((it.c.url == url).desc())).first()
+                ors = (time.process_time() - t0) / probes
+            t0 = time.process_time()
+            for n in range(size, size + probes):
+                cat.ingest(entry(n))
+            new = (time.process_time() - t0) / probes
+            t0 = time.process_time()
+            for n in range(probes):
+                cat.ingest(entry(n))
+            same = (time.process_time() - t0) / probes
+            cat.close()
+        print(f"{size:<26}{union * 1000:>10.3f}{ors * 1000:>8.3f}{new * 1000:>8.2f}"
+              f"{same * 1000:>14.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pages", type=int, default=2000)
@@ -344,7 +401,13 @@ def main() -> None:
     ap.add_argument("--no-cores", action="store_true",
                     help="skip the one-core / two-core runs")
     ap.add_argument("--no-rerun", action="store_true", help="skip the re-run")
+    ap.add_argument("--ingest-scaling", action="store_true",
+                    help="only measure ingest against a source's size (200 and 6,000 "
+                         "instances)")
     args = ap.parse_args()
+    if args.ingest_scaling:
+        ingest_scaling()
+        return
 
     site = Site(args.pages)
     srv = site.serve()
