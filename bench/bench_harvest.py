@@ -270,9 +270,9 @@ def _descendants(root: int) -> dict[int, int]:
     return depth
 
 
-def _status_kb(pid: int, key: bytes) -> int:
+def _status_kb(pid: int, key: bytes, name: str = "status") -> int:
     try:
-        with open(f"/proc/{pid}/status", "rb") as f:
+        with open(f"/proc/{pid}/{name}", "rb") as f:
             for line in f:
                 if line.startswith(key):
                     return int(line.split()[1])
@@ -289,6 +289,10 @@ class Measured:
     result: dict = field(default_factory=dict)
     peaks: dict[int, tuple[int, int]] = field(default_factory=dict)  # pid: (depth, peak kB)
     together_kb: int = 0  # the largest sum of the processes' resident memory at one moment
+    # the same with each shared page counted once (proportional set size: forked workers
+    # share most of their memory with the process they were forked from)
+    together_pss_kb: int = 0
+    names: dict[int, str] = field(default_factory=dict)  # pid: the name the portal gave it
 
 
 def measure(name: str, target, *args, cpus=None) -> Measured:
@@ -303,13 +307,22 @@ def measure(name: str, target, *args, cpus=None) -> Measured:
 
     def watch():
         while not stop.wait(0.2):
-            now = 0
+            now = pss = 0
             for pid, depth in _descendants(p.pid).items():
                 peak = _status_kb(pid, b"VmHWM:")
+                if pid not in m.names:
+                    try:
+                        name = Path(f"/proc/{pid}/comm").read_text().strip()
+                    except OSError:
+                        name = ""
+                    if name.startswith("ccp-"):
+                        m.names[pid] = name[4:]
                 if peak:
                     m.peaks[pid] = (depth, max(peak, m.peaks.get(pid, (0, 0))[1]))
                 now += _status_kb(pid, b"VmRSS:")
+                pss += _status_kb(pid, b"Pss:", "smaps_rollup")
             m.together_kb = max(m.together_kb, now)
+            m.together_pss_kb = max(m.together_pss_kb, pss)
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
@@ -325,14 +338,14 @@ def measure(name: str, target, *args, cpus=None) -> Measured:
     return m
 
 
-ROLES = {0: "runner", 1: "harvest", 2: "worker"}
-
-
 def memory_line(m: Measured) -> str:
-    peaks = sorted(m.peaks.values())
-    parts = [f"{ROLES.get(d, f'depth {d}')} {kb / 1024:.0f}" for d, kb in peaks]
+    """Each process by its name (the portal names its harvest, normalising and drain
+    processes; the others are the run's own process: "runner")."""
+    peaks = sorted((d, m.names.get(pid, "runner"), kb) for pid, (d, kb) in m.peaks.items())
+    parts = [f"{name} {kb / 1024:.0f}" for _d, name, kb in peaks]
     return (f"{m.name}: peak RSS per process (MB) {', '.join(parts)}; "
-            f"all together at most {m.together_kb / 1024:.0f} MB")
+            f"all together at most {m.together_kb / 1024:.0f} MB "
+            f"(shared pages counted once: {m.together_pss_kb / 1024:.0f} MB)")
 
 
 def ingest_scaling(sizes: tuple[int, ...] = (200, 6000), probes: int = 300) -> None:

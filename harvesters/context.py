@@ -38,6 +38,9 @@ def _drainer_main(settings: Settings, stop, every: float) -> None:
     then once more."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the harvest process stops it
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    from .normpool import name_process
+
+    name_process("ccp-index-drain")
     parent = os.getppid()
     catalogue = Catalogue(settings.catalogue_url)
     box: list = []

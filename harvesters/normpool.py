@@ -33,7 +33,8 @@ from indexer.resource import RawDocument, Resource
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_TIMEOUT", "NormalisePool", "WorkerFailure", "default_workers"]
+__all__ = ["DEFAULT_TIMEOUT", "NormalisePool", "WorkerFailure", "default_workers",
+           "name_process"]
 
 # seconds one document may take in a worker: normalising a page takes milliseconds, a PDF of
 # hundreds of pages a few seconds; far beyond that the worker is stuck on a hostile document
@@ -50,6 +51,17 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def name_process(name: str) -> None:
+    """Show ``name`` for this process in ps/top (Linux; elsewhere nothing happens)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
+    except (OSError, AttributeError):
+        pass
 
 
 def warm_up(taxonomy=None) -> None:
@@ -72,6 +84,7 @@ def _worker_main(conn, other_end, sources: dict[str, Any], taxonomy) -> None:
         other_end.close()  # the harvest's end: EOF here when the harvest process is gone
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the harvest's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    name_process("ccp-normalise")
     if taxonomy is None:
         from config.taxonomy import load_taxonomy
 

@@ -57,10 +57,11 @@ def _child_main(settings: Settings, source_dicts: list[dict], run_id: int,
     from config.taxonomy import load_taxonomy
 
     from .http import scrapy_settings
-    from .normpool import DEFAULT_TIMEOUT, NormalisePool
+    from .normpool import DEFAULT_TIMEOUT, NormalisePool, name_process
     from .spiders import SPIDERS
 
     _die_with_parent()
+    name_process("ccp-harvest")
     logfile = log_path(settings, run_id)
     logfile.parent.mkdir(parents=True, exist_ok=True)
     sources = [SOURCE_ADAPTER.validate_python(d) for d in source_dicts]
