@@ -115,3 +115,36 @@ def test_a_larger_per_host_limit_is_what_the_hosts_see(hosts, tmp_path):
     assert {s.status for s in report.sources} == {"succeeded"}
     seen = hosts.politeness(0.0)
     assert 2 <= seen.max_in_flight_per_host <= 3
+
+
+def test_run_now_of_sources_on_one_host_is_one_run_that_takes_turns(hosts, tmp_path):
+    """"Run now" from the admin goes through the scheduler's queue too: asked together, the
+    sources are harvested in one run, their host never asked twice at once."""
+    settings = make_settings(tmp_path)
+    sources = hosts.sources(hosts=2, schedule={"interval": {"hours": 6}})
+    write_sources(settings.sources, sources)
+    cat = Catalogue(settings.catalogue_url)
+    cat.create_all()
+    tasks = [cat.create_task("harvest", {"source_id": s["id"]}, requested_by="ops")
+             for s in sources]
+    hosts.clear()
+    proc = _scheduler(settings, CCP_DOWNLOAD_DELAY=str(DELAY))
+    deadline = time.monotonic() + 180
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            done = [cat.get_task(t) for t in tasks]
+            if all(t["status"] in ("done", "failed") for t in done):
+                break
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=90)
+    assert [t["status"] for t in done] == ["done"] * len(tasks), out[-3000:]
+    run_ids = {t["result"]["run_id"] for t in done}
+    assert len(run_ids) == 1 and None not in run_ids
+    run = next(r for r in cat.runs() if r.id in run_ids)
+    assert run.trigger == "admin"
+    assert {s.source_id: s.status for s in run.sources} == {
+        s["id"]: "succeeded" for s in sources}
+    seen = hosts.politeness(DELAY)
+    assert seen.hosts == 2 and seen.max_in_flight_per_host == 1 and seen.ok, seen.too_close
