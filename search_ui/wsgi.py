@@ -13,6 +13,7 @@ falls back to :func:`make_server`, one waitress process with threads (one core).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -87,6 +88,10 @@ def prepare_to_fork(app: Flask) -> None:
         warming.join()
     for name in app.jinja_env.list_templates(filter_func=lambda n: n.endswith(".html")):
         app.jinja_env.get_template(name)
+    # what exists now lives as long as the workers: out of the collector's sight, its pages
+    # stay shared with the master instead of being copied into each worker by a collection
+    gc.collect()
+    gc.freeze()
 
 
 def make_prefork_server(app: Flask, host: str = "127.0.0.1", port: int = 8000, *,
