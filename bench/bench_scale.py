@@ -181,7 +181,7 @@ def build_child(data: Path, heap: int | None, threads: int | None, workers: int 
     seconds = time.perf_counter() - started
     print(json.dumps({"indexed": n, "seconds": seconds, "count": backend.count(),
                       "heap": backend.rebuild_heap_bytes, "threads": backend.rebuild_threads,
-                      "workers": backend.rebuild_workers}))
+                      "workers": getattr(backend, "rebuild_workers", 0)}))
 
 
 def _rss_kb(pid: int) -> int:
