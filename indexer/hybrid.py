@@ -37,7 +37,7 @@ from typing import Any
 
 from .backends.base import SearchBackend
 from .concepts import expand
-from .query import MAX_PER_PAGE, Hit, SearchQuery, SearchResults
+from .query import LISTING_WEIGHT, MAX_PER_PAGE, Hit, SearchQuery, SearchResults
 
 
 __all__ = ["HybridSearch", "fuse"]
@@ -58,18 +58,22 @@ QUERY_CACHE = 512  # query embeddings kept per process
 
 
 def fuse(lexical: list[str], dense: list[str], k: int | None = None,
-         dense_weight: float | None = None, more: tuple[tuple[list[str], float], ...] = ()
-         ) -> list[tuple[str, float]]:
+         dense_weight: float | None = None, more: tuple[tuple[list[str], float], ...] = (),
+         listing: frozenset[str] | set[str] = frozenset()) -> list[tuple[str, float]]:
     """Reciprocal rank fusion of rankings (ids, best first): (id, fused score), best first; ties
     keep the lexical order. ``more``: further (ranking, weight) pairs. ``k`` and
-    ``dense_weight`` default to :data:`RRF_K` and :data:`DENSE_WEIGHT`."""
+    ``dense_weight`` default to :data:`RRF_K` and :data:`DENSE_WEIGHT`. A ``listing`` page's
+    share of the lexical ranking is multiplied by query.LISTING_WEIGHT, as the engines weigh its
+    score (a rank carries no score: a tag page ranked 2nd by its words would otherwise count
+    as much as the page it lists)."""
     k = RRF_K if k is None else k
     dense_weight = DENSE_WEIGHT if dense_weight is None else dense_weight
     scores: dict[str, float] = {}
     order: dict[str, int] = {}
-    for ranking, weight in ((lexical, 1.0), (dense, dense_weight), *more):
+    for i, (ranking, weight) in enumerate(((lexical, 1.0), (dense, dense_weight), *more)):
         for rank, rid in enumerate(ranking, 1):
-            scores[rid] = scores.get(rid, 0.0) + weight / (k + rank)
+            w = weight * LISTING_WEIGHT if i == 0 and rid in listing else weight
+            scores[rid] = scores.get(rid, 0.0) + w / (k + rank)
             order.setdefault(rid, len(order))
     return sorted(scores.items(), key=lambda kv: (-kv[1], order[kv[0]]))
 
@@ -160,7 +164,8 @@ class HybridSearch:
             return self.backend.search(union)
         ranked = self.backend.search(replace(union, page=1, per_page=WINDOW, light=True))
         lexical = [h.id for h in ranked.hits if h.score]
-        fused = fuse(lexical, dense, more=((concept, EXPANSION_WEIGHT),))
+        listing = {h.id for h in ranked.hits if h.doc.get("listing")}
+        fused = fuse(lexical, dense, more=((concept, EXPANSION_WEIGHT),), listing=listing)
         page = fused[query.offset:query.offset + query.per_page]
         page_ids = [rid for rid, _ in page]
         shown = self.backend.search(replace(query, page=1, per_page=max(1, len(page_ids)),

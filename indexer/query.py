@@ -44,7 +44,8 @@ class SearchQuery:
     mode: str = "hybrid"  # see MODES; a backend alone always answers with words (lexical)
     # Set by the hybrid search, never from a URL: only these resources (ids), and these
     # resources as well as those matching the text (also_ids: the vector search's hits, which
-    # score nothing in the lexical ranking); light: hits carry no stored view and no snippet.
+    # score nothing in the lexical ranking); light: hits carry no stored view and no snippet
+    # (a listing page's doc is {"listing": True}, the fusion weighs it down).
     ids: tuple[str, ...] | None = None
     also_ids: tuple[str, ...] = ()
     light: bool = False
@@ -296,7 +297,7 @@ def plan_text(parsed: Any, languages: tuple[str, ...], relax: str | None = None
     return TextPlan(
         counted=tuple(counted), optional=tuple(optional), excluded=tuple(parsed.excluded),
         required=required, proximity=tuple(single) if len(single) >= 2 else (),
-        relax=relax, preferred=required_matches(n) if relax and n > 1 else 0,
+        relax=relax, preferred=required_matches(n) if relax else 0,
     )
 
 

@@ -139,6 +139,30 @@ def test_dense_mode_finds_pages_without_the_query_s_words(hybrid):
     assert "en-roads" not in _ids(found)[:3]
 
 
+def test_a_listing_page_counts_for_less_in_the_fusion():
+    # A tag page ranked first by its words (it repeats the titles it lists) does not push out
+    # the page the vectors also found: its share of the words' ranking is weighed down as the
+    # engines weigh its score.
+    plain = [rid for rid, _ in fuse(["tag", "page"], ["other", "page"])]
+    weighed = [rid for rid, _ in fuse(["tag", "page"], ["other", "page"], listing={"tag"})]
+    assert plain[:2] == ["page", "tag"] and weighed == ["page", "other", "tag"]
+
+
+def test_light_hits_say_which_are_listing_pages(hybrid):
+    from dataclasses import replace as _replace
+
+    hybrid.backend.apply([
+        make_resource("news", "News", language="en", published=utc(2025, 1, 1),
+                      body="Leftover food from school canteens goes to the food bank."),
+        make_resource("canteens", "Leftover food from school canteens", language="en",
+                      published=utc(2025, 2, 1),
+                      body="Schools weigh leftover food and give it to the food bank."),
+    ])
+    found = hybrid.backend.search(_replace(SearchQuery(text="leftover food"), light=True))
+    assert {h.id: bool(h.doc.get("listing")) for h in found.hits} == {
+        "news": True, "canteens": False}
+
+
 def test_filters_pages_and_date_sort_work_on_the_fused_result(hybrid):
     only_it = hybrid.search(SearchQuery(text="maisto švaistymas", filters={"language": ["it"]}))
     assert _ids(only_it) and {h.doc["language"] for h in only_it.hits} == {"it"}

@@ -483,6 +483,8 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
         for raw in raw_hits:
             source = raw.get("_source") or {}
             view = source.get("view") or {"id": raw["_id"]}
+            if (raw.get("fields") or {}).get("listing") == [True]:  # a light hit's flag
+                view = {**view, "listing": True}
             score = raw.get("_score")
             hits.append(
                 Hit(

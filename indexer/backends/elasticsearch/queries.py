@@ -302,6 +302,8 @@ def compile_query(
         "_source": False if query.light else {"includes": ["view", "lead"]},
         "aggs": _aggregations(query),
     }
+    if query.light:  # which hits are listing pages (the hybrid fusion weighs them down)
+        body["docvalue_fields"] = ["listing"]
     lexical = _lexical_aggregation(query, plan)
     if lexical is not None:
         body["aggs"][LEXICAL_AGG] = lexical

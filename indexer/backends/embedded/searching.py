@@ -343,12 +343,14 @@ class SearchMixin:
         light: bool = False,
     ) -> list[Hit]:
         highlighter = Highlighter(parsed.positive_words, SNIPPET_CHARS) if parsed.groups else None
+        listing = self._listing_pages(searcher) if light else frozenset()
         hits = []
         for key, addr in found:
             stored = searcher.doc(addr)
             if light:  # ids and scores only (the hybrid search ranks before it shows)
                 hits.append(Hit(id=stored.get_first("id"),
-                                score=float(key) if with_scores else None, doc={}))
+                                score=float(key) if with_scores else None,
+                                doc={"listing": True} if _key(addr) in listing else {}))
                 continue
             view = json.loads(stored.get_first("doc"))
             raw_body = stored.get_first("body")
