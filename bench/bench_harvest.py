@@ -293,6 +293,7 @@ class Measured:
     # share most of their memory with the process they were forked from)
     together_pss_kb: int = 0
     names: dict[int, str] = field(default_factory=dict)  # pid: the name the portal gave it
+    cpu_seen: dict[int, float] = field(default_factory=dict)  # pid: CPU seconds, last seen
 
 
 def measure(name: str, target, *args, cpus=None) -> Measured:
@@ -310,6 +311,12 @@ def measure(name: str, target, *args, cpus=None) -> Measured:
             now = pss = 0
             for pid, depth in _descendants(p.pid).items():
                 peak = _status_kb(pid, b"VmHWM:")
+                try:
+                    with open(f"/proc/{pid}/stat", "rb") as f:
+                        ticks = f.read().rsplit(b")", 1)[1].split()[11:13]
+                    m.cpu_seen[pid] = sum(int(t) for t in ticks) / os.sysconf("SC_CLK_TCK")
+                except (OSError, ValueError, IndexError):
+                    pass
                 if pid not in m.names:
                     try:
                         name = Path(f"/proc/{pid}/comm").read_text().strip()
@@ -343,9 +350,12 @@ def memory_line(m: Measured) -> str:
     processes; the others are the run's own process: "runner")."""
     peaks = sorted((d, m.names.get(pid, "runner"), kb) for pid, (d, kb) in m.peaks.items())
     parts = [f"{name} {kb / 1024:.0f}" for _d, name, kb in peaks]
+    cpu = sorted((m.names.get(pid, "runner"), sec) for pid, sec in m.cpu_seen.items())
+    cpu_parts = [f"{name} {sec:.1f}" for name, sec in cpu]
     return (f"{m.name}: peak RSS per process (MB) {', '.join(parts)}; "
             f"all together at most {m.together_kb / 1024:.0f} MB "
-            f"(shared pages counted once: {m.together_pss_kb / 1024:.0f} MB)")
+            f"(shared pages counted once: {m.together_pss_kb / 1024:.0f} MB); CPU seconds "
+            f"per process (sampled every 0.2 s) {', '.join(cpu_parts)}")
 
 
 def ingest_scaling(sizes: tuple[int, ...] = (200, 6000), probes: int = 300) -> None:

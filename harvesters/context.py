@@ -25,6 +25,8 @@ DRAIN_EVERY_SECONDS = 5.0
 def _drain_once(settings: Settings, catalogue: Catalogue, backend_box: list) -> None:
     try:
         if not backend_box:
+            if not catalogue.outbox_status()[0]:
+                return  # nothing to index yet: the search engine is not even opened
             from indexer.backends import get_backend
 
             backend_box.append(get_backend(settings))

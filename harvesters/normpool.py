@@ -11,9 +11,10 @@ Celery's prefork pool and billiard's per-task time limit): a worker that dies on
 crash in a C library, the kernel's OOM killer) or takes longer than ``timeout`` seconds on it
 (a hostile page) is killed and replaced, and only that document fails, with a message naming
 what happened; every other document goes on. The first workers are forked from the harvest
-process before it starts crawling, with the libraries and the language model already loaded
-(a fork costs milliseconds, a fresh interpreter over a second of CPU); a replacement is a
-fresh interpreter (the harvest process has threads by then, which a fork does not copy).
+process before it starts crawling (a fork costs milliseconds, a fresh interpreter over a second
+of CPU); each loads trafilatura and the language model with its first document, so a run that
+fetches nothing (every page unchanged) pays for none of it. A replacement is a fresh
+interpreter (the harvest process has threads by then, which a fork does not copy).
 """
 
 from __future__ import annotations
@@ -62,20 +63,6 @@ def name_process(name: str) -> None:
         libc.prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
     except (OSError, AttributeError):
         pass
-
-
-def warm_up(taxonomy=None) -> None:
-    """Load what normalising needs (trafilatura, the language model, the taxonomy) so that
-    forked workers start with it."""
-    from indexer.language import _identifier
-
-    import trafilatura  # noqa: F401 - imported for the forked workers
-
-    _identifier()
-    if taxonomy is None:
-        from config.taxonomy import load_taxonomy
-
-        load_taxonomy()
 
 
 def _worker_main(conn, other_end, sources: dict[str, Any], taxonomy) -> None:
@@ -232,7 +219,6 @@ class NormalisePool:
         self.timeout = timeout
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.slots = [_Slot(self, i) for i in range(workers)]
-        warm_up(taxonomy)
         for slot in self.slots:
             slot.start_worker(fork=True)
         for slot in self.slots:
