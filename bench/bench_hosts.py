@@ -24,8 +24,10 @@ It prints, from the fixture web's own record of every request:
   answer to the next request to the same host, and how many gaps were shorter than the delay;
 - scheduled runs used (and sources in each), sources harvested, wall time from the
   scheduler's start (which includes waiting for the next minute);
-- peak resident memory of the largest process and the sum over the scheduler and its
-  harvest processes, and their CPU seconds (read from /proc while they run).
+- peak resident memory of the largest process, the sum of every process's own peak (the
+  scheduler, its harvest children and their workers; processes that ran one after another
+  are summed too, so this overstates what was resident at once when there were many), and
+  the CPU seconds of them all (read from /proc every 0.5 s while they run).
 
 ``--tree DIR`` runs the scheduler of another checkout (e.g. ``git archive <commit> | tar -x``)
 against the same fixture web, for a before/after comparison.
