@@ -93,6 +93,12 @@ class Settings:
         16, "CCP_MAX_IN_FLIGHT",
         "Requests a harvest has in flight at once over every host and source.",
     )
+    harvest_workers: int | None = setting(
+        None, "CCP_HARVEST_WORKERS",
+        "Processes that normalise fetched pages during a harvest (extraction, metadata, "
+        "language, classification); default: the number of cores; 0: in the harvest process "
+        "itself.",
+    )
     scheduler_batch: int = setting(
         1000, "CCP_SCHEDULER_BATCH",
         "Due sources the scheduler harvests together in one run (one process, one set of host "
@@ -271,6 +277,7 @@ _RANGES = (
     ("concurrent_per_host", "CCP_CONCURRENT_PER_HOST", 1, 64, True),
     ("max_in_flight", "CCP_MAX_IN_FLIGHT", 1, 1024, True),
     ("scheduler_batch", "CCP_SCHEDULER_BATCH", 1, 100_000, True),
+    ("harvest_workers", "CCP_HARVEST_WORKERS", 0, 64, True),
     ("harvest_timeout", "CCP_HARVEST_TIMEOUT", 0, 7 * 86400, False),
     ("lock_stale_seconds", "CCP_LOCK_STALE_SECONDS", 0, 7 * 86400, False),
     ("backoff_base_seconds", "CCP_BACKOFF_BASE_SECONDS", 0, 86400, False),
@@ -314,6 +321,8 @@ def _check_numbers(s: Settings) -> list[str]:
     out = []
     for attr, env, low, high, inclusive in _RANGES:
         v = getattr(s, attr)
+        if v is None:  # an optional number left unset: its default is decided where it is used
+            continue
         ok = math.isfinite(v) and (v >= low if inclusive else v > low) and v <= high
         if not ok:
             lowest = f"{low} or more" if inclusive else f"more than {low}"

@@ -198,6 +198,15 @@ def test_the_worker_count_defaults_to_the_cores_and_can_be_set(tmp_path):
     assert harvest_workers(settings) == len(os.sched_getaffinity(0))
     assert harvest_workers(settings, 0) == 0
     assert harvest_workers(settings, 3) == 3
+    from config import Settings
+    from config.settings import SettingError
+
+    configured = Settings.from_env(environ={"CCP_HARVEST_WORKERS": "0"},
+                                   data_dir=str(tmp_path / "d"))
+    assert harvest_workers(configured) == 0 and harvest_workers(configured, 2) == 2
+    with pytest.raises(SettingError, match="CCP_HARVEST_WORKERS"):
+        Settings.from_env(environ={"CCP_HARVEST_WORKERS": "-1"},
+                          data_dir=str(tmp_path / "d")).validate()
 
 
 def test_the_own_record_lookup_searches_two_indexes_and_scans_nothing(tmp_path):

@@ -14,8 +14,12 @@ from .common import Env, _table, pass_env
 @click.argument("ids", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
 @click.option("--timeout", type=float, help="Stop the run after this many seconds.")
+@click.option("--workers", type=click.IntRange(min=0, max=64),
+              help="Processes that normalise the fetched pages (default CCP_HARVEST_WORKERS, "
+                   "else one per core; 0: in the harvest process).")
 @pass_env
-def harvest(env: Env, ids: tuple[str, ...], as_json: bool, timeout: float | None):
+def harvest(env: Env, ids: tuple[str, ...], as_json: bool, timeout: float | None,
+            workers: int | None):
     """Harvest the given sources (default: every enabled source) and index the changes.
 
     Exit status 0 when every source succeeded, 1 when a source or a record failed or the run
@@ -41,7 +45,7 @@ def harvest(env: Env, ids: tuple[str, ...], as_json: bool, timeout: float | None
     progress = _Progress() if sys.stdout.isatty() and not as_json else None
     stop = _stop_on_sigterm()
     report = run_harvest(env.settings, srcs, trigger="cli", progress=progress, timeout=timeout,
-                         stop=stop)
+                         stop=stop, workers=workers)
     if progress:
         progress.done()
     if as_json:
