@@ -29,7 +29,14 @@ MAX_FILTER_VALUES = 50
 
 
 class QueryError(ValueError):
-    """The query cannot be answered as given (shown to the user, HTTP 400)."""
+    """The query cannot be answered as given (shown to the user, HTTP 400). ``code`` and
+    ``params`` name the refusal for an interface that words it in the user's language
+    (search_ui.errors); the message is the English wording (the API, the CLI, logs)."""
+
+    def __init__(self, message: str, code: str = "", **params: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass
@@ -58,15 +65,20 @@ class SearchQuery:
     def __post_init__(self) -> None:
         self.text = (self.text or "").strip()
         if len(self.text) > MAX_QUERY_LENGTH:
-            raise QueryError(f"the query is too long (at most {MAX_QUERY_LENGTH} characters)")
+            raise QueryError(f"the query is too long (at most {MAX_QUERY_LENGTH} characters)",
+                             "too_long", n=MAX_QUERY_LENGTH)
         if not isinstance(self.page, int) or not 1 <= self.page <= MAX_PAGE:
-            raise QueryError(f"page must be a whole number from 1 to {MAX_PAGE}")
+            raise QueryError(f"page must be a whole number from 1 to {MAX_PAGE}", "whole_number",
+                             name="page", n=MAX_PAGE)
         if not isinstance(self.per_page, int) or not 1 <= self.per_page <= MAX_PER_PAGE:
-            raise QueryError(f"per_page must be a whole number from 1 to {MAX_PER_PAGE}")
+            raise QueryError(f"per_page must be a whole number from 1 to {MAX_PER_PAGE}",
+                             "whole_number", name="per_page", n=MAX_PER_PAGE)
         if self.sort not in SORTS:
-            raise QueryError(f"sort must be one of: {', '.join(SORTS)}")
+            raise QueryError(f"sort must be one of: {', '.join(SORTS)}", "sort",
+                             sorts=", ".join(SORTS))
         if self.mode not in MODES:
-            raise QueryError(f"mode must be one of: {', '.join(MODES)}")
+            raise QueryError(f"mode must be one of: {', '.join(MODES)}", "mode",
+                             modes=", ".join(MODES))
         if self.ids is not None:
             self.ids = tuple(dict.fromkeys(self.ids))
         self.also_ids = tuple(dict.fromkeys(self.also_ids or ()))
@@ -75,12 +87,12 @@ class SearchQuery:
         clean: dict[str, list[str]] = {}
         for name, values in (self.filters or {}).items():
             if name not in FACETS:
-                raise QueryError(f"unknown filter {name!r}")
+                raise QueryError(f"unknown filter {name!r}", "unknown_filter", name=repr(name))
             vals = [v for v in dict.fromkeys(str(v).strip() for v in values) if v]
             if len(vals) > MAX_FILTER_VALUES:
-                raise QueryError(f"too many values for {name}")
+                raise QueryError(f"too many values for {name}", "too_many_values", name=name)
             if name == "year" and any(not v.isdigit() or len(v) != 4 for v in vals):
-                raise QueryError("year must be a four-digit year")
+                raise QueryError("year must be a four-digit year", "year")
             if vals:
                 clean[name] = vals
         self.filters = clean

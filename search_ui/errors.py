@@ -8,7 +8,7 @@ filter — is a 400 with the reason, never a 500. An engine that cannot answer i
 from __future__ import annotations
 
 import logging
-import re
+from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
@@ -30,32 +30,29 @@ _TITLES = {
 
 # The search's refusals (indexer.query, search_ui.state) in the interface language: the
 # English reason matched, its numbers and names kept. An unknown reason is shown as it is.
-_QUERY_REASONS: list[tuple[re.Pattern[str], object]] = [
-    (re.compile(r"the query is too long \(at most (?P<n>\d+) characters\)"),
-     lambda n: _("The query is too long (at most %(n)s characters).", n=n)),
-    (re.compile(r"(?P<name>page|per_page) must be a whole number from 1 to (?P<n>\d+)"),
-     lambda name, n: _("The parameter %(name)s must be a whole number from 1 to %(n)s.",
-                       name=name, n=n)),
-    (re.compile(r"sort must be one of: (?P<sorts>.+)"),
-     lambda sorts: _("The sort order must be one of: %(sorts)s.", sorts=sorts)),
-    (re.compile(r"mode must be one of: (?P<modes>.+)"),
-     lambda modes: _("The search mode must be one of: %(modes)s.", modes=modes)),
-    (re.compile(r"unknown filter (?P<name>.+)"),
-     lambda name: _("There is no filter called %(name)s.", name=name)),
-    (re.compile(r"too many values for (?P<name>.+)"),
-     lambda name: _("Too many values are chosen for the filter %(name)s.", name=name)),
-    (re.compile(r"year must be a four-digit year"),
-     lambda: _("A year must be written with four digits.")),
-]
+# QueryError codes (indexer.query) -> the refusal in the user's language.
+_QUERY_REASONS: dict[str, Any] = {
+    "too_long": lambda n: _("The query is too long (at most %(n)s characters).", n=n),
+    "whole_number": lambda name, n: _(
+        "The parameter %(name)s must be a whole number from 1 to %(n)s.", name=name, n=n),
+    "sort": lambda sorts: _("The sort order must be one of: %(sorts)s.", sorts=sorts),
+    "mode": lambda modes: _("The search mode must be one of: %(modes)s.", modes=modes),
+    "unknown_filter": lambda name: _("There is no filter called %(name)s.", name=name),
+    "too_many_values": lambda name: _(
+        "Too many values are chosen for the filter %(name)s.", name=name),
+    "year": lambda: _("A year must be written with four digits."),
+}
 
 
-def query_reason(message: str) -> str:
-    """The refusal of a search, translated when it is one the search makes."""
-    for pattern, translate in _QUERY_REASONS:
-        m = pattern.fullmatch(message.strip())
-        if m:
-            return translate(**m.groupdict())
-    return message
+def query_reason(exc: QueryError) -> str:
+    """The refusal of a search, in the user's language when the search names it (its code)."""
+    translate = _QUERY_REASONS.get(getattr(exc, "code", ""))
+    if translate is None:
+        return str(exc)
+    try:
+        return str(translate(**exc.params))
+    except TypeError:  # parameters that do not fit the wording: the English message
+        return str(exc)
 
 
 def _wants_json() -> bool:
@@ -82,7 +79,7 @@ def _respond(status: int, message: str, *, retry_after: int | None = None):
 def register(app: Flask) -> None:
     @app.errorhandler(QueryError)
     def _bad_query(exc: QueryError):
-        return _respond(400, query_reason(str(exc)))
+        return _respond(400, query_reason(exc))
 
     @app.errorhandler(BackendUnavailable)
     def _unavailable(exc: BackendUnavailable):

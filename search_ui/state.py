@@ -33,7 +33,8 @@ def _whole_number(raw: str | None, name: str, default: int, maximum: int) -> int
     raw = raw.strip()
     # Bound the length before int(): a 5,000-digit "number" must be a 400, not a crash.
     if not raw.isascii() or not raw.isdigit() or len(raw) > 7:
-        raise QueryError(f"{name} must be a whole number from 1 to {maximum}")
+        raise QueryError(f"{name} must be a whole number from 1 to {maximum}", "whole_number",
+                         name=name, n=maximum)
     return int(raw)
 
 

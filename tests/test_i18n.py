@@ -169,6 +169,18 @@ def test_error_pages_are_translated(client):
     assert api.status_code == 400 and "must be a whole number" not in api.get_json()["error"]
 
 
+def test_a_refusal_is_translated_by_its_code_not_its_english_wording(app):
+    from indexer.query import QueryError
+    from search_ui.errors import query_reason
+
+    with app.test_request_context("/search", headers={"Accept-Language": "fr"}):
+        app.preprocess_request()
+        reworded = QueryError("the year needs four digits, please", "year")
+        assert query_reason(reworded) == query_reason(QueryError("x", "year"))
+        assert "four digits" not in query_reason(reworded)
+        assert query_reason(QueryError("something new")) == "something new"
+
+
 # -- issue 10's interface: other languages marked, my languages one click away ------------------
 def test_results_in_other_languages_are_marked_and_mine_are_one_click_away(client):
     doc = page(client.get("/fr/search?per_page=50", headers={"Accept-Language": "fr, nl;q=0.8"}))
