@@ -272,10 +272,13 @@ class SearchMixin:
         filters = {f: self._filter_query(f, vals) for f, vals in query.filters.items()}
         lexical_total = None
         if query.also_ids and text_q is not None:
-            # the text's own matches, counted for the lenient retry (query.answer_leniently)
-            alone = self._combine([(Occur.Must, text_q), *restrict,
-                                   *((Occur.Must, q) for q in filters.values())])
-            lexical_total = searcher.search(alone, 1, count=True).count or 0
+            if query.lenient or query.suggest:
+                # the text's own matches, counted for the lenient retry and the did-you-mean
+                # (query.answer_leniently); a fetch of a page by id needs neither: no second
+                # pass over every match of the text
+                alone = self._combine([(Occur.Must, text_q), *restrict,
+                                       *((Occur.Must, q) for q in filters.values())])
+                lexical_total = searcher.search(alone, 1, count=True).count or 0
             text_q = tantivy.Query.boolean_query([
                 (Occur.Should, text_q), (Occur.Should, self._ids_query(query.also_ids))])
         base: list[tuple[Any, tantivy.Query]] = []
