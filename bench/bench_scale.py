@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import resource
 import shutil
 import sqlite3
@@ -38,55 +37,19 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_search import (
-    COUNTRIES,
-    SEED_WORDS,
-    SOURCES,
-    THEMES,
-    TYPES,
-    VOCAB_SIZE,
-    build_vocabularies,
-    zipf_weights,
-)
-from indexer.resource import Instance, Place, Resource
+from bench.bench_search import iter_docs
+from indexer.resource import Resource
 
 MILLION = 1_000_000
 VECTOR_DIM = 384
 CATALOGUE_FILE = "catalogue.sqlite3"
 INDEX_DIR = "index"
-
-
-# -- the corpus, streamed ------------------------------------------------------------------------
-def iter_docs(n_docs: int, seed: int = 7) -> Iterator[Resource]:
-    """bench_search.generate(n_docs, seed)'s documents, one at a time (same random sequence)."""
-    rng = random.Random(seed)
-    vocab = build_vocabularies(rng)
-    cum = zipf_weights(VOCAB_SIZE)
-    langs = list(SEED_WORDS)
-    start = datetime(2012, 1, 1, tzinfo=UTC)
-    for i in range(n_docs):
-        lang = langs[i % len(langs)]
-        words = vocab[lang]
-        body_words = rng.choices(words, cum_weights=cum, k=rng.randint(250, 550))
-        title = " ".join(rng.choices(words, cum_weights=cum, k=rng.randint(4, 9))).capitalize()
-        summary = " ".join(rng.choices(words, cum_weights=cum, k=30))
-        published = start + timedelta(days=rng.randint(0, 5000)) if rng.random() < 0.95 else None
-        rid = f"doc{i:07d}"
-        yield Resource(
-            id=rid, title=title, url=f"https://example.org/{lang}/{rid}", summary=summary,
-            body=" ".join(body_words), language=lang, type=rng.choice(TYPES),
-            themes=rng.sample(THEMES, rng.randint(0, 3)),
-            places=[Place(country=rng.choice(COUNTRIES[lang]))],
-            instances=[Instance(source_id=rng.choice(SOURCES), url=f"https://example.org/{rid}")],
-            published=published, format=rng.choice(["html", "pdf"]),
-        )
 
 
 # -- the catalogue ------------------------------------------------------------------------------

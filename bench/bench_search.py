@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -106,13 +107,13 @@ def zipf_weights(n: int) -> list[float]:
     return out
 
 
-def generate(n_docs: int, seed: int = 7) -> tuple[list[Resource], dict[str, list[str]]]:
+def iter_docs(n_docs: int, seed: int = 7) -> Iterator[Resource]:
+    """The synthetic documents, one at a time (bench_scale and serve_corpus stream a million)."""
     rng = random.Random(seed)
     vocab = build_vocabularies(rng)
     cum = zipf_weights(VOCAB_SIZE)
     langs = list(SEED_WORDS)
     start = datetime(2012, 1, 1, tzinfo=timezone.utc)
-    docs = []
     for i in range(n_docs):
         lang = langs[i % len(langs)]
         words = vocab[lang]
@@ -121,15 +122,19 @@ def generate(n_docs: int, seed: int = 7) -> tuple[list[Resource], dict[str, list
         summary = " ".join(rng.choices(words, cum_weights=cum, k=30))
         published = start + timedelta(days=rng.randint(0, 5000)) if rng.random() < 0.95 else None
         rid = f"doc{i:07d}"
-        docs.append(Resource(
+        yield Resource(
             id=rid, title=title, url=f"https://example.org/{lang}/{rid}", summary=summary,
             body=" ".join(body_words), language=lang, type=rng.choice(TYPES),
             themes=rng.sample(THEMES, rng.randint(0, 3)),
             places=[Place(country=rng.choice(COUNTRIES[lang]))],
             instances=[Instance(source_id=rng.choice(SOURCES), url=f"https://example.org/{rid}")],
             published=published, format=rng.choice(["html", "pdf"]),
-        ))
-    return docs, vocab
+        )
+
+
+def generate(n_docs: int, seed: int = 7) -> tuple[list[Resource], dict[str, list[str]]]:
+    """The documents and each language's vocabulary (the queries are drawn from it)."""
+    return list(iter_docs(n_docs, seed)), build_vocabularies(random.Random(seed))
 
 
 def make_queries(docs: list[Resource], vocab: dict[str, list[str]], n: int, seed: int = 11):

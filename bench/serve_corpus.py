@@ -12,51 +12,14 @@ import json
 import random
 import sys
 import time
-from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_search import (  # noqa: E402
-    COUNTRIES,
-    SEED_WORDS,
-    SOURCES,
-    THEMES,
-    TYPES,
-    VOCAB_SIZE,
-    build_vocabularies,
-    zipf_weights,
-)
-from indexer.resource import Instance, Place, Resource  # noqa: E402
+from bench.bench_search import SOURCES, TYPES, build_vocabularies, iter_docs  # noqa: E402
 
 MARK = "bench-serve.json"  # what was built, beside the index
-
-
-def iter_docs(n_docs: int, seed: int = 7) -> Iterator[Resource]:
-    """bench_search.generate's documents, the same ones in the same order, one at a time."""
-    rng = random.Random(seed)
-    vocab = build_vocabularies(rng)
-    cum = zipf_weights(VOCAB_SIZE)
-    langs = list(SEED_WORDS)
-    start = datetime(2012, 1, 1, tzinfo=timezone.utc)
-    for i in range(n_docs):
-        lang = langs[i % len(langs)]
-        words = vocab[lang]
-        body_words = rng.choices(words, cum_weights=cum, k=rng.randint(250, 550))
-        title = " ".join(rng.choices(words, cum_weights=cum, k=rng.randint(4, 9))).capitalize()
-        summary = " ".join(rng.choices(words, cum_weights=cum, k=30))
-        published = start + timedelta(days=rng.randint(0, 5000)) if rng.random() < 0.95 else None
-        rid = f"doc{i:07d}"
-        yield Resource(
-            id=rid, title=title, url=f"https://example.org/{lang}/{rid}", summary=summary,
-            body=" ".join(body_words), language=lang, type=rng.choice(TYPES),
-            themes=rng.sample(THEMES, rng.randint(0, 3)),
-            places=[Place(country=rng.choice(COUNTRIES[lang]))],
-            instances=[Instance(source_id=rng.choice(SOURCES), url=f"https://example.org/{rid}")],
-            published=published, format=rng.choice(["html", "pdf"]),
-        )
 
 
 def request_paths(n: int, seed: int = 11) -> dict[str, list[str]]:
