@@ -7,9 +7,7 @@ from __future__ import annotations
 import os
 import re
 import signal
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
@@ -23,6 +21,7 @@ from indexer.catalogue.tables import resources_t
 from indexer.normalise import NormaliseError
 from indexer.resource import RawDocument
 from tests.conftest import harvest, make_settings, write_sources
+from tests.sitemap_site import SitemapSite
 
 ARTICLES = {
     "en": ("Repair cafés keep 4 tonnes of appliances out of the bin",
@@ -65,51 +64,13 @@ def _hostile() -> bytes:
     return f"<html><body><main>{blocks}</main></body></html>".encode()
 
 
-class _Site:
+def _site(hostile: bool = False) -> SitemapSite:
     """Eight articles in four languages (and, with ``hostile``, one page too slow to read)
     behind a sitemap, served on 127.0.0.1."""
-
-    def __init__(self, hostile: bool = False):
-        self.pages = {f"/{lang}/{n}": _article(lang, n) for lang in ARTICLES for n in (1, 2)}
-        if hostile:
-            self.pages["/huge"] = _hostile()
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - stdlib name
-                base = f"http://127.0.0.1:{self.server.server_address[1]}"
-                if self.path == "/sitemap.xml":
-                    locs = "".join(f"<url><loc>{base}{p}</loc></url>" for p in sorted(site.pages))
-                    body = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/'
-                            f'schemas/sitemap/0.9">{locs}</urlset>').encode()
-                    ctype = "application/xml"
-                elif self.path == "/robots.txt":
-                    body, ctype = b"User-agent: *\nAllow: /\n", "text/plain"
-                elif self.path in site.pages:
-                    body, ctype = site.pages[self.path], "text/html; charset=utf-8"
-                else:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *a):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    pages = {f"/{lang}/{n}": _article(lang, n) for lang in ARTICLES for n in (1, 2)}
+    if hostile:
+        pages["/huge"] = _hostile()
+    return SitemapSite(pages)
 
 
 def _settings(tmp_path, name: str, base: str):
@@ -132,7 +93,7 @@ def _records(settings) -> list[tuple]:
 
 
 def test_worker_processes_store_the_same_records_as_the_harvest_process(tmp_path):
-    with _Site() as site:
+    with _site() as site:
         alone = _settings(tmp_path, "in-process", site.base)
         pooled = _settings(tmp_path, "pooled", site.base)
         r1 = harvest(alone, workers=0)
@@ -144,7 +105,7 @@ def test_worker_processes_store_the_same_records_as_the_harvest_process(tmp_path
 
 
 def test_a_document_that_hangs_its_worker_fails_alone_and_is_named(tmp_path):
-    with _Site(hostile=True) as site:
+    with _site(hostile=True) as site:
         settings = _settings(tmp_path, "hostile", site.base)
         report = harvest(settings, workers=1, normalise_timeout=2.0)
     totals = report.totals()

@@ -7,9 +7,6 @@ SQLite, and PostgreSQL when ``CCP_TEST_DATABASE_URL`` names a server."""
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 from alembic import command
 from click.testing import CliRunner
@@ -33,6 +30,7 @@ from indexer.schema import alembic_config, head_revision
 from indexer.schema import upgrade as schema_upgrade
 
 from .conftest import harvest, make_settings, write_sources
+from .sitemap_site import SitemapSite
 from .test_catalogue import cat, db_url, doc  # noqa: F401 - fixtures shared with it
 
 # a 110-word city news item, as cities publish them
@@ -322,47 +320,10 @@ def _page(title: str, paragraphs: list[str]) -> bytes:
             f"{body}</article></main><footer>City of Porto</footer></body></html>").encode()
 
 
-class _Site:
-    """One host on 127.0.0.1: its pages and a sitemap naming them."""
-
-    def __init__(self, pages: dict[str, bytes]):
-        self.pages = dict(pages)
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_GET(self):
-                if self.path == "/sitemap.xml":
-                    locs = "".join(f"<url><loc>{site.base}{p}</loc></url>" for p in site.pages)
-                    body, ctype = (f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.'
-                                   f'org/schemas/sitemap/0.9">{locs}</urlset>').encode(), \
-                        "application/xml"
-                elif self.path in site.pages:
-                    body, ctype = site.pages[self.path], "text/html; charset=utf-8"
-                else:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture()
 def sites():
-    city = _Site({"/news/repair-cafe": _page("Second repair café opens", NEWS)})
-    share = _Site({"/doc/1/repair-cafe": _page("Repair café (shared document)",
+    city = SitemapSite({"/news/repair-cafe": _page("Second repair café opens", NEWS)})
+    share = SitemapSite({"/doc/1/repair-cafe": _page("Repair café (shared document)",
                                                [INTRO, NEWS[0], COOKIE, *NEWS[1:]])})
     yield city, share
     city.close(), share.close()
