@@ -14,7 +14,7 @@ from indexer.catalogue import Catalogue
 from indexer.metadata import extract_metadata
 
 from .conftest import harvest, make_settings, write_sources
-from .test_merges import _Site
+from .sitemap_site import SitemapSite
 
 LT = ("Kauno miesto savivaldybės taryba patvirtino žiedinės ekonomikos strategiją iki 2030 metų. "
       "Strategijoje numatyta mažinti maisto švaistymą mokyklose, plėsti daiktų taisymo dirbtuves "
@@ -49,7 +49,7 @@ def test_the_page_s_alternates_are_read_without_x_default_or_itself():
 
 
 def test_translations_are_separate_resources_linked_both_ways(tmp_path):
-    site = _Site({})
+    site = SitemapSite({})
     site.pages.update({
         "/lt/strategija": _page("lt", "Žiedinės ekonomikos strategija 2030", LT,
                                 {"lt": "/lt/strategija", "en": "/en/strategy"}),
