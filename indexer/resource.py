@@ -90,6 +90,10 @@ class Resource:
     # translations the page declares (hreflang): [{"language", "url"}]; stored beside the
     # resource (catalogue/translations.py), never part of its text or identity
     alternates: list[dict[str, str]] = field(default_factory=list)
+    # structured facts: when a funding call closes, when an event starts and ends (UTC)
+    deadline: datetime | None = None
+    event_start: datetime | None = None
+    event_end: datetime | None = None
 
     # -- derived views used by the indexes and the UI ---------------------------------------
     @property
@@ -150,6 +154,13 @@ class Hints:
     authors: list[str] = field(default_factory=list)
     language: str | None = None
     categories: list[str] = field(default_factory=list)
+    # what a catalogue record (OAI-PMH, CKAN, DCAT, a JSON API) states about the document
+    publisher: str | None = None
+    licence: str | None = None
+    resource_type: str | None = None  # a key of RESOURCE_TYPES, when the record says which
+    deadline: datetime | None = None
+    event_start: datetime | None = None
+    event_end: datetime | None = None
 
 
 @dataclass

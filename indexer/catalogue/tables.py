@@ -30,6 +30,7 @@ from ..resource import as_utc
 __all__ = [
     "UTCDateTime", "metadata", "sources_t", "resources_t", "resource_bands_t", "instances_t",
     "http_state_t", "runs_t", "run_sources_t", "run_errors_t", "outbox_t", "source_locks_t",
+    "deleted_resources_t",
     "source_health_t", "tasks_t", "admin_sessions_t", "login_throttle_t",
     "ADDED", "UPDATED", "UNCHANGED", "MERGED", "FAILED", "SKIPPED", "COUNTERS", "DRAIN_LOCK",
 ]
@@ -88,7 +89,11 @@ resources_t = Table(
     Column("content_hash", String(64), nullable=False, index=True),
     Column("harvested_at", UTCDateTime),
     Column("indexed_at", UTCDateTime),
-    Column("modified_at", UTCDateTime),
+    Column("modified_at", UTCDateTime, index=True),
+    # when a funding call closes; when an event starts and ends (migration 0008)
+    Column("deadline", UTCDateTime, index=True),
+    Column("event_start", UTCDateTime, index=True),
+    Column("event_end", UTCDateTime),
     # MinHash signature of the body (indexer.neardup); NULL when the text is too short
     Column("minhash", LargeBinary),
     # distinct shingles of the body: with the signature, estimates containment (migration 0004)
@@ -183,6 +188,15 @@ run_errors_t = Table(
     Column("message", Text, nullable=False),
     Column("fatal", Integer, nullable=False, default=0),  # 1: the whole source failed
     Column("at", UTCDateTime, nullable=False),
+)
+
+# ids that no longer exist (deleted, or merged into replaced_by): the OAI-PMH provider's
+# deleted records (migration 0008)
+deleted_resources_t = Table(
+    "deleted_resources", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("deleted_at", UTCDateTime, nullable=False, index=True),
+    Column("replaced_by", String(40)),
 )
 
 outbox_t = Table(
