@@ -221,3 +221,19 @@ def test_two_workers_draining_at_once_index_each_entry_once(cat, db_url, tmp_pat
     backend = EmbeddedBackend(index)
     assert backend.count() == n
     backend.close()
+
+
+def test_a_withdrawn_record_is_gone_at_once_and_only_at_its_source(cat):
+    a = doc("oai", "https://repo.example/a", guid="oai:repo:1")
+    b = doc("oai", "https://repo.example/b", body="Food waste in school canteens.", guid="oai:repo:2")
+    assert cat.ingest(a) == ADDED and cat.ingest(b) == ADDED
+    assert cat.ingest(doc("hub", "https://repo.example/a", country="EU")) == MERGED
+    cat.outbox_ack(cat.outbox_max_id())  # drained: what follows must be new work for the index
+    assert cat.withdraw("oai", guids=["oai:repo:1", "oai:repo:unknown"]) == [a.id]
+    assert cat.withdraw("oai", urls=["https://repo.example/b"]) == [b.id]
+    assert cat.withdraw("oai", guids=["oai:repo:1"]) == []  # already gone: nothing to do
+    assert cat.withdraw("elsewhere", urls=["https://repo.example/a"]) == []
+    ra, rb = cat.get_resource(a.id), cat.get_resource(b.id)
+    assert {(i.source_id, i.status) for i in ra.instances} == {("oai", "gone"), ("hub", "live")}
+    assert ra.is_live and not rb.is_live
+    assert {rid for _, rid, op in cat.outbox_batch(10_000) if op == "upsert"} == {a.id, b.id}

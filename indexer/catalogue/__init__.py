@@ -43,10 +43,11 @@ from .runs import RunsMixin
 from .tables import *  # noqa: F401,F403 - the tables and record statuses are public names
 from .tables import __all__ as _tables
 from .tasks import TasksMixin
+from .withdrawals import WithdrawalsMixin
 
 
 class Catalogue(EmbeddingsMixin, ResourcesMixin, MergesMixin, HttpStateMixin, RunsMixin, LocksMixin, TasksMixin, OutboxMixin,
-                CatalogueBase):
+                WithdrawalsMixin, CatalogueBase):
     """The store of record, one concern per mixin (each in its own module). Thread-safe for
     readers; one process writes a source at a time."""
 
