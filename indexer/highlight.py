@@ -5,8 +5,18 @@ from __future__ import annotations
 
 import re
 
-from .analysis import cached_analyzer, stem_language
+from .analysis import LANGUAGE_ALIASES, cached_analyzer, stem_language
+from .stemming import PYTHON_LANGUAGES, stem as python_stem
 
+
+def python_language(language: str | None) -> str | None:
+    """The document language when it is one that :mod:`.stemming` stems in Python (lt, pl, cs,
+    …), else None."""
+    if not language:
+        return None
+    code = language.strip().lower().replace("_", "-").split("-")[0]
+    code = LANGUAGE_ALIASES.get(code, code)
+    return code if code in PYTHON_LANGUAGES else None
 
 
 def _fold_table() -> bytes:
@@ -69,34 +79,45 @@ class Highlighter:
         self.max_chars = max_chars
         self._per_lang: dict[str | None, tuple[list[bytes], dict[str, int], dict[str, int]]] = {}
 
-    def _prepare(self, lang: str | None) -> tuple[list[bytes], dict[str, int], dict[str, int]]:
-        """(prefixes to look for, {analyzed form: query word index}, memo) for a language."""
-        prepared = self._per_lang.get(lang)
+    def _prepare(self, lang: str | None, py: str | None = None
+                 ) -> tuple[list[bytes], dict[str, int], dict[str, int]]:
+        """(prefixes to look for, {analyzed form: query word index}, memo) for a language
+        (``lang`` stemmed by the engine's analyzers, ``py`` by :mod:`.stemming`)."""
+        prepared = self._per_lang.get(py or lang)
         if prepared is not None:
             return prepared
         forms: dict[str, int] = {}
         prefixes: set[bytes] = set()
         for i, word in enumerate(self.words):
             folded = fold_bytes(word)
-            for analyzed_lang in {None, lang}:
-                for form in cached_analyzer(analyzed_lang).analyze(word):
-                    forms.setdefault(f"{analyzed_lang}:{form}", i)
-                    prefix = _common_prefix(folded, fold_bytes(form))[:PREFIX_BYTES]
-                    prefixes.add(prefix or folded[:1])
+            analyzed = [(f"{analyzed_lang}:{form}", form) for analyzed_lang in {None, lang}
+                        for form in cached_analyzer(analyzed_lang).analyze(word)]
+            if py:
+                form = python_stem(word, py)
+                analyzed.append((f"py:{form}", form))
+            for key, form in analyzed:
+                forms.setdefault(key, i)
+                prefix = _common_prefix(folded, fold_bytes(form))[:PREFIX_BYTES]
+                prefixes.add(prefix or folded[:1])
         prefixes.discard(b"")
         # A prefix that starts with another one finds nothing more.
         kept = sorted(prefixes, key=len)
         kept = [p for i, p in enumerate(kept) if not any(p.startswith(q) for q in kept[:i])]
-        prepared = self._per_lang[lang] = (kept, forms, {})
+        prepared = self._per_lang[py or lang] = (kept, forms, {})
         return prepared
 
-    def _classify(self, lang: str | None, forms: dict[str, int], token: str) -> int:
+    def _classify(self, lang: str | None, forms: dict[str, int], token: str,
+                  py: str | None = None) -> int:
         for analyzed_lang in (lang, None) if lang else (None,):
             analyzed = cached_analyzer(analyzed_lang).analyze(token)
             if len(analyzed) == 1:
                 hit = forms.get(f"{analyzed_lang}:{analyzed[0]}")
                 if hit is not None:
                     return hit
+        if py:
+            hit = forms.get(f"py:{python_stem(token, py)}")
+            if hit is not None:
+                return hit
         return -1
 
     def matches(
@@ -106,7 +127,8 @@ class Highlighter:
         if not self.words or not text:
             return []
         lang = stem_language(language)
-        prefixes, forms, memo = self._prepare(lang)
+        py = None if lang else python_language(language)
+        prefixes, forms, memo = self._prepare(lang, py)
         end = len(text) if end is None else end
         folded = fold_bytes(text[start:end])
         words = _WORD_BYTES
@@ -125,7 +147,7 @@ class Highlighter:
             token = text[start + i : start + spans[i]]
             hit = memo.get(token)
             if hit is None:
-                hit = memo[token] = self._classify(lang, forms, token)
+                hit = memo[token] = self._classify(lang, forms, token, py)
             if hit >= 0:
                 out.append((start + i, start + spans[i], hit))
         return out

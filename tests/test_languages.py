@@ -244,3 +244,23 @@ def test_a_word_inside_a_compound_title_word_gets_the_title_weight(titled):
 def test_a_compound_query_word_meets_a_title_written_in_separate_words(titled):
     # the title writes "strategi för cirkulär ekonomi"; the other page has the words in its text
     assert _first(titled, "cirkulärekonomistrategi") == "strategy"
+
+
+def test_snippets_mark_inflected_words_of_languages_stemmed_in_python(tmp_path):
+    # Lithuanian, Polish and Czech are stemmed by indexer.stemming, not by the engines: the
+    # snippet must still mark the forms the search matched ("švaistymą" for "švaistymas").
+    backend = EmbeddedBackend(tmp_path / "index")
+    body = ("Kaunas mažina maisto švaistymą mokyklų valgyklose. Maisto atliekų prevencija "
+            "ir švaistymo mažinimas yra miesto tikslas.")
+    backend.apply([make_resource("lt9", "Mokyklų valgyklos", body=body, language="lt"),
+                   make_resource("pl9", "Strategia miasta", language="pl",
+                                 body="Rola samorządów w rozwoju gospodarki o obiegu zamkniętym.")])
+    try:
+        hit = backend.search(SearchQuery(text="maisto švaistymas")).hits[0]
+        marked = {hit.snippet.text[s:e] for s, e in hit.snippet.highlights}
+        assert hit.id == "lt9" and marked == {"maisto", "Maisto", "švaistymą", "švaistymo"}
+        hit = backend.search(SearchQuery(text="gospodarka samorządy")).hits[0]
+        marked = {hit.snippet.text[s:e] for s, e in hit.snippet.highlights}
+        assert hit.id == "pl9" and marked == {"samorządów", "gospodarki"}
+    finally:
+        backend.close()
