@@ -258,3 +258,6 @@ def test_sources_add_recognises_a_dcat_catalogue(dcat, tmp_path):
     assert best.definition == {"type": "dcat", "url": dcat.url("/catalogue.rdf")}
     assert best.items == 20
     assert "DCAT catalogue" in best.how and "Circular cities open data" in best.how
+    # a portal's page that links to its catalogue (<link rel="alternate" type="text/turtle">)
+    found = discover(settings, dcat.url("/"))
+    assert found.candidates[0].definition == {"type": "dcat", "url": dcat.url("/catalogue.ttl")}

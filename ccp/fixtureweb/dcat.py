@@ -16,6 +16,7 @@ publish one: for the ``dcat`` source type's tests and the demo.
   and landing pages (``/page/<slug>.html``).
 * Between runs: :meth:`modify` (a new title and text, ``dct:modified`` now), :meth:`delete`,
   ``broken_dataset`` (one dataset with neither title nor description joins the first page).
+* ``/`` is an HTML home page linking to ``/catalogue.ttl`` (``<link rel="alternate">``).
 * ``/broken.ttl`` is a Turtle file with a syntax error; ``/remote-context.jsonld`` names a
   remote ``@context`` (``/context.jsonld``, which a harvester must never ask for).
 """
@@ -256,6 +257,12 @@ class _Handler(BaseHTTPRequestHandler):
             kwargs = {"context": {k: v for k, v in _PREFIXES.items()},
                       "auto_compact": True} if key == "json-ld" else {}
             return g.serialize(format=fmt, encoding="utf-8", **kwargs), ctype, 200
+        if path == "/":  # the portal's home page names its catalogue, as CKAN's pages do
+            return (b'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+                    b"<title>Circular cities open data</title>"
+                    b'<link rel="alternate" type="text/turtle" href="/catalogue.ttl">'
+                    b"</head><body><h1>Circular cities open data</h1></body></html>",
+                    "text/html; charset=utf-8", 200)
         if path == "/broken.ttl":
             return (b"@prefix dcat: <http://www.w3.org/ns/dcat#> .\n"
                     b"<" + cat.url("/dataset/x").encode() + b"> a dcat:Dataset ;\n"
