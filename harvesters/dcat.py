@@ -47,7 +47,6 @@ class DcatSpider(SourceSpider):
         cat = ctx.catalogue
         self.known = cat.record_guids(source.id)  # dataset IRI -> its live instances' GUIDs
         self.since = cat.last_success_started(source.id)
-        self.links = cat.listing_links(source.id)  # page -> the next page it led to
         # a document that failed last run is asked again with its dataset's metadata: every
         # page is read in full then (a page answering 304 would not name it again)
         self.conditional_pages = not self.failed_before
@@ -82,7 +81,7 @@ class DcatSpider(SourceSpider):
             self.unchanged_pages.append(url)
             if meta.get("ccp_root"):
                 self.root_unchanged.append(url)
-            yield from self._next(url, self.links.get(url))
+            yield from self._next(url, self.ctx.catalogue.listing_next(url))
             return
         if meta.get("ccp_root"):
             self.root_ok += 1
@@ -119,7 +118,10 @@ class DcatSpider(SourceSpider):
             page = parse_catalogue(response.body, response.url, ctype, hint=self.source.format)
             if root and not page.is_catalogue and not page.datasets:
                 raise CatalogueError("the answer describes no dcat:Catalog and no dcat:Dataset")
-        except CatalogueError as exc:
+        except Exception as exc:  # noqa: BLE001 - a page the parser chokes on is this page's error
+            if not isinstance(exc, CatalogueError):
+                log.exception("%s: reading %s", self.source.id, url)
+                exc = f"{exc.__class__.__name__}: {exc}"
             if root:
                 self.root_ok -= 1
                 self.fail_source(url, "parse", f"the DCAT catalogue cannot be read: {exc}")

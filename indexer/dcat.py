@@ -186,10 +186,12 @@ def _checked(body: bytes, fmt: str, max_bytes: int) -> bytes:
     if fmt == "json-ld":
         try:
             doc = json.loads(body)
+            remote: list[str] = []
+            _remote_contexts(doc, remote)
         except ValueError as exc:
             raise CatalogueError(f"the JSON-LD is not valid JSON: {exc}") from None
-        remote: list[str] = []
-        _remote_contexts(doc, remote)
+        except RecursionError:
+            raise CatalogueError("the JSON-LD is nested too deeply to be read") from None
         if remote:
             raise CatalogueError(f"the JSON-LD names a remote @context ({remote[0]}), which is "
                                  "never fetched: the catalogue must give its context inline")

@@ -75,11 +75,9 @@ class RecordsSeenMixin:
         with self.engine.connect() as c:
             return c.execute(q).scalar()
 
-    def listing_links(self, source_id: str) -> dict[str, str | None]:
-        """{listing page URL: the page it led to last time} (a paged listing's next pages,
-        stored as the page's ``instance_url`` with its validators)."""
-        q = select(http_state_t.c.url, http_state_t.c.instance_url).where(
-            http_state_t.c.source_id == source_id, http_state_t.c.etag.isnot(None)
-            | http_state_t.c.last_modified.isnot(None))
+    def listing_next(self, url: str) -> str | None:
+        """The page a paged listing's page at ``url`` led to last time it was read in full
+        (stored as that page's ``instance_url`` beside its validators)."""
+        q = select(http_state_t.c.instance_url).where(http_state_t.c.url == url)
         with self.engine.connect() as c:
-            return {r[0]: r[1] for r in c.execute(q)}
+            return c.execute(q).scalar()
