@@ -170,23 +170,26 @@ class DcatSpider(SourceSpider):
         if seen_only:
             self.ctx.catalogue.touch_records(self.source.id, seen_only, run_id=self.ctx.run_id)
 
-    def _targets(self, ds: Dataset) -> list[str]:
-        """The URLs of the documents the dataset becomes (none: its description)."""
+    def _targets(self, ds: Dataset) -> tuple[list[str], bool]:
+        """The URLs of the documents the dataset becomes (none: its description), and whether
+        they are its distributions (else its landing page or description: the data itself)."""
         wanted = ds.wanted(self.source.formats) if self.source.fetch_distributions else []
         links = [u for u in (self.checked_link(d.url) for d in wanted) if u]
-        if not links and ds.landing_page:
-            landing = self.checked_link(ds.landing_page)
-            links = [landing] if landing else []
-        return list(dict.fromkeys(links))
+        if links:
+            return list(dict.fromkeys(links)), True
+        landing = self.checked_link(ds.landing_page) if ds.landing_page else None
+        return ([landing] if landing else []), False
 
     def _dataset(self, ds: Dataset, seen_only: list[str]):
         self.present.add(ds.uri)
-        targets = self._targets(ds)
+        targets, documents = self._targets(ds)
         if self._unchanged(ds, targets):
             self.listed.update(targets or [ds.uri])
             seen_only.append(ds.uri)
             return
         hints = ds.hints()
+        if not documents:  # what is indexed describes the data: a dataset, whatever its words
+            hints.resource_type = "dataset"
         if not targets:
             if self.source.max_items and self.documents_requested >= self.source.max_items:
                 return

@@ -102,6 +102,7 @@ class Dataset:
     issued: datetime | None = None
     modified: datetime | None = None
     publisher: str | None = None
+    creators: list[str] = field(default_factory=list)  # dct:creator names
     licence: str | None = None
     keywords: list[str] = field(default_factory=list)
     themes: list[str] = field(default_factory=list)
@@ -111,7 +112,7 @@ class Dataset:
     def hints(self, guid: str | None = None) -> Hints:
         categories = list(dict.fromkeys(self.keywords + self.themes))
         return Hints(guid=guid or self.uri, title=self.title, summary=self.description,
-                     published=self.issued, updated=self.modified,
+                     published=self.issued, updated=self.modified, authors=list(self.creators),
                      language=self.language, categories=categories,
                      publisher=self.publisher, licence=self.licence)
 
@@ -350,7 +351,9 @@ def _dataset(g, s) -> Dataset:
     ds = Dataset(uri=uri, title=title, description=description,
                  language=tag or (languages[0] if languages else None), languages=languages,
                  issued=_date(g, s, DCT + "issued"), modified=_date(g, s, DCT + "modified"))
-    ds.publisher = _publisher(g, s, ds.language)
+    ds.publisher = _agent_name(g, g.value(s, URIRef(DCT + "publisher")), ds.language)
+    creators = (_agent_name(g, o, ds.language) for o in g.objects(s, URIRef(DCT + "creator")))
+    ds.creators = list(dict.fromkeys(c for c in creators if c))
     licence = g.value(s, URIRef(DCT + "license"))
     if licence is None:
         for dist in g.objects(s, URIRef(DCAT + "distribution")):
@@ -378,10 +381,10 @@ def _identifier(g, s) -> str | None:
     return None
 
 
-def _publisher(g, s, language: str | None) -> str | None:
-    from rdflib import Literal, URIRef
+def _agent_name(g, pub, language: str | None) -> str | None:
+    """The name of a publisher or creator (foaf:name, skos:prefLabel, vcard:fn, rdfs:label)."""
+    from rdflib import Literal
 
-    pub = g.value(s, URIRef(DCT + "publisher"))
     if pub is None:
         return None
     if isinstance(pub, Literal):
