@@ -206,9 +206,7 @@ class DcatSpider(SourceSpider):
         """Not modified since the last successful run began, and stored: seen, not fetched."""
         if self.since is None or ds.modified is None or ds.modified > self.since:
             return False
-        if ds.uri not in self.known or any(t in self.failed_before for t in targets):
-            return False
-        return True
+        return ds.uri in self.known and not any(t in self.failed_before for t in targets)
 
     # -- end -----------------------------------------------------------------------------
     def _check_listing_size(self) -> bool:

@@ -294,7 +294,7 @@ def _pick(g, s, pred: str, languages: list[str]) -> tuple[str | None, str | None
         for text, tag in values:
             if tag == lang:
                 return text, tag
-    return sorted(values, key=lambda v: (v[1] or "", v[0]))[0]
+    return min(values, key=lambda v: (v[1] or "", v[0]))
 
 
 def language_code(value: str | None) -> str | None:

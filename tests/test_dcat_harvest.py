@@ -230,8 +230,7 @@ def test_incremental_runs_fetch_only_what_changed_and_honour_deletions(tmp_path,
         assert s.status == "succeeded"
         assert [(e.url, e.message) for e in s.errors] == [
             (cat.dataset_uri("untitled-upload"),
-             "this dataset could not be read: the dataset has neither a title nor a "
-             "description")]
+             "this dataset could not be read: the dataset has neither a title nor a description")]
         assert _searchable(settings, "adoquines granito") == 0
         records = _records(settings, "cat")
         assert cat.dataset_uri("barcelona-superilla-materials") not in records

@@ -254,19 +254,20 @@ class _Handler(BaseHTTPRequestHandler):
             if g is None:
                 return None
             fmt, ctype = _SERIAL[key]
-            kwargs = {"context": {k: v for k, v in _PREFIXES.items()},
+            kwargs = {"context": dict(_PREFIXES),
                       "auto_compact": True} if key == "json-ld" else {}
             return g.serialize(format=fmt, encoding="utf-8", **kwargs), ctype, 200
         if path == "/":  # the portal's home page names its catalogue, as CKAN's pages do
-            return (b'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            home = (b'<!doctype html><html lang="en"><head><meta charset="utf-8">'
                     b"<title>Circular cities open data</title>"
                     b'<link rel="alternate" type="text/turtle" href="/catalogue.ttl">'
-                    b"</head><body><h1>Circular cities open data</h1></body></html>",
-                    "text/html; charset=utf-8", 200)
+                    b"</head><body><h1>Circular cities open data</h1></body></html>")
+            return home, "text/html; charset=utf-8", 200
         if path == "/broken.ttl":
-            return (b"@prefix dcat: <http://www.w3.org/ns/dcat#> .\n"
-                    b"<" + cat.url("/dataset/x").encode() + b"> a dcat:Dataset ;\n"
-                    b"  dct:title \"unclosed\n", "text/turtle", 200)
+            turtle = (b"@prefix dcat: <http://www.w3.org/ns/dcat#> .\n<"
+                      + cat.url("/dataset/x").encode()
+                      + b'> a dcat:Dataset ;\n  dct:title "unclosed\n')
+            return turtle, "text/turtle", 200
         if path == "/remote-context.jsonld":
             doc = ('{"@context": "' + cat.url("/context.jsonld") + '", "@id": "'
                    + cat.url("/catalogue") + '", "@type": "Catalog", "title": "Remote"}')
