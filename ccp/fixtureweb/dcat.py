@@ -277,3 +277,20 @@ class _Handler(BaseHTTPRequestHandler):
                 "application/ld+json", 200
         doc = cat.document(path)
         return (*doc, 200) if doc else None
+
+
+def main() -> int:
+    """``python -m ccp.fixtureweb.dcat``: serve the fixture catalogue until Ctrl-C."""
+    with DcatCatalogue() as cat:
+        for path in ("/catalogue", "/catalogue.ttl", "/catalogue.rdf", "/catalogue.jsonld"):
+            print(cat.url(path), flush=True)
+        print("Serving; press Ctrl-C to stop.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("\nStopping.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
