@@ -200,7 +200,33 @@ class CrawlSource(SourceBase):
         return _compile_all(v, info.field_name)
 
 
+class DcatSource(SourceBase):
+    """A DCAT-AP catalogue (RDF/XML, Turtle or JSON-LD), Hydra-paged or not."""
+
+    type: Literal["dcat"]
+    url: HttpUrl
+    format: Literal["rdfxml", "turtle", "jsonld", "ntriples"] | None = Field(
+        default=None, description="The catalogue's RDF syntax, when its Content-Type is wrong "
+                                  "(default: the Content-Type, else a look at the bytes).")
+    fetch_distributions: bool = Field(
+        default=True, description="Fetch each dataset's distributions of the wanted formats.")
+    formats: list[str] = Field(
+        default_factory=lambda: ["PDF", "HTML"], min_length=1,
+        description="Distribution formats to fetch, in order of preference (PDF, HTML).")
+    max_pages: int = Field(default=500, ge=1, le=100_000,
+                           description="Stop following Hydra next pages after this many.")
+
+    @field_validator("formats")
+    @classmethod
+    def _formats(cls, v: list[str]) -> list[str]:
+        out = [f.strip().upper() for f in v if f.strip()]
+        unknown = [f for f in out if f not in ("PDF", "HTML")]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not a format the portal indexes (PDF, HTML)")
+        return list(dict.fromkeys(out))
+
+
 SourceConfig = Annotated[
-    Union[FeedSource, SitemapSource, CrawlSource], Field(discriminator="type")
+    Union[FeedSource, SitemapSource, CrawlSource, DcatSource], Field(discriminator="type")
 ]
 SOURCE_ADAPTER: TypeAdapter[SourceConfig] = TypeAdapter(SourceConfig)

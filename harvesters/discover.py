@@ -31,6 +31,10 @@ FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+j
               "application/json", "application/rdf+xml", "text/xml", "application/xml")
 
 
+# what a page may link to as its DCAT catalogue (<link rel="alternate" type=…>)
+DCAT_TYPES = ("text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples")
+
+
 @dataclass
 class Candidate:
     definition: dict[str, Any]  # a source definition (without id/name until chosen)
@@ -70,6 +74,25 @@ def crawl_definition(url: str) -> dict[str, Any]:
     }
 
 
+def dcat_candidate(body: bytes, url: str, headers: dict[str, str]) -> Candidate | None:
+    """A ``dcat`` source when ``body`` is RDF describing a dcat:Catalog (or datasets)."""
+    from indexer.dcat import RDF_TYPES, CatalogueError, parse_catalogue
+
+    ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in RDF_TYPES and b"http://www.w3.org/ns/dcat#" not in body[:65536]:
+        return None
+    try:
+        page = parse_catalogue(body, url, ctype)
+    except CatalogueError:
+        return None
+    if not page.is_catalogue and not page.datasets:
+        return None
+    count = page.total if page.total is not None else len(page.datasets)
+    paged = ", Hydra-paged" if page.next_url else ""
+    return Candidate({"type": "dcat", "url": url},
+                     f"a DCAT catalogue: {page.title or url} ({count} datasets{paged})", count)
+
+
 def _discover_child(url: str, settings: Settings, out: str) -> None:
     """Runs in a child process: a small Scrapy crawl that checks what the URL offers."""
     import scrapy
@@ -105,6 +128,10 @@ def _discover_child(url: str, settings: Settings, out: str) -> None:
         def page(self, response):
             headers = {k.decode().lower(): v[0].decode("latin-1")
                        for k, v in response.headers.items() if v}
+            dcat = dcat_candidate(response.body, response.url, headers)
+            if dcat is not None:
+                result.candidates.append(dcat)
+                return
             try:
                 feed = parse_feed(response.body, response.url, headers)
                 result.candidates.append(Candidate({"type": "feed", "url": response.url},
@@ -117,7 +144,8 @@ def _discover_child(url: str, settings: Settings, out: str) -> None:
                 for ln in links:
                     typ = (ln.attrib.get("type") or "").lower()
                     href = ln.attrib.get("href")
-                    if href and (typ in FEED_TYPES or ln.attrib.get("rel") == "feed"):
+                    if href and (typ in FEED_TYPES or typ in DCAT_TYPES
+                                 or ln.attrib.get("rel") == "feed"):
                         yield scrapy.Request(urljoin(response.url, href), callback=self.feed,
                                              errback=self.failed,
                                              meta={"what": "a feed linked from the page"})
@@ -130,6 +158,10 @@ def _discover_child(url: str, settings: Settings, out: str) -> None:
         def feed(self, response):
             headers = {k.decode().lower(): v[0].decode("latin-1")
                        for k, v in response.headers.items() if v}
+            dcat = dcat_candidate(response.body, response.url, headers)
+            if dcat is not None:
+                result.candidates.append(dcat)
+                return
             try:
                 feed = parse_feed(response.body, response.url, headers)
             except NotAFeed as exc:
@@ -206,7 +238,7 @@ def discover(settings: Settings, url: str, *, timeout: float = 120.0) -> Discove
         data = json.loads(Path(out).read_text(encoding="utf-8"))
     result = Discovery(url=url, notes=data["notes"],
                        candidates=[Candidate(**c) for c in data["candidates"]])
-    order = {"feed": 0, "sitemap": 1, "crawl": 2}
+    order = {"dcat": 0, "feed": 0, "sitemap": 1, "crawl": 2}
     seen, unique = set(), []
     for c in sorted(result.candidates, key=lambda c: (order[c.definition["type"]], -c.items)):
         key = json.dumps(c.definition, sort_keys=True)

@@ -21,6 +21,7 @@ from config import CrawlSource, FeedSource, SitemapSource
 from indexer.dates import parse_date
 from indexer.resource import Hints
 
+from .dcat import DcatSpider
 from .feeds import NotAFeed, parse_feed
 from .integrity import NOT_HTTP, gunzip_checked
 from .spiderbase import DocumentItem, SourceSpider, headers_of, is_pdf_url, requested_url
@@ -321,4 +322,5 @@ class CrawlSpider(_FollowingSpider):
             yield req
 
 
-SPIDERS = {"feed": FeedSpider, "sitemap": SitemapSpider, "crawl": CrawlSpider, "html": CrawlSpider}
+SPIDERS = {"feed": FeedSpider, "sitemap": SitemapSpider, "crawl": CrawlSpider, "html": CrawlSpider,
+           "dcat": DcatSpider}

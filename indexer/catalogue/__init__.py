@@ -37,6 +37,7 @@ from .httpstate import HttpStateMixin
 from .locks import LocksMixin
 from .merges import MergeInfo, MergesMixin, SplitError, merge_splits_t, merges_t
 from .outbox import OutboxClaim, OutboxMixin
+from .records_seen import RecordsSeenMixin
 from .reports import RunError, RunReport, SourceHealth, SourceInfo, SourceReport
 from .resources import ResourcesMixin
 from .runs import RunsMixin
@@ -47,7 +48,7 @@ from .withdrawals import WithdrawalsMixin
 
 
 class Catalogue(EmbeddingsMixin, ResourcesMixin, MergesMixin, HttpStateMixin, RunsMixin, LocksMixin, TasksMixin, OutboxMixin,
-                WithdrawalsMixin, CatalogueBase):
+                WithdrawalsMixin, RecordsSeenMixin, CatalogueBase):
     """The store of record, one concern per mixin (each in its own module). Thread-safe for
     readers; one process writes a source at a time."""
 
