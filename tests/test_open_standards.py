@@ -1,0 +1,502 @@
+"""The portal in open standards, checked with third-party readers over real HTTP: schema.org
+JSON-LD (pyld), the sitemap (Scrapy's parser, and a harvest by the portal's own ``sitemap``
+source type), robots.txt (protego, urllib.robotparser), the OpenSearch description and its
+suggestions, the OpenAPI 3.1 description (openapi-spec-validator, real answers checked against
+its schemas with jsonschema) and CORS on the read-only API."""
+
+from __future__ import annotations
+
+import json
+import math
+import urllib.error
+import urllib.request
+import urllib.robotparser
+from datetime import datetime, timezone
+from urllib.parse import quote
+
+import feedparser
+import jsonschema
+import lxml.etree
+import lxml.html
+import pytest
+from openapi_spec_validator import validate as validate_openapi
+from protego import Protego
+from pyld import jsonld
+from referencing import Registry, Resource as SchemaResource
+from scrapy.utils.sitemap import Sitemap
+from sqlalchemy import select
+
+from indexer.catalogue import Catalogue
+from indexer.catalogue.tables import resources_t
+from search_ui import create_app
+from search_ui.jsonld import resource_jsonld, script_json
+from tests.browser_support import _res, build_portal, sample_resources, serve_app, utc
+from tests.conftest import harvest, make_settings, write_sources
+
+S = "http://schema.org/"  # schema.org's own context maps terms to http://schema.org/
+SCRIPT_TITLE = 'Closing </script><script>alert("ld")</script> & <!-- tricks'
+
+
+def _extra_resources():
+    event = _res("https://www.berlin.de/circular-week", "Circular Week Berlin 2025", "de", "event",
+                 utc(2025, 1, 10), body="Konferenz zur Kreislaufwirtschaft.",
+                 summary="Eine Woche Kreislaufwirtschaft.", places=(("DE", "Berlin"),),
+                 publisher="Berlin.de",
+                 instances=(("berlin", "https://www.berlin.de/circular-week", "live"),))
+    event.event_start = datetime(2025, 3, 3, 8, tzinfo=timezone.utc)
+    event.event_end = datetime(2025, 3, 7, 16, tzinfo=timezone.utc)
+    call = _res("https://urbact.eu/call-circular-cities", "Call for circular cities networks",
+                "en", "funding", utc(2025, 2, 1), body="Cities may apply for funding.",
+                themes=("circular-economy",), publisher="URBACT", licence="CC BY-SA 4.0",
+                instances=(("urbact", "https://urbact.eu/call-circular-cities", "live"),))
+    call.deadline = datetime(2030, 4, 30, 21, 59, 59, tzinfo=timezone.utc)
+    data = _res("https://data.milano.it/rifiuti", "Rifiuti urbani di Milano", "it", "dataset",
+                utc(2024, 5, 5), body="Dati sui rifiuti.", places=(("IT", "Milano"),),
+                instances=(("milano", "https://data.milano.it/rifiuti", "live"),))
+    script = _res("https://ecesp.example/script-title", SCRIPT_TITLE, "en", "guide",
+                  utc(2024, 9, 9), body="A guide to circular design.",
+                  instances=(("ecesp", "https://ecesp.example/script-title", "live"),))
+    return [event, call, data, script]
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory):
+    p = build_portal(tmp_path_factory.mktemp("open"), sample_resources() + _extra_resources())
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="module")
+def base(portal):
+    app = create_app({"TESTING": True}, settings=portal.settings, catalogue=portal.catalogue,
+                     backend=portal.backend)
+    with serve_app(app) as url:
+        yield url
+
+
+def fetch(url: str, method: str = "GET", headers: dict | None = None):
+    """(status, headers, body) of a real HTTP request; errors are answers too."""
+    req = urllib.request.Request(url, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read()
+
+
+def get(url: str, status: int = 200):
+    code, headers, body = fetch(url)
+    assert code == status, (url, code, body[:300])
+    return headers, body
+
+
+# -- schema.org JSON-LD -----------------------------------------------------------------------
+SCHEMA_CONTEXT = {"@context": {
+    "@vocab": S,
+    "schema": S,
+    "url": {"@id": "schema:url", "@type": "@id"},
+    "sameAs": {"@id": "schema:sameAs", "@type": "@id"},
+    "license": {"@id": "schema:license", "@type": "@id"},
+    "target": {"@id": "schema:target", "@type": "@id"},
+}}
+asked_for: list[str] = []
+
+
+def offline_loader(url, options=None):
+    """schema.org's context from here (the terms it gives IRIs: url, sameAs, license…);
+    anything else is refused, so no test reaches the network."""
+    asked_for.append(url)
+    if url.rstrip("/") in ("https://schema.org", "http://schema.org"):
+        return {"contextUrl": None, "documentUrl": url, "document": SCHEMA_CONTEXT}
+    raise jsonld.JsonLdError(f"no network in tests: {url}", "loading document failed")
+
+
+def page_jsonld(base: str, rid: str) -> tuple[dict, list]:
+    """The page's JSON-LD as written and as expanded by pyld."""
+    _, body = get(f"{base}/resource/{rid}")
+    doc = lxml.html.fromstring(body)
+    scripts = doc.xpath('//script[@type="application/ld+json"]')
+    assert len(scripts) == 1, f"{rid}: {len(scripts)} JSON-LD scripts"
+    data = json.loads(scripts[0].text)
+    return data, jsonld.expand(data, {"documentLoader": offline_loader})
+
+
+def values(node: dict, prop: str) -> list:
+    return [v.get("@value", v.get("@id")) for v in node.get(S + prop, [])]
+
+
+def test_every_resource_page_has_schema_org_json_ld_that_a_processor_expands(base, portal):
+    for r in portal.resources:
+        data, expanded = page_jsonld(base, r.id)
+        assert len(expanded) == 1, r.title
+        node = expanded[0]
+        assert node["@id"] == f"{base}/resource/{r.id}"
+        assert values(node, "url") == [f"{base}/resource/{r.id}"]
+        assert values(node, "name") == [r.title]
+        if r.language:
+            assert values(node, "inLanguage") == [r.language]
+        same = [i.url for i in r.instances if i.url.startswith("http")]
+        assert sorted(values(node, "sameAs")) == sorted(set(same) | (
+            {r.url} if r.url.startswith("http") else set()))
+    assert set(asked_for) <= {"https://schema.org/"}
+
+
+def test_types_and_properties_follow_the_resource_type(base, portal):
+    by_title = {r.title: r for r in portal.resources}
+
+    def node(title):
+        return page_jsonld(base, by_title[title].id)[1][0]
+
+    strategy = node("Amsterdam Circulair 2020-2025 Strategie")
+    assert strategy["@type"] == [S + "Report"]
+    assert values(strategy, "encodingFormat") == ["application/pdf"]
+    assert values(strategy, "license") == ["https://creativecommons.org/licenses/by/4.0/"]
+    assert values(strategy, "datePublished") == ["2020-04-01T00:00:00Z"]
+    publisher = strategy[S + "publisher"][0]
+    assert publisher["@type"] == [S + "Organization"]
+    assert values(publisher, "name") == ["Gemeente Amsterdam"]
+    about = strategy[S + "about"]
+    assert {a["@type"][0] for a in about} == {S + "DefinedTerm"}
+    assert {values(a, "termCode")[0]: values(a, "name")[0] for a in about} == {
+        "construction": "Buildings & construction", "food-waste": "Food waste"}
+    place = strategy[S + "spatialCoverage"][0]
+    assert place["@type"] == [S + "Place"] and values(place, "name") == ["Amsterdam"]
+    assert values(place[S + "address"][0], "addressCountry") == ["NL"]
+
+    # the dates as the catalogue holds them (it stores them once normalisation gives them)
+    stored = {t: portal.catalogue.get_resource(by_title[t].id)
+              for t in ("Circular Week Berlin 2025", "Call for circular cities networks")}
+    event = node("Circular Week Berlin 2025")
+    assert event["@type"] == [S + "Event"]
+    start, end = stored["Circular Week Berlin 2025"].event_start, stored[
+        "Circular Week Berlin 2025"].event_end
+    assert values(event, "startDate") == ([iso(start)] if start else [])
+    assert values(event, "endDate") == ([iso(end)] if end else [])
+    assert values(event[S + "location"][0], "name") == ["Berlin"]
+    assert values(event[S + "organizer"][0], "name") == ["Berlin.de"]
+
+    call = node("Call for circular cities networks")
+    assert set(call["@type"]) == {S + "Grant", S + "CreativeWork"}
+    deadline = stored["Call for circular cities networks"].deadline
+    assert values(call, "expires") == ([iso(deadline)] if deadline else [])
+    assert values(call, "license") == ["https://creativecommons.org/licenses/by-sa/4.0/"]
+
+    assert node("Rifiuti urbani di Milano")["@type"] == [S + "Dataset"]
+    news = [r for r in portal.resources if r.type == "news"]
+    assert news and all(node(r.title)["@type"] == [S + "NewsArticle"] for r in news)
+    country_only = next(r for r in portal.resources
+                        if r.places and not any(p.city for p in r.places))
+    covered = node(country_only.title)[S + "spatialCoverage"]
+    assert {c["@type"][0] for c in covered} <= {S + "Country", S + "AdministrativeArea"}
+
+
+def iso(when: datetime) -> str:
+    return when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def expand_node(r) -> dict:
+    node = resource_jsonld(r, page_url="https://portal.example/resource/x",
+                           portal_name="Portal", portal_url="https://portal.example/",
+                           theme_label=str.title)
+    return jsonld.expand(json.loads(str(script_json(node))),
+                         {"documentLoader": offline_loader})[0]
+
+
+def test_event_dates_and_a_calls_deadline_are_in_the_json_ld():
+    event, call, *_ = _extra_resources()
+    node = expand_node(event)
+    assert values(node, "startDate") == ["2025-03-03T08:00:00Z"]
+    assert values(node, "endDate") == ["2025-03-07T16:00:00Z"]
+    assert S + "spatialCoverage" not in node and S + "datePublished" not in node  # not an Event's
+    node = expand_node(call)
+    assert values(node, "expires") == ["2030-04-30T21:59:59Z"]
+    action = node[S + "potentialAction"][0]
+    assert action["@type"] == [S + "ApplyAction"]
+    assert values(action, "endTime") == ["2030-04-30T21:59:59Z"]
+    assert values(node[S + "funder"][0], "name") == ["URBACT"]
+
+
+def test_a_title_holding_a_closing_script_tag_stays_inside_the_json(base, portal):
+    r = next(r for r in portal.resources if r.title == SCRIPT_TITLE)
+    _, body = get(f"{base}/resource/{r.id}")
+    head = body.decode().split("</head>")[0]
+    assert "</script><script>alert" not in head
+    data, expanded = page_jsonld(base, r.id)
+    assert data["name"] == SCRIPT_TITLE  # the same text once the JSON is read
+    assert expanded[0]["@type"] == [S + "CreativeWork"]  # a guide
+
+
+# -- sitemap.xml and robots.txt -------------------------------------------------------------------
+def live_pages(base: str, portal) -> set[str]:
+    return {f"{base}/resource/{r.id}" for r in portal.live}
+
+
+def test_sitemap_lists_every_live_resource_page_with_its_lastmod(base, portal):
+    headers, body = get(f"{base}/sitemap.xml")
+    assert headers.get_content_type() == "application/xml"
+    sitemap = Sitemap(body)
+    assert sitemap.type == "urlset"
+    entries = list(sitemap)
+    locs = {e["loc"] for e in entries}
+    assert locs - {f"{base}/"} == live_pages(base, portal)
+    gone = [r for r in portal.resources if not r.live_instances]
+    assert gone and not {f"{base}/resource/{r.id}" for r in gone} & locs
+    for e in entries:
+        if "/resource/" in e["loc"]:
+            datetime.fromisoformat(e["lastmod"].replace("Z", "+00:00"))
+
+
+@pytest.fixture(scope="module")
+def small_sitemaps(portal):
+    """The same portal with sitemaps of at most 4 pages: /sitemap.xml becomes an index."""
+    app = create_app({"TESTING": True, "CCP_SITEMAP_SIZE": 4}, settings=portal.settings,
+                     catalogue=portal.catalogue, backend=portal.backend)
+    with serve_app(app) as url:
+        yield url
+
+
+def test_a_large_catalogue_gets_a_sitemap_index_of_numbered_sitemaps(small_sitemaps, portal):
+    base = small_sitemaps
+    _, body = get(f"{base}/sitemap.xml")
+    index = Sitemap(body)
+    assert index.type == "sitemapindex"
+    children = [e["loc"] for e in index]
+    assert children == [f"{base}/sitemap-{n}.xml"
+                        for n in range(1, math.ceil(len(portal.resources) / 4) + 1)]
+    seen: list[str] = []
+    for child in children:
+        part = Sitemap(get(child)[1])
+        assert part.type == "urlset"
+        locs = [e["loc"] for e in part]
+        assert len(locs) <= 4
+        seen += locs
+    assert len(seen) == len(set(seen)) and set(seen) == live_pages(base, portal)
+    get(f"{base}/sitemap-{len(children) + 1}.xml", status=404)
+    get(f"{base}/sitemap-0.xml", status=404)
+
+
+def test_the_portals_own_sitemap_source_harvests_the_portal(small_sitemaps, portal, tmp_path):
+    """Another portal adds this one as a ``sitemap`` source (through its sitemap index and
+    robots.txt) and gets every live resource page, titled as here."""
+    base = small_sitemaps
+    settings = make_settings(tmp_path / "mirror")
+    write_sources(tmp_path / "mirror" / "sources", [
+        {"id": "portal", "name": "The portal", "type": "sitemap", "url": f"{base}/sitemap.xml"}])
+    report = harvest(settings, workers=0)
+    assert report.status == "finished", report
+    assert not [e for s in report.sources for e in s.errors]
+    cat = Catalogue(settings.catalogue_url)
+    try:
+        with cat.engine.connect() as c:
+            rows = c.execute(select(resources_t.c.url, resources_t.c.title)).all()
+    finally:
+        cat.close()
+    assert {url for url, _ in rows} == live_pages(base, portal)
+    titles = {r.title for r in portal.live}
+    assert sum(title in titles for _, title in rows) >= len(rows) - 1  # the XSS page has none
+
+
+def test_robots_txt_lets_crawlers_read_resources_not_the_admin_or_endless_searches(base, portal):
+    headers, body = get(f"{base}/robots.txt")
+    assert headers.get_content_type() == "text/plain"
+    text = body.decode()
+    rid = portal.live[1].id
+    rp = Protego.parse(text)
+    assert list(rp.sitemaps) == [f"{base}/sitemap.xml"]
+    for path in (f"/resource/{rid}", f"/fr/resource/{rid}", "/", "/sitemap.xml"):
+        assert rp.can_fetch(base + path, "SomeBot"), path
+    for path in ("/admin/", "/admin/login", "/search?q=x", "/search?theme=a&type=b&country=NL",
+                 "/?q=waste&language=nl", "/lt/search?theme=food-waste", "/api/search?q=x",
+                 "/nl/admin/"):
+        assert not rp.can_fetch(base + path, "SomeBot"), path
+    std = urllib.robotparser.RobotFileParser()
+    std.parse(text.splitlines())
+    assert std.can_fetch("SomeBot", f"{base}/resource/{rid}")
+    assert not std.can_fetch("SomeBot", f"{base}/admin/")
+    assert not std.can_fetch("SomeBot", f"{base}/search?theme=a&type=b")
+    assert std.site_maps() == [f"{base}/sitemap.xml"]
+
+
+# -- OpenSearch and suggestions ---------------------------------------------------------------
+OS = "{http://a9.com/-/spec/opensearch/1.1/}"
+
+
+def test_every_page_links_the_opensearch_description(base, portal):
+    for path in ("/", "/search?q=circular", f"/resource/{portal.live[0].id}", "/api/docs",
+                 "/resource/nope", "/fr/search"):
+        code, _, body = fetch(base + path)
+        links = lxml.html.fromstring(body).xpath('//head/link[@rel="search"]')
+        assert len(links) == 1, path
+        assert links[0].get("type") == "application/opensearchdescription+xml"
+        assert links[0].get("href").endswith("/opensearch.xml")
+
+
+def _fill(template: str, terms: str) -> str:
+    url = template.replace("{searchTerms}", quote(terms))
+    for optional, value in (("{startPage?}", "1"), ("{count?}", "5")):
+        url = url.replace(optional, value)
+    assert "{" not in url, url
+    return url
+
+
+def test_opensearch_description_templates_answer_in_their_formats(base):
+    headers, body = get(f"{base}/opensearch.xml")
+    assert headers.get_content_type() == "application/opensearchdescription+xml"
+    root = lxml.etree.fromstring(body)
+    assert root.tag == OS + "OpenSearchDescription"
+    assert 0 < len(root.findtext(OS + "ShortName")) <= 16
+    urls = {u.get("type"): u.get("template") for u in root.findall(OS + "Url")}
+    assert set(urls) >= {"text/html", "application/atom+xml", "application/json",
+                         "application/x-suggestions+json"}
+    html_headers, page = get(_fill(urls["text/html"], "circular"))
+    assert html_headers.get_content_type() == "text/html"
+    assert lxml.html.fromstring(page).cssselect("ol.results > li.result")
+    feed = feedparser.parse(get(_fill(urls["application/atom+xml"], "circular"))[1])
+    assert not feed.bozo and feed.entries
+    found = json.loads(get(_fill(urls["application/json"], "circular"))[1])
+    assert found["total"] > 0 and len(found["results"]) <= 5
+    q, words, notes, links = json.loads(get(_fill(urls["application/x-suggestions+json"],
+                                                  "amst"))[1])
+    assert q == "amst" and "Amsterdam Circulair 2020-2025 Strategie" in words
+    assert len(words) == len(notes) == len(links)
+
+
+def suggest(base: str, q: str, **params) -> list:
+    extra = "".join(f"&{k}={v}" for k, v in params.items())
+    headers, body = get(f"{base}/api/suggest?q={quote(q)}{extra}")
+    assert headers.get_content_type() == "application/x-suggestions+json"
+    return json.loads(body)
+
+
+def test_suggestions_complete_titles_concepts_in_every_language(base, portal):
+    q, words, notes, links = suggest(base, "amst")
+    amsterdam = [r for r in portal.live if r.title.lower().startswith("amst")]
+    for r in amsterdam:
+        assert r.title in words
+        assert links[words.index(r.title)] == f"{base}/resource/{r.id}"
+    # a word inside a title
+    assert "Handreiking circulair inkopen voor gemeenten" in suggest(base, "inkop")[1]
+    # the taxonomy's labels in other languages, leading to the filtered search
+    _, words, notes, links = suggest(base, "maisto")
+    assert "Maisto švaistymas" in words  # Lithuanian label of food waste
+    link = links[words.index("Maisto švaistymas")]
+    assert link == f"{base}/search?theme=food-waste"
+    assert get(link)[0].get_content_type() == "text/html"
+    assert "Lebensmittelverschwendung" in suggest(base, "LEBENSMITTELV")[1]  # case ignored
+    # a gone resource is not suggested
+    gone = next(r for r in portal.resources if not r.live_instances)
+    assert gone.title not in suggest(base, gone.title[:6])[1]
+
+
+def test_suggestions_are_bounded_and_refuse_bad_limits(base):
+    _, words, notes, links = suggest(base, "c", limit=3)
+    assert len(words) == len(notes) == len(links) == 3
+    assert len(suggest(base, "c")[1]) == 10
+    assert suggest(base, "   ") == ["   ", [], [], []]
+    assert suggest(base, "x" * 2000)[1] == []
+    code, headers, body = fetch(f"{base}/api/suggest?q=a&limit=500")
+    assert code == 400 and "limit" in json.loads(body)["error"]
+
+
+# -- OpenAPI --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def spec(base):
+    return json.loads(get(f"{base}/api/openapi.json")[1])
+
+
+def test_openapi_description_is_valid_and_names_every_api_endpoint(spec, portal):
+    validate_openapi(spec)
+    assert spec["openapi"].startswith("3.1")
+    app = create_app({"TESTING": True}, settings=portal.settings, catalogue=portal.catalogue,
+                     backend=portal.backend)
+    routes = {rule.rule.replace("<", "{").replace(">", "}") for rule in app.url_map.iter_rules()
+              if rule.rule.startswith("/api/") and "GET" in rule.methods}
+    routes = {r.replace("{int:", "{").replace("{path:", "{") for r in routes}
+    assert routes - {"/api/docs"} == set(spec["paths"])
+    search_params = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
+    from indexer.query import FACETS
+
+    assert search_params == {"q", "page", "per_page", "sort", "include_gone", "mode", *FACETS}
+    for path, methods in spec["paths"].items():
+        for op in methods.values():
+            assert "200" in op["responses"], path
+
+
+def check(spec: dict, path: str, status: int, url: str) -> object:
+    """A real answer, checked against the description's schema for this path and status."""
+    code, headers, body = fetch(url)
+    assert code == status, (url, code, body[:300])
+    content = spec["paths"][path]["get"]["responses"][str(status)]["content"]
+    assert headers.get_content_type() in content, (url, headers.get_content_type())
+    schema = content[headers.get_content_type()]["schema"]
+    registry = Registry().with_resource("urn:api", SchemaResource.from_contents(
+        {"$schema": "https://json-schema.org/draft/2020-12/schema", **spec},
+    ))
+    data = json.loads(body)
+    jsonschema.Draft202012Validator(
+        {"$ref": "urn:api#/components/schemas/" + schema["$ref"].rsplit("/", 1)[-1]}
+        if "$ref" in schema else schema,
+        registry=registry, format_checker=jsonschema.FormatChecker(),
+    ).validate(data)
+    return data
+
+
+def test_real_api_answers_match_the_described_schemas(base, spec, portal):
+    data = check(spec, "/api/search", 200, f"{base}/api/search?q=circular&language=en&per_page=3")
+    assert data["results"]
+    check(spec, "/api/search", 200, f"{base}/api/search?type=event&type=funding&sort=date")
+    check(spec, "/api/search", 200, f"{base}/api/search?q=zzzqqq")
+    check(spec, "/api/search", 400, f"{base}/api/search?page=0")
+    check(spec, "/api/search", 400, f"{base}/api/search?sort=sideways")
+    for r in portal.resources:
+        rec = check(spec, "/api/resource/{resource_id}", 200, f"{base}/api/resource/{r.id}")
+        assert rec["id"] == r.id
+    check(spec, "/api/resource/{resource_id}", 404, f"{base}/api/resource/0000")
+    check(spec, "/api/suggest", 200, f"{base}/api/suggest?q=circ")
+    check(spec, "/api/suggest", 400, f"{base}/api/suggest?q=circ&limit=x")
+    check(spec, "/api/openapi.json", 200, f"{base}/api/openapi.json")
+
+
+def test_api_docs_page_shows_every_endpoint_and_parameter_without_outside_scripts(base, spec):
+    headers, body = get(f"{base}/api/docs")
+    assert headers.get_content_type() == "text/html"
+    doc = lxml.html.fromstring(body)
+    text = doc.text_content()
+    for path, methods in spec["paths"].items():
+        assert path in text
+        for op in methods.values():
+            section = doc.get_element_by_id(op["operationId"])
+            names = {tr.get("data-name") for tr in section.cssselect("tr.api-param")}
+            assert names == {p["name"] for p in op.get("parameters", [])}, path
+    assert all(s.get("src", "").startswith("/static/") for s in doc.xpath("//script[@src]"))
+    assert all(link.get("href", "").startswith("/") for link in doc.xpath("//link[@rel='stylesheet']"))
+
+
+# -- CORS ----------------------------------------------------------------------------------------
+def test_cors_opens_the_read_only_api_and_nothing_else(base, portal):
+    origin = {"Origin": "https://elsewhere.example"}
+    for path in ("/api/search?q=circular", f"/api/resource/{portal.live[0].id}",
+                 "/api/suggest?q=ci", "/api/openapi.json", "/opensearch.xml",
+                 "/api/resource/nope"):
+        for method in ("GET", "HEAD"):
+            code, headers, _ = fetch(base + path, method, origin)
+            assert headers.get("Access-Control-Allow-Origin") == "*", (method, path, code)
+    code, headers, _ = fetch(f"{base}/api/search", "OPTIONS", {
+        **origin, "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "accept-language"})
+    assert code == 200
+    assert headers.get("Access-Control-Allow-Origin") == "*"
+    assert "GET" in headers.get("Access-Control-Allow-Methods")
+    assert headers.get("Access-Control-Allow-Headers") == "accept-language"
+    # a write, a preflight for one, the pages and the admin: no grant
+    for method, path, extra in (
+        ("POST", "/api/search", {}),
+        ("DELETE", f"/api/resource/{portal.live[0].id}", {}),
+        ("OPTIONS", "/api/search", {"Access-Control-Request-Method": "POST"}),
+        ("GET", "/search?q=circular", {}),
+        ("GET", "/admin/", {}),
+        ("OPTIONS", "/admin/", {"Access-Control-Request-Method": "GET"}),
+        ("POST", "/admin/login", {}),
+    ):
+        code, headers, _ = fetch(base + path, method, {**origin, **extra})
+        assert "Access-Control-Allow-Origin" not in headers, (method, path, code)
