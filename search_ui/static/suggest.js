@@ -24,7 +24,7 @@
     list.id = "q-suggestions";
     list.className = "suggest-list";
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", box.labels && box.labels[0] ? box.labels[0].textContent.trim() : "Suggestions");
+    list.setAttribute("aria-label", box.dataset.suggestLabel || "Suggestions");
     list.hidden = true;
     wrap.appendChild(list);
     var status = document.createElement("p");
@@ -97,7 +97,7 @@
       } else {
         close();
       }
-      status.textContent = items.length ? items.length + " \u2193" : "";
+      status.textContent = items.length ? (box.dataset.suggestFound || "") : "";
     }
 
     function ask() {
