@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import uuid
+from contextlib import contextmanager
 import urllib.error
 import urllib.request
 import urllib.robotparser
@@ -24,13 +27,17 @@ from protego import Protego
 from pyld import jsonld
 from referencing import Registry, Resource as SchemaResource
 from scrapy.utils.sitemap import Sitemap
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
+from config.models import FeedSource
+from config.settings import Settings
+from indexer.backends.embedded import EmbeddedBackend
 from indexer.catalogue import Catalogue
 from indexer.catalogue.tables import resources_t
 from search_ui import create_app
 from search_ui.jsonld import resource_jsonld, script_json
-from tests.browser_support import _res, build_portal, sample_resources, serve_app, utc
+from indexer.indexing import drain
+from tests.browser_support import SOURCES, Portal, _res, sample_resources, serve_app, utc
 from tests.conftest import harvest, make_settings, write_sources
 
 S = "http://schema.org/"  # schema.org's own context maps terms to http://schema.org/
@@ -59,11 +66,55 @@ def _extra_resources():
     return [event, call, data, script]
 
 
-@pytest.fixture(scope="module")
-def portal(tmp_path_factory):
-    p = build_portal(tmp_path_factory.mktemp("open"), sample_resources() + _extra_resources())
-    yield p
-    p.close()
+PG_URL = os.environ.get("CCP_TEST_DATABASE_URL")
+
+
+@contextmanager
+def pg_database(base_url: str):
+    """A fresh database on the PostgreSQL test server, dropped after."""
+    name = f"ccp_os_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def build_open_portal(data_dir, database_url: str | None = None) -> Portal:
+    """The sample portal with an event, a call, a dataset and a hostile title; its catalogue
+    on SQLite, or on ``database_url``."""
+    settings = Settings.from_env({}, data_dir=data_dir)
+    settings.database_url = database_url
+    catalogue = Catalogue(settings.catalogue_url)
+    catalogue.create_all()
+    catalogue.sync_sources(
+        FeedSource(id=sid, name=name, type="feed", url=f"https://{sid}.example/feed.xml",
+                   country=country) for sid, (name, country) in SOURCES.items())
+    resources = sample_resources() + _extra_resources()
+    for r in resources:
+        catalogue.put_resource(r)
+    backend = EmbeddedBackend(settings.index_dir)
+    assert drain(catalogue, backend, raise_errors=True).applied == len(resources)
+    return Portal(settings, catalogue, backend, resources)
+
+
+# SQLite always; PostgreSQL too when CCP_TEST_DATABASE_URL names a server
+@pytest.fixture(scope="module", params=["sqlite"] + (["postgresql"] if PG_URL else []))
+def portal(request, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("open")
+    if request.param == "sqlite":
+        p = build_open_portal(data_dir)
+        yield p
+        p.close()
+        return
+    with pg_database(PG_URL) as url:
+        p = build_open_portal(data_dir, url)
+        yield p
+        p.close()
 
 
 @pytest.fixture(scope="module")
@@ -273,6 +324,20 @@ def test_a_large_catalogue_gets_a_sitemap_index_of_numbered_sitemaps(small_sitem
     assert len(seen) == len(set(seen)) and set(seen) == live_pages(base, portal)
     get(f"{base}/sitemap-{len(children) + 1}.xml", status=404)
     get(f"{base}/sitemap-0.xml", status=404)
+
+
+def test_sitemaps_read_in_keyset_batches_miss_and_repeat_nothing(small_sitemaps, portal,
+                                                                  monkeypatch):
+    """Batches smaller than a child sitemap: every batch boundary inside a child is crossed."""
+    from search_ui import sitemaps
+
+    monkeypatch.setattr(sitemaps, "BATCH", 3)
+    whole = [rid for rid, _ in sitemaps.iter_pages(portal.catalogue.engine)]
+    assert len(whole) == len(set(whole)) == len(portal.live) and whole == sorted(whole)
+    seen = []
+    for n in range(1, math.ceil(len(portal.resources) / 4) + 1):
+        seen += [e["loc"] for e in Sitemap(get(f"{small_sitemaps}/sitemap-{n}.xml")[1])]
+    assert sorted(seen) == sorted(live_pages(small_sitemaps, portal))
 
 
 def test_the_portals_own_sitemap_source_harvests_the_portal(small_sitemaps, portal, tmp_path):
