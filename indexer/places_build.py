@@ -75,7 +75,11 @@ REGION_ENGLISH = {
     "PT-11": "Lisbon District", "NL-NH": "North Holland", "NL-ZH": "South Holland",
     "NL-NB": "North Brabant", "FI-18": "Uusimaa", "GB-WLS": "Wales",
 }
-REGION_EXTRA = {"BE-WAL": ["Wallonie", "Wallonien", "Vallonia", "Valonia"],
+REGION_EXTRA = {"GR-M": ["Κρήτη"], "GR-I": ["Αττική"], "GR-B": ["Κεντρική Μακεδονία"],
+                "GR-E": ["Θεσσαλία"], "GR-A": ["Ανατολική Μακεδονία και Θράκη"],
+                "GR-C": ["Δυτική Μακεδονία"], "GR-D": ["Ήπειρος"], "GR-F": ["Ιόνια Νησιά"],
+                "GR-G": ["Δυτική Ελλάδα"], "GR-H": ["Στερεά Ελλάδα"], "GR-J": ["Πελοπόννησος"],
+                "GR-K": ["Βόρειο Αιγαίο"], "GR-L": ["Νότιο Αιγαίο"],"BE-WAL": ["Wallonie", "Wallonien", "Vallonia", "Valonia"],
                 "BE-VLG": ["Vlaanderen", "Flandre", "Flandern", "Fiandre", "Flandes"],
                 "BE-BRU": ["Région de Bruxelles-Capitale", "Brussels Hoofdstedelijk Gewest"]}
 # Region types that are not regions in the user's sense (Slovenia's 212 municipalities).
@@ -95,7 +99,9 @@ def _translations(domain: str):
     return result
 
 
-def _clean_region_names(raw: str) -> list[str]:
+def _clean_region_names(raw: str, translated: bool = False) -> list[str]:
+    if translated and "(" in raw:
+        return []  # "Kaunas (district)", "Stadt (Basel)": the bracket is the name's half
     names = []
     for part in re.split(r"\s*[;/]\s*|\s*\[|\]", raw):
         part = re.sub(r"\(.*?\)|GB-\w+", "", part).strip(" ,")
@@ -182,22 +188,28 @@ def _regions(places, names):
             for name in [english, *local, *REGION_EXTRA.get(sub.code, [])]:
                 names.append((name, index, 1))
             for t in tr.values():
-                for name in _clean_region_names(t.gettext(sub.name)):
+                for name in _clean_region_names(t.gettext(sub.name), translated=True):
                     names.append((name, index, 1))
 
 
-def _common_words(keys: set[str]) -> dict[str, dict[str, float]]:
-    """Zipf frequency, per language, of every one-word name that is also a frequent word."""
+def _common_words(surfaces: dict[str, set[str]]) -> dict[str, dict[str, list[float]]]:
+    """For every one-word name that is also a frequent word somewhere: per language, its Zipf
+    frequency and how far that stands above its median in the other languages (a name used
+    everywhere, like Paris, is not a common word; "nice" in English or "prato" in Italian is)."""
+    import statistics
+
     import wordfreq
     common = {}
-    for key in sorted(keys):
+    for key in sorted(surfaces):
         if " " in key:
             continue
+        zipf = {lang: max(wordfreq.zipf_frequency(s.lower(), lang) for s in surfaces[key])
+                for lang in FREQ_LANGUAGES}
         freqs = {}
-        for lang in FREQ_LANGUAGES:
-            z = wordfreq.zipf_frequency(key, lang)
+        for lang, z in zipf.items():
             if z >= 3.0:
-                freqs[lang] = round(z, 1)
+                others = statistics.median(v for other, v in zipf.items() if other != lang)
+                freqs[lang] = [round(z, 2), round(z - others, 2)]
         if freqs:
             common[key] = freqs
     return common
@@ -211,10 +223,12 @@ def build() -> dict:
     _cities(places, raw_names)
     table: dict[str, dict[int, int]] = {}
     display: dict[str, str] = {}
+    surfaces: dict[str, set[str]] = {}
     for name, index, primary in raw_names:
         key = fold(name)
-        if not key:
+        if len(key) < 3:
             continue
+        surfaces.setdefault(key, set()).add(name)
         entry = table.setdefault(key, {})
         entry[index] = max(entry.get(index, 0), primary)
         display.setdefault(key, name)
@@ -228,7 +242,7 @@ def build() -> dict:
         "min_population": MIN_POPULATION,
         "places": places,
         "names": [[key, display[key], sorted(entry.items())] for key, entry in sorted(table.items())],
-        "common": _common_words(set(table)),
+        "common": _common_words(surfaces),
     }
 
 
