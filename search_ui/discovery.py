@@ -193,10 +193,11 @@ def suggestions(prefix: str, limit: int) -> list[tuple[str, str, str]]:
     named = [(concept_text(c.kind, c.value, lang=c.language) or c.text,
               f"{heading[c.kind]}: {labels(c.kind, c.value)}",
               f"{search}?{urlencode({c.kind: c.value})}") for c in concepts if c.label]
+    kinds = {"city": _("City"), "region": _("Region"), "country": _("Country")}
     places = []
     for p in places_with_prefix(prefix, lang, limit):
-        where = labels("country", p.country) if getattr(p, "country", None) else ""
-        places.append((p.name, ", ".join(x for x in (_("Place"), where) if x),
+        where = labels("country", p.country) if p.kind != "country" and p.country else ""
+        places.append((p.name, ", ".join(x for x in (kinds.get(p.kind, _("Place")), where) if x),
                        f"{search}?{urlencode({'q': p.name})}"))
     titles = [(title, labels("type", kind) if kind else "",
                url_for("portal.resource", resource_id=rid, _external=True))

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 MAX_PREFIX = 100  # characters of the prefix looked at
 MAX_LIMIT = 20
 DEFAULT_LIMIT = 10
+MIN_OTHER_NAME = 5  # letters typed before a place is suggested by a name it is not shown by
 
 
 def fold(text: str) -> str:
@@ -138,7 +139,12 @@ def places_with_prefix(prefix: str, language: str | None, limit: int) -> list[An
     except ImportError:
         return []
     try:
-        return list(suggest_places(prefix, language, limit))[:limit]
+        found = list(suggest_places(prefix, language, limit))
     except Exception as exc:  # the gazetteer failing must not take the search box down
         log.warning("place suggestions unavailable: %s", exc)
         return []
+    # a place found by another language's name ("Bruxel" -> Brussels) only once the prefix is
+    # long enough to mean it: a short one matches too many odd spellings ("circ" -> Cherkasy)
+    key = fold(prefix)
+    return [p for p in found if fold(p.name).startswith(key) or len(key) >= MIN_OTHER_NAME
+            ][:limit]

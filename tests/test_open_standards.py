@@ -448,6 +448,12 @@ def test_suggestions_complete_titles_concepts_in_every_language(base, portal):
     assert link == f"{base}/search?theme=food-waste"
     assert get(link)[0].get_content_type() == "text/html"
     assert "Lebensmittelverschwendung" in suggest(base, "LEBENSMITTELV")[1]  # case ignored
+    # places from the gazetteer, in the names of every language
+    _, words, notes, links = suggest(base, "kaun")
+    assert "Kaunas" in words and notes[words.index("Kaunas")] == "City, Lithuania"
+    assert links[words.index("Kaunas")] == f"{base}/search?q=Kaunas"
+    assert "Brussels" in suggest(base, "Bruxel")[1]
+    assert not [n for n in suggest(base, "circ")[2] if n.startswith("City")]  # no odd spellings
     # a gone resource is not suggested
     gone = next(r for r in portal.resources if not r.live_instances)
     assert gone.title not in suggest(base, gone.title[:6])[1]
