@@ -23,7 +23,7 @@ from .suggest import (
     MAX_PREFIX,
     concepts_with_prefix,
     places_with_prefix,
-    titles_with_prefix,
+    titles as titles_of,
 )
 
 bp = Blueprint("discovery", __name__)
@@ -201,8 +201,8 @@ def suggestions(prefix: str, limit: int) -> list[tuple[str, str, str]]:
                        f"{search}?{urlencode({'q': p.name})}"))
     titles = [(title, labels("type", kind) if kind else "",
                url_for("portal.resource", resource_id=rid, _external=True))
-              for rid, title, kind in titles_with_prefix(services().catalogue.engine, prefix,
-                                                         limit)]
+              for rid, title, kind in titles_of(services().backend, services().catalogue.engine,
+                                                prefix, limit)]
     keywords = [(c.text, f"{heading[c.kind]}: {labels(c.kind, c.value)}",
                  f"{search}?{urlencode({'q': c.text})}") for c in concepts if not c.label]
     # a few of each kind first, so that no kind crowds the others out; then the rest in turn

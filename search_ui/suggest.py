@@ -8,8 +8,10 @@ browsers' search boxes and the portal's own search field read alike.
   ``word*`` patterns), folded (case and accents ignored) and kept sorted once per process, so a
   prefix is a binary search. A concept links to the search filtered by it.
 * Places: ``indexer.places.suggest_places`` when the gazetteer is there.
-* Titles: the catalogue's titles that start with the prefix, then titles with a word starting
-  with it (a bounded query: at most a few rows per suggestion asked for); they link to the
+* Titles: the search backend's phrase-prefix query on titles ("circular proc" finds "Circular
+  procurement guide"; the embedded engine completes the last word from its term dictionary);
+  with a backend that has none, the catalogue's titles starting with the prefix, then those
+  with a word starting with it (a bounded query, but a scan of the titles). They link to the
   resource's page.
 """
 
@@ -130,6 +132,20 @@ def titles_with_prefix(engine, prefix: str, limit: int) -> list[tuple[str, str, 
                 if len(out) < limit:
                     out.setdefault(rid, (rid, " ".join(title.split()), kind))
     return list(out.values())
+
+
+def titles(backend, engine, prefix: str, limit: int) -> list[tuple[str, str, str | None]]:
+    """(id, title, type) of live resources whose title holds the words typed, the last one
+    begun: the search backend's prefix query where it has one, else the catalogue's."""
+    try:
+        hits = backend.suggest_titles(prefix, limit)
+    except Exception as exc:  # an index that cannot answer: the catalogue still can
+        log.warning("title suggestions from the catalogue, the index failed: %s", exc)
+        hits = None
+    if hits is None:
+        return titles_with_prefix(engine, prefix, limit)
+    return [(h.id, " ".join((h.doc.get("title") or "").split()), h.doc.get("type"))
+            for h in hits if (h.doc.get("title") or "").strip()]
 
 
 def places_with_prefix(prefix: str, language: str | None, limit: int) -> list[Any]:

@@ -459,6 +459,29 @@ def test_suggestions_complete_titles_concepts_in_every_language(base, portal):
     assert gone.title not in suggest(base, gone.title[:6])[1]
 
 
+def test_title_suggestions_complete_the_last_word_of_a_phrase(base, portal):
+    # the index's phrase-prefix query: the words in a row, the last one begun, accents aside
+    assert suggest(base, "circular proc")[1][:1] == ["Circular procurement guide for cities"]
+    assert "Plan économie circulaire de Paris" in suggest(base, "Economie circ")[1]
+    assert "Circular procurement guide for cities" not in suggest(base, "proc circular")[1]
+
+
+def test_title_suggestions_from_the_catalogue_where_the_backend_has_none(portal):
+    """The catalogue's answer (the Elasticsearch backend has no prefix query of its own)."""
+    from search_ui.suggest import titles_with_prefix
+
+    engine = portal.catalogue.engine
+    amsterdam = {r.title for r in portal.live if r.title.startswith("Amsterdam")}
+    assert {t for _, t, _ in titles_with_prefix(engine, "amsterdam", 10)} == amsterdam
+    found = titles_with_prefix(engine, "inkop", 10)  # a word inside the title
+    assert [t for _, t, _ in found] == ["Handreiking circulair inkopen voor gemeenten"]
+    assert found[0][2] == portal.by_title(found[0][1]).type
+    gone = next(r for r in portal.resources if not r.live_instances)
+    assert gone.title not in {t for _, t, _ in titles_with_prefix(engine, gone.title[:8], 10)}
+    assert titles_with_prefix(engine, "%", 10) == []  # LIKE's wildcards are plain text
+    assert len(titles_with_prefix(engine, "c", 2)) == 2
+
+
 def test_suggestions_are_bounded_and_refuse_bad_limits(base):
     _, words, notes, links = suggest(base, "c", limit=3)
     assert len(words) == len(notes) == len(links) == 3

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any
 
-from ..query import SearchQuery, SearchResults
+from ..query import Hit, SearchQuery, SearchResults
 from ..resource import Resource
 
 
@@ -118,6 +118,13 @@ class SearchBackend(ABC):
         that does not exist answers with no results; callers that must tell "never built"
         from "nothing matches" ask this (only when a search found nothing)."""
         return True
+
+    def suggest_titles(self, prefix: str, limit: int) -> list[Hit] | None:
+        """Resources still published whose title holds the words of ``prefix`` in a row, the
+        last one only begun ("circular proc" -> "Circular procurement guide"), titles that
+        start so first, at most ``limit``; hits carry the stored view (id, title, type).
+        None when this engine cannot answer it cheaply (the caller asks the catalogue)."""
+        return None
 
     @abstractmethod
     def ids(self) -> set[str]:

@@ -257,6 +257,29 @@ class SearchMixin:
         results.took_ms = (time.perf_counter() - started) * 1000
         return results
 
+    def suggest_titles(self, prefix: str, limit: int) -> list[Hit]:
+        """A phrase-prefix query on the folded title (the last word's completions come from
+        the term dictionary: no scan), live resources only; titles starting with the words
+        first, then by score."""
+        gen = self._refresh()
+        fold = cached_analyzer(None).analyze
+        tokens = list(fold(prefix or ""))
+        if gen is None or not tokens or limit <= 0:
+            return []
+        searcher = gen.view[0]
+        Q = tantivy.Query
+        main = Q.boolean_query([(Occur.Must, Q.phrase_prefix_query(self._schema, "title", tokens)),
+                                (Occur.MustNot, self._gone_query)])
+        try:
+            found = searcher.search(main, min(limit * 3, 100)).hits
+        except ValueError as e:
+            raise BackendUnavailable(f"embedded index failed to answer: {e}") from e
+        hits = self._hits(searcher, found, UserQuery(), with_scores=True)
+        starts = " ".join(tokens)
+        hits.sort(key=lambda h: (not " ".join(fold(h.doc.get("title") or "")).startswith(starts),
+                                 -(h.score or 0.0), len(h.doc.get("title") or "")))
+        return hits[:limit]
+
     def _search_plan(self, gen, query: SearchQuery, parsed: UserQuery, plan: TextPlan | None
                      ) -> SearchResults:
         (searcher, facet_cache), index = gen.view, gen.index
