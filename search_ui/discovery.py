@@ -46,7 +46,7 @@ def robots():
     lines = ["User-agent: *", "Allow: /resource/"]
     lines += [f"Allow: /{code}/resource/" for code in UI_LANGUAGES]
     lines += ["Allow: /$", "Disallow: /admin", "Disallow: /search", "Disallow: /api/search",
-              "Disallow: /api/suggest"]
+              "Disallow: /api/suggest", "Disallow: /oai"]  # /oai: for OAI-PMH harvesters
     for code in UI_LANGUAGES:
         lines += [f"Disallow: /{code}/admin", f"Disallow: /{code}/search"]
     lines += ["Disallow: /*?", "", f"Sitemap: {_root()}/sitemap.xml", ""]
