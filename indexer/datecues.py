@@ -66,7 +66,7 @@ STRONG_RE = _words(
 WEAK_RE = _words(
     r"until", r"till", r"by", r"before", r"jusqu'(?:au|a|à)", r"avant\s+le", r"bis(?:\s+zum)?", r"entro(?:\s+il)?",
     r"fino\s+al", r"tot(?:\s+en\s+met)?", r"t/m", r"voor", r"ate(?:\s+ao\s+dia|\s+ao|\s+dia|\s+a)?", r"hasta(?:\s+el)?",
-    r"antes\s+del?", r"do(?:\s+dnia)?", r"iki", r"asti", r"εωσ", r"μεχρι", r"innan", r"indtil", r"inden", r"til",
+    r"antes\s+del?", r"termina[mn]?\s+(?:a|em|el|no\s+dia)", r"finaliza[mn]?(?:\s+el)?", r"ends?\s+on", r"do(?:\s+dnia)?", r"iki", r"asti", r"εωσ", r"μεχρι", r"innan", r"indtil", r"inden", r"til",
 )
 
 # Comes after the date: "15.3.2027 mennessä", "by 15 March at the latest".
@@ -84,7 +84,7 @@ APPLY_RE = _stems(
 REGISTRATION_RE = _stems(
     r"registration", r"register", r"sign\s+up", r"inscription", r"s'inscrire", r"anmeld", r"iscrizion", r"iscriver",
     r"aanmeld", r"rejestrac", r"zapis", r"registrac", r"registruot", r"ilmoittau", r"εγγραφ", r"anmal", r"tilmeld",
-    r"pamelding", r"ticket",
+    r"pamelding", r"ticket", r"book", r"reserv", r"prenot",
 )
 
 QUESTION_RE = _stems(

@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
-from .dates import month_number
+from .dates import _MONTHS, _MONTHS_HR, _MONTHS_HR_GEN, month_number
 
 __all__ = ["Day", "Mention", "fold", "mentions"]
 
@@ -86,6 +87,12 @@ _FORMS = {
     # May 12–14, 2027 / birzelio 3–5 d.
     "rmd": r"(?P<smon>" + _MON + r")\s+(?P<sd1>\d{1,2})" + _ORD + r"\s*[-–—]\s*(?P<sd2>\d{1,2})" + _ORD
            + r"(?:\s*d\.)?" + _YR.format("sy") + "?",
+    # 2027 m. geguzes 20–21 d.
+    "rymd": r"(?P<zy>(?:19|20)\d\d)\s*(?:m\.|\.)?\s*(?P<zmon>" + _MON + r")\s+(?P<zd1>\d{1,2})\.?\s*[-–—]\s*(?P<zd2>\d{1,2})"
+            r"(?:\s*d\.|\.)?",
+    # 18 and 19 May 2027 (two days in a row)
+    "rand": r"(?P<ad1>\d{1,2})" + _ORD + r"\.?\s+(?:and|e|et|und|y|i|ir|och|og|en|και|a)\s+(?P<ad2>\d{1,2})" + _ORD
+            + r"\.?\s*" + _DE + r"(?P<amon>" + _MON + r")" + _YR.format("ay") + "?",
     # 1.2.–15.3.2027
     "rnum": r"(?P<nd1>\d{1,2})\.(?P<nm1>\d{1,2})\.(?P<ny1>(?:19|20)\d\d)?\s*[-–—]\s*"
             r"(?P<nd2>\d{1,2})\.(?P<nm2>\d{1,2})\.(?P<ny2>(?:19|20)\d\d)",
@@ -128,8 +135,22 @@ _TIME_RE = re.compile(
 _ZONE_RE = re.compile(r"\s*\(?\s*" + _ZONE + r"\)?")
 
 
+@lru_cache(maxsize=4096)
 def _month(name: str, lang: str | None) -> int | None:
-    return month_number(name.rstrip("."), lang)
+    return month_number(name.rstrip("."), "hr" if lang == "hr" else None)
+
+
+# Before a day number ("May 15", "kovo 15 d.") only a whole month name or an English
+# abbreviation is a month: "się 25" (Polish "itself") is not "sie(rpień) 25".
+_FULL_NAMES = frozenset(fold(n) for t in (*_MONTHS.values(), _MONTHS_HR, _MONTHS_HR_GEN) for n in t.split())
+_MONTH_FIRST_ABBR = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec".split())
+
+
+def _month_first(name: str, lang: str | None) -> int | None:
+    key = name.rstrip(".")
+    if key not in _FULL_NAMES and key not in _MONTH_FIRST_ABBR:
+        return None
+    return _month(key, lang)
 
 
 def _int(v: str | None) -> int | None:
@@ -147,16 +168,23 @@ def _read(m: re.Match, lang: str | None) -> tuple[Day, Day | None, tuple[int, in
     g = m.groupdict()
     kind = m.lastgroup
     time = tz = None
-    if kind == "rdm" or kind == "rmd":
-        p = "r" if kind == "rdm" else "s"
-        mon = _month(g[p + "mon"], lang)
+    if kind == "rdm" or kind == "rmd" or kind == "rymd":
+        p = {"rdm": "r", "rmd": "s", "rymd": "z"}[kind]
+        mon = (_month if kind == "rdm" else _month_first)(g[p + "mon"], lang)
         if mon is None:
             return None
-        y = _int(g[p + "y"])
+        y = _int(g[p + "y"]) if p != "z" else int(g["zy"])
         first, last = Day(y, mon, int(g[p + "d1"])), Day(y, mon, int(g[p + "d2"]))
         if last.day <= first.day:
             return None
         return first, last, None, None
+    if kind == "rand":
+        mon = _month(g["amon"], lang)
+        d1, d2 = int(g["ad1"]), int(g["ad2"])
+        if mon is None or d2 != d1 + 1:
+            return None
+        y = _int(g["ay"])
+        return Day(y, mon, d1), Day(y, mon, d2), None, None
     if kind == "rnum":
         y2 = int(g["ny2"])
         first = Day(_int(g["ny1"]) or y2, int(g["nm1"]), int(g["nd1"]))
@@ -174,7 +202,7 @@ def _read(m: re.Match, lang: str | None) -> tuple[Day, Day | None, tuple[int, in
     if kind == "ynum":
         return Day(int(g["vy"]), int(g["vm"]), int(g["vd"])), None, None, None
     prefix = {"ymd": "y", "fdm": "d", "fmd": "m"}[kind]
-    mon = _month(g[prefix + "mon"], lang)
+    mon = (_month if kind == "fdm" else _month_first)(g[prefix + "mon"], lang)
     if mon is None:
         return None
     if kind == "ymd":

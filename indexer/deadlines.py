@@ -296,8 +296,8 @@ class _Context:
                 tier = 0
         if tier == 0:
             weak = self._cue(cues.WEAK_RE, i)
-            if weak is not None and (cues.APPLY_RE.search(sentence) or self.type == "funding") \
-                    and not cues.OTHER_RE.search(f, sent, m.start):
+            if weak is not None and (cues.APPLY_RE.search(sentence) or cues.REGISTRATION_RE.search(sentence)
+                                     or self.type == "funding") and not cues.OTHER_RE.search(f, sent, m.start):
                 tier = 2
         if tier == 0 or cues.QUESTION_RE.search(f, sent, m.start) or cues.PAST_RE.search(sentence):
             return None
