@@ -102,9 +102,13 @@ class Place:
 
     @property
     def key(self) -> tuple:
-        """What makes two places the same place (two sources naming one city are one)."""
-        return (self.country, self.city, self.kind if not self.city else "city",
-                None if self.city else self.name)
+        """What makes two places the same place (a source's city and the same city found in
+        the text are one; a country is one place however it was named)."""
+        if self.city:
+            return ("city", self.country, self.city)
+        if self.kind == "region":
+            return ("region", self.country, self.name)
+        return ("country", self.country, None if self.country else self.name)
 
 
 @dataclass
