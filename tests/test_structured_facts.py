@@ -29,6 +29,7 @@ from search_ui import create_app
 from tests.browser_support import build_portal, serve_app
 from tests.conftest import harvest, make_settings, write_sources
 from tests.sitemap_site import SitemapSite
+from tests.test_catalogue import db_url  # noqa: F401  (SQLite, and PostgreSQL when it is set)
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -232,8 +233,9 @@ def _source(**kw):
                          url="https://records.example/sitemap.xml", **kw)
 
 
-def test_a_catalogue_records_deadline_reaches_the_search_results_and_its_update_too(tmp_path):
-    cat = Catalogue(f"sqlite:///{tmp_path / 'catalogue.db'}")
+def test_a_catalogue_records_deadline_reaches_the_search_results_and_its_update_too(tmp_path,
+                                                                                     db_url):
+    cat = Catalogue(db_url)
     cat.create_all()
     cat.sync_sources([_source()])
     from indexer.backends.embedded import EmbeddedBackend
@@ -274,8 +276,8 @@ def test_a_catalogue_records_deadline_reaches_the_search_results_and_its_update_
     cat.close()
 
 
-def test_old_place_rows_still_load_and_new_ones_keep_what_they_know(tmp_path):
-    cat = Catalogue(f"sqlite:///{tmp_path / 'catalogue.db'}")
+def test_old_place_rows_still_load_and_new_ones_keep_what_they_know(db_url):
+    cat = Catalogue(db_url)
     cat.create_all()
     res = _resource("old", "An old row", "report", NOW - DAY)
     cat.put_resource(res)
