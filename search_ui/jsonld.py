@@ -70,11 +70,13 @@ def place_node(place: Any) -> dict[str, Any] | None:
     """A place of the resource as schema.org: a city as a Place in its country, a country as
     a Country; with a GeoNames link when the place is known there."""
     country = getattr(place, "country", None)
+    kind = getattr(place, "kind", None)
     city = getattr(place, "city", None) or (
-        getattr(place, "name", None) if getattr(place, "kind", "city") != "country" else None)
+        getattr(place, "name", None) if kind != "country" else None)
     country_name = COUNTRIES.get(country, country) if country else None
     if city:
-        node: dict[str, Any] = {"@type": "Place", "name": city}
+        node: dict[str, Any] = {"@type": "AdministrativeArea" if kind == "region" and not
+                                getattr(place, "city", None) else "Place", "name": city}
         if country:
             node["address"] = {"@type": "PostalAddress", "addressCountry": country}
             node["containedInPlace"] = {"@type": "Country", "name": country_name,

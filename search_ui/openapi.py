@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 
+from indexer.resource import PLACE_KINDS, PLACE_ORIGINS
 from indexer.query import FACETS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, MODES, SORTS
 
 from .suggest import MAX_LIMIT
@@ -22,6 +23,7 @@ bp = Blueprint("openapi", __name__, url_prefix="/api")
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 STRINGS = {"type": "array", "items": {"type": "string"}}
+FLAG = {"type": "string", "enum": ["1", "0", "true", "false", "yes", "no", "on", "off"]}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -66,12 +68,24 @@ def search_parameters() -> list[dict[str, Any]]:
          "description": "Results per page (default: the portal's page size).",
          "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}},
         {"name": "sort", "in": "query", "required": False,
-         "description": "relevance, or date (newest first); an empty query sorts by date.",
+         "description": "relevance; date (newest first; an empty query sorts by date); "
+                        "deadline (the call closing soonest first).",
          "schema": {"type": "string", "enum": list(SORTS), "default": "relevance"}},
         {"name": "include_gone", "in": "query", "required": False,
          "description": "Also resources no longer published anywhere (1, true, yes, on).",
-         "schema": {"type": "string", "enum": ["1", "0", "true", "false", "yes", "no", "on",
-                                               "off"]}},
+         "schema": FLAG},
+        {"name": "open", "in": "query", "required": False,
+         "description": "Only funding calls whose deadline has not passed (1, true, yes, on).",
+         "schema": FLAG},
+        {"name": "upcoming", "in": "query", "required": False,
+         "description": "Only events that have not ended yet (1, true, yes, on).",
+         "schema": FLAG},
+        {"name": "date_from", "in": "query", "required": False,
+         "description": "Only resources dated on or after this day (YYYY-MM-DD).",
+         "schema": {"type": "string", "format": "date"}},
+        {"name": "date_to", "in": "query", "required": False,
+         "description": "Only resources dated on or before this day (YYYY-MM-DD).",
+         "schema": {"type": "string", "format": "date"}},
         {"name": "mode", "in": "query", "required": False,
          "description": "hybrid: words and meaning; lexical: words only; dense: meaning only.",
          "schema": {"type": "string", "enum": list(MODES), "default": "hybrid"}},
@@ -91,7 +105,8 @@ SCHEMAS: dict[str, Any] = {
     "Result": {
         "type": "object",
         "required": ["id", "title", "url", "summary", "snippet", "language", "published", "date",
-                     "type", "themes", "format", "countries", "instances", "resource_url"],
+                     "type", "themes", "format", "countries", "deadline", "start", "end",
+                     "places", "instances", "resource_url"],
         "properties": {
             "id": {"type": "string"},
             "title": {"type": "string"},
@@ -106,6 +121,10 @@ SCHEMAS: dict[str, Any] = {
             "themes": STRINGS,
             "format": NULLABLE_STRING,
             "countries": STRINGS,
+            "deadline": {**NULLABLE_TIME, "description": "When a funding call closes (UTC)."},
+            "start": {**NULLABLE_TIME, "description": "When an event starts (UTC)."},
+            "end": {**NULLABLE_TIME, "description": "When an event ends (UTC)."},
+            "places": {"type": "array", "items": _ref("Place")},
             "instances": {"type": "array", "items": _ref("Instance")},
             "resource_url": {"type": "string", "description": "The resource's page here."},
         },
@@ -138,6 +157,10 @@ SCHEMAS: dict[str, Any] = {
                     "filters": {"type": "object", "additionalProperties": STRINGS},
                     "sort": {"type": "string"},
                     "include_gone": {"type": "boolean"},
+                    "open": {"type": "boolean"},
+                    "upcoming": {"type": "boolean"},
+                    "date_from": {"type": ["string", "null"], "format": "date"},
+                    "date_to": {"type": ["string", "null"], "format": "date"},
                 },
             },
             "results": {"type": "array", "items": _ref("Result")},
@@ -154,8 +177,17 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "Place": {
-        "type": "object",
-        "properties": {"country": NULLABLE_STRING, "city": NULLABLE_STRING},
+        "description": "A place the resource is about or comes from.",
+        "type": "object", "required": ["country", "city"],
+        "properties": {
+            "country": {**NULLABLE_STRING, "description": "ISO 3166 alpha-2 code, or EU."},
+            "city": NULLABLE_STRING,
+            "name": {**NULLABLE_STRING, "description": "The place's name as found."},
+            "kind": {"enum": [*PLACE_KINDS, None]},
+            "geonameid": {"type": ["integer", "null"], "description": "The place in GeoNames."},
+            "origin": {"enum": list(PLACE_ORIGINS),
+                       "description": "source: the source's own place; text: found in its text."},
+        },
     },
     "Resource": {
         "type": "object",
@@ -201,7 +233,7 @@ def _paths() -> dict[str, Any]:
                 "200": {"description": "A page of results with the facets.",
                         "content": {"application/json": {"schema": _ref("SearchResponse")}}},
                 "400": _error("A parameter is malformed (page out of range, unknown sort, "
-                              "query too long…)."),
+                              "a date not written YYYY-MM-DD, query too long…)."),
                 "503": unavailable,
             },
         }},

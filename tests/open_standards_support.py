@@ -140,10 +140,6 @@ def values(node: dict, prop: str) -> list:
     return [v.get("@value", v.get("@id")) for v in node.get(S + prop, [])]
 
 
-def iso(when: datetime) -> str:
-    return when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
 def expand_node(r) -> dict:
     node = resource_jsonld(r, page_url="https://portal.example/resource/x",
                            portal_name="Portal", portal_url="https://portal.example/",
