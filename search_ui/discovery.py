@@ -8,7 +8,15 @@ import json
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape, quoteattr
 
-from flask import Blueprint, Response, abort, current_app, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from indexer.query import MAX_QUERY_LENGTH
@@ -23,6 +31,8 @@ from .suggest import (
     MAX_PREFIX,
     concepts_with_prefix,
     places_with_prefix,
+)
+from .suggest import (
     titles as titles_of,
 )
 
@@ -36,6 +46,17 @@ OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
 def _root() -> str:
     """The portal's absolute root without a language segment, no trailing slash."""
     return request.host_url.rstrip("/") + base_script_root()
+
+
+@bp.app_template_global("website_jsonld")
+def website_jsonld():
+    """The front page's schema.org WebSite with its SearchAction, for the template."""
+    from .jsonld import script_json, website
+    from .views import portal_tagline
+
+    root = _root() + "/"
+    return script_json(website(current_app.config["CCP_PORTAL_NAME"], root,
+                               url_for("portal.search", _external=True), portal_tagline()))
 
 
 # -- robots.txt -----------------------------------------------------------------------------------

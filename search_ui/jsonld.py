@@ -204,3 +204,21 @@ def for_page(r: Resource) -> Markup:
         theme_label=lambda t: concept_text("theme", t) or labels.get(t) or t,
     )
     return script_json(node)
+
+
+def website(portal_name: str, portal_url: str, search_url: str, description: str) -> dict:
+    """The portal as a schema.org WebSite with its search (a search engine may offer a search
+    box for the site in its results)."""
+    return {
+        "@context": SCHEMA,
+        "@type": "WebSite",
+        "@id": portal_url,
+        "url": portal_url,
+        "name": portal_name,
+        "description": description,
+        "potentialAction": {
+            "@type": "SearchAction",
+            "target": {"@type": "EntryPoint", "urlTemplate": f"{search_url}?q={{search_term_string}}"},
+            "query-input": "required name=search_term_string",
+        },
+    }

@@ -13,8 +13,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 
-from indexer.resource import PLACE_KINDS, PLACE_ORIGINS
 from indexer.query import FACETS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, MODES, SORTS
+from indexer.resource import PLACE_KINDS, PLACE_ORIGINS
 
 from .suggest import MAX_LIMIT
 

@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 import jsonschema
 import lxml.html
 from pyld import jsonld
-from referencing import Registry, Resource as SchemaResource
+from referencing import Registry
+from referencing import Resource as SchemaResource
 from sqlalchemy import create_engine, text
 from werkzeug.datastructures import MultiDict
 

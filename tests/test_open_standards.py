@@ -18,6 +18,7 @@ import lxml.html
 import pytest
 from openapi_spec_validator import validate as validate_openapi
 from protego import Protego
+from pyld import jsonld
 from scrapy.utils.sitemap import Sitemap
 from sqlalchemy import select
 
@@ -29,8 +30,8 @@ from tests.browser_support import serve_app
 from tests.conftest import harvest, make_settings, write_sources
 from tests.open_standards_support import (
     PG_URL,
-    S,
     SCRIPT_TITLE,
+    S,
     arguments_read_by,
     asked_for,
     build_open_portal,
@@ -39,6 +40,7 @@ from tests.open_standards_support import (
     extra_resources,
     fetch,
     get,
+    offline_loader,
     page_jsonld,
     pg_database,
     values,
@@ -155,6 +157,21 @@ def test_places_found_in_the_text_are_places_of_their_kind_with_their_geonames_l
     assert city["@type"] == [S + "Place"] and values(city, "name") == ["Milano"]
     assert values(city, "sameAs") == ["https://sws.geonames.org/3173435/"]
     assert country["@type"] == [S + "Country"] and values(country, "identifier") == ["BE"]
+
+
+def test_the_front_page_describes_the_site_and_its_search(base):
+    _, body = get(f"{base}/")
+    (script,) = lxml.html.fromstring(body).xpath('//script[@type="application/ld+json"]')
+    node = jsonld.expand(json.loads(script.text), {"documentLoader": offline_loader})[0]
+    assert node["@type"] == [S + "WebSite"] and node["@id"] == f"{base}/"
+    action = node[S + "potentialAction"][0]
+    assert action["@type"] == [S + "SearchAction"]
+    template = values(action[S + "target"][0], "urlTemplate")[0]
+    page = lxml.html.fromstring(get(template.replace("{search_term_string}", "circular"))[1])
+    assert page.cssselect("ol.results > li.result")
+    # a search's page is not the site's front page
+    assert not lxml.html.fromstring(get(f"{base}/search?q=circular")[1]).xpath(
+        '//script[@type="application/ld+json"]')
 
 
 def test_a_title_holding_a_closing_script_tag_stays_inside_the_json(base, portal):
