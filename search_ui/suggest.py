@@ -9,9 +9,9 @@ browsers' search boxes and the portal's own search field read alike.
   prefix is a binary search. A concept links to the search filtered by it.
 * Places: ``indexer.places.suggest_places`` when the gazetteer is there.
 * Titles: the search backend's phrase-prefix query on titles ("circular proc" finds "Circular
-  procurement guide"; the embedded engine completes the last word from its term dictionary);
-  with a backend that has none, the catalogue's titles starting with the prefix, then those
-  with a word starting with it (a bounded query, but a scan of the titles). They link to the
+  procurement guide"; both engines complete the last word from their term dictionary); when
+  the index cannot answer, the catalogue's titles starting with the prefix, then those with a
+  word starting with it (a bounded query, but a scan of the titles). They link to the
   resource's page.
 """
 

@@ -22,12 +22,16 @@ from pyld import jsonld
 from scrapy.utils.sitemap import Sitemap
 from sqlalchemy import select
 
+from indexer.backends.embedded import EmbeddedBackend
 from indexer.catalogue import Catalogue
 from indexer.catalogue.tables import resources_t
 from search_ui import create_app
 from search_ui.state import parse_query
-from tests.browser_support import serve_app
+from tests.browser_support import sample_resources, serve_app
 from tests.conftest import harvest, make_settings, write_sources
+from tests.es_support import drop as drop_es_backend
+from tests.es_support import es_url  # noqa: F401  (session fixture of titled_backend)
+from tests.es_support import make_backend as make_es_backend
 from tests.open_standards_support import (
     PG_URL,
     SCRIPT_TITLE,
@@ -371,6 +375,37 @@ def test_title_suggestions_complete_the_last_word_of_a_phrase(base, portal):
     assert suggest(base, "circular proc")[1][:1] == ["Circular procurement guide for cities"]
     assert "Plan économie circulaire de Paris" in suggest(base, "Economie circ")[1]
     assert "Circular procurement guide for cities" not in suggest(base, "proc circular")[1]
+
+
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def titled_backend(request, tmp_path):
+    """Each search backend with the sample resources (Elasticsearch: the session's server)."""
+    if request.param == "elasticsearch":
+        backend = make_es_backend(request.getfixturevalue("es_url"))
+        try:
+            backend.apply(sample_resources())
+            yield backend
+        finally:
+            drop_es_backend(backend)
+        return
+    backend = EmbeddedBackend(tmp_path / "index")
+    backend.apply(sample_resources())
+    yield backend
+    backend.close()
+
+
+def test_each_backend_completes_the_last_word_of_a_title(titled_backend):
+    def titles(prefix, limit=10):
+        return [h.doc.get("title") for h in titled_backend.suggest_titles(prefix, limit)]
+
+    assert titles("circular proc")[:1] == ["Circular procurement guide for cities"]
+    assert "Circular procurement guide for cities" not in titles("proc circular")
+    starting = titles("circ", 3)
+    assert len(starting) == 3 and all(t.lower().startswith("circ") for t in starting[:2])
+    assert "Handreiking circulair inkopen voor gemeenten" in titles("inkop")
+    gone = next(r for r in sample_resources() if not r.live_instances)
+    assert gone.title not in titles(gone.title[:12])
+    assert titles("") == [] and titles("zzzqqx") == []
 
 
 def test_title_suggestions_from_the_catalogue_where_the_backend_has_none(portal):

@@ -443,6 +443,34 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
                 return {}
         return vocabulary_from_response(words, resp)
 
+    def suggest_titles(self, prefix: str, limit: int) -> list[Hit]:
+        """``match_phrase_prefix`` on the folded title (the last word's completions from the
+        term dictionary, at most 50), live resources only; titles starting with the words
+        first."""
+        text = " ".join((prefix or "").split())
+        if not text or limit <= 0:
+            return []
+        body = {
+            "size": min(limit * 3, 100),
+            "query": {"bool": {
+                "must": [{"match_phrase_prefix": {"title": {"query": text,
+                                                            "max_expansions": 50}}}],
+                "filter": [{"term": {"live": True}}],
+            }},
+            "_source": {"includes": ["view"]},
+        }
+        with self._engine("suggesting titles"):
+            try:
+                raw = self.es.search(index=self.index, body=body).body["hits"]["hits"]
+            except NotFoundError:
+                return []
+        hits = [Hit(id=h["_id"], score=h.get("_score"),
+                    doc=(h.get("_source") or {}).get("view") or {"id": h["_id"]}) for h in raw]
+        start = text.casefold()
+        hits.sort(key=lambda h: (not (h.doc.get("title") or "").casefold().startswith(start),
+                                 -(h.score or 0.0), len(h.doc.get("title") or "")))
+        return hits[:limit]
+
     def _search(self, query: SearchQuery, max_clauses: int, relax: str | None = None
                 ) -> dict[str, Any]:
         if query.effective_sort == "deadline":
