@@ -172,6 +172,7 @@ def opensearch():
     )
     resp = Response(body, mimetype=OPENSEARCH_TYPE)
     resp.headers["Cache-Control"] = "public, max-age=86400"
+    resp.vary.update(("Accept-Language", "Cookie"))
     return resp
 
 
@@ -200,6 +201,7 @@ def suggest():
     body = [q, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]]
     resp = Response(json.dumps(body, ensure_ascii=False), mimetype=SUGGESTIONS_TYPE)
     resp.headers["Cache-Control"] = "public, max-age=300"
+    resp.vary.update(("Accept-Language", "Cookie"))  # descriptions in the interface language
     return resp
 
 

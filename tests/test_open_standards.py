@@ -430,6 +430,10 @@ def test_suggestions_are_bounded_and_refuse_bad_limits(base):
     assert len(suggest(base, "c")[1]) == 10
     assert suggest(base, "   ") == ["   ", [], [], []]
     assert suggest(base, "x" * 2000)[1] == []
+    # the descriptions are in the interface language: a cache keeps one answer per language
+    code, headers, body = fetch(f"{base}/api/suggest?q=maisto", headers={"Accept-Language": "de"})
+    assert "Thema" in json.loads(body)[2][0]
+    assert {"accept-language", "cookie"} <= {v.strip().lower() for v in headers["Vary"].split(",")}
     code, headers, body = fetch(f"{base}/api/suggest?q=a&limit=500")
     assert code == 400 and "limit" in json.loads(body)["error"]
 
