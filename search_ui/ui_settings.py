@@ -58,6 +58,8 @@ UI_SETTINGS: tuple[UISetting, ...] = (
     UISetting("CCP_RETRY_AFTER", 30, "Seconds sent in Retry-After when search is unavailable."),
     UISetting("CCP_EXCERPT_CHARS", 3000, "Characters of body text shown on a resource page."),
     UISetting("CCP_FEED_SIZE", 30, "Entries in an Atom feed of a search."),
+    UISetting("CCP_SITEMAP_SIZE", 50_000, "Resource pages in one sitemap (at most 50,000); "
+              "beyond, /sitemap.xml is an index of numbered sitemaps."),
     # -- the operators' admin under /admin/ (closed unless a user and a password are set) --
     UISetting("CCP_ADMIN_USER", None, "User name of the operators' admin under /admin/. "
               "Without it (and a password) the admin is closed.", env=True),

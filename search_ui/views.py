@@ -25,10 +25,11 @@ from indexer.backends.base import INDEX_MISSING, BackendUnavailable
 from indexer.query import MAX_PAGE, MAX_PER_PAGE
 from indexer.resource import Resource
 
-from . import atom, ui_settings
+from . import atom, jsonld, ui_settings
 from .app_services import services
 from .i18n import LOCALES, language_name, ui_language, user_languages
 from .searching import RESOURCE_ID_RE, run_search
+from .facts_view import facts_view
 from .present import (
     FACET_HEADINGS,
     Labels,
@@ -142,6 +143,7 @@ def resource(resource_id: str):
     reasons = services().catalogue.instance_merge_reasons(res.id)
     view["merges_shown"] = True
     view["translations"] = translation_links(_stored_translations(res.id))
+    view["jsonld"] = jsonld.for_page(res)  # schema.org, in the page's <head>
     for inst in view["instances"]:
         why = reasons.get((inst["source_id"], inst["url"]))
         inst["merged"] = merge_label(why) if why else None
@@ -184,6 +186,8 @@ def resource_view(r: Resource, labels: Labels) -> dict[str, Any]:
                     "description": concept_text("theme", t, "descriptions")} for t in r.themes],
         "countries": [{"value": c, "label": labels("country", c)} for c in r.countries],
         "cities": r.cities,
+        # deadline, event dates, places with links to /search?city=… (search_ui/facts_view)
+        "facts": facts_view(r),
         "format": r.format,
         "licence": r.licence,
         "is_live": r.is_live,
