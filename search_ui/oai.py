@@ -32,10 +32,26 @@ from indexer.resource import utcnow
 
 from .app_services import services
 from .i18n import base_script_root
-from .oai_tokens import BadDate, BadToken, ListState, datestamp, decode_token, encode_token, parse_range
+from .oai_tokens import (
+    BadDate,
+    BadToken,
+    ListState,
+    datestamp,
+    decode_token,
+    encode_token,
+    parse_range,
+)
 from .oai_xml import (
-    OAI, OAI_DC, SCHEMA_OAI_DC, Envelope, dc_record, element, header_element, identify_description,
-    serialise, set_description,
+    OAI,
+    OAI_DC,
+    SCHEMA_OAI_DC,
+    Envelope,
+    dc_record,
+    element,
+    header_element,
+    identify_description,
+    serialise,
+    set_description,
 )
 from .searching import RESOURCE_ID_RE
 

@@ -23,7 +23,7 @@ import heapq
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Text, and_, cast, exists, func, or_, select
+from sqlalchemy import Text, cast, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
 from .tables import deleted_resources_t, instances_t, resources_t
@@ -98,7 +98,8 @@ class OaiMixin:
         if after is None:
             return []
         stamp, rid = after
-        return [or_(stamp_col > stamp, and_(stamp_col == stamp, self._oai_id(id_col) > rid))]
+        # the first term bounds the index range; the second steps past the records sent
+        return [stamp_col >= stamp, or_(stamp_col > stamp, self._oai_id(id_col) > rid)]
 
     def oai_headers(self, flt: OaiFilter, after: Cursor | None, limit: int) -> list[OaiHeader]:
         """Up to ``limit`` headers selected by ``flt`` that follow ``after`` in (datestamp,
