@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import requests
@@ -18,10 +19,15 @@ from lxml import etree
 from sickle import Sickle
 from sqlalchemy import select, update
 
+from config.models import FeedSource
+from config.settings import Settings
 from config.taxonomy import taxonomy_labels
-from indexer.catalogue import deleted_resources_t, resources_t
+from indexer.backends.embedded import EmbeddedBackend
+from indexer.catalogue import Catalogue, deleted_resources_t, resources_t
+from indexer.indexing import drain
 from indexer.resource import Resource
-from tests.browser_support import Portal, build_portal, serve_app
+from tests.browser_support import SOURCES, Portal, build_portal, sample_resources, serve_app
+from tests.test_catalogue import PG_URL, _drop_pg_database, _pg_database
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 NS = {"o": OAI, "dc": "http://purl.org/dc/elements/1.1/",
@@ -50,9 +56,33 @@ class Served:
         return [r for r in self.portal.resources if r.id != self.removed.id]
 
 
+def make_portal(data_dir: Path, resources: list[Resource] | None = None) -> Portal:
+    """build_portal's sample portal, on PostgreSQL when CCP_TEST_DATABASE_URL names a server."""
+    if not PG_URL:
+        return build_portal(data_dir, resources)
+    settings = Settings.from_env({}, data_dir=data_dir)
+    settings.database_url = _pg_database(PG_URL)
+    cat = Catalogue(settings.catalogue_url)
+    cat.create_all()
+    cat.sync_sources(FeedSource(id=sid, name=name, type="feed", url=f"https://{sid}.example/f",
+                                country=country) for sid, (name, country) in SOURCES.items())
+    resources = sample_resources() if resources is None else resources
+    for r in resources:
+        cat.put_resource(r)
+    backend = EmbeddedBackend(settings.index_dir)
+    drain(cat, backend, raise_errors=True)
+    return Portal(settings, cat, backend, resources)
+
+
+def close_portal(portal: Portal) -> None:
+    portal.close()
+    if PG_URL:
+        _drop_pg_database(PG_URL, portal.settings.database_url)
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    portal = build_portal(tmp_path_factory.mktemp("oai"))
+    portal = make_portal(tmp_path_factory.mktemp("oai"))
     cat = portal.catalogue
     removed = portal.by_title("Repair cafés in Ghent")
     assert cat.delete_resource(removed.id)
@@ -73,7 +103,7 @@ def served(tmp_path_factory):
                      settings=portal.settings, catalogue=cat, backend=portal.backend)
     with serve_app(app) as base:
         yield Served(portal, base, stamps, removed)
-    portal.close()
+    close_portal(portal)
 
 
 class CountingSickle(Sickle):
@@ -343,12 +373,11 @@ def test_deletions_and_returns_reach_an_incremental_harvest(tmp_path):
     live record again (not a deleted one as well)."""
     from dataclasses import replace as copy
     from search_ui import create_app
-    from tests.browser_support import sample_resources
 
     chosen = [r for r in sample_resources() if r.title in (
         "Zero-Waste-Strategie Berlin", "Plan économie circulaire de Paris",
         "Handreiking circulair inkopen voor gemeenten")]
-    portal = build_portal(tmp_path, chosen)
+    portal = make_portal(tmp_path, chosen)
     cat = portal.catalogue
     with cat.engine.begin() as c:
         c.execute(update(resources_t).values(modified_at=START))
@@ -400,4 +429,4 @@ def test_deletions_and_returns_reach_an_incremental_harvest(tmp_path):
             with cat.engine.connect() as c:
                 assert c.execute(select(deleted_resources_t.c.id)).scalars().all() == []
     finally:
-        portal.close()
+        close_portal(portal)
