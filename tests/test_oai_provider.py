@@ -183,6 +183,30 @@ def test_a_client_harvests_every_record_once_through_resumption_tokens(served, m
     assert gone.deleted and gone.header.datestamp == "2025-03-01T05:30:00Z"
 
 
+def test_a_second_client_library_reads_the_same_records(served):
+    """pyoai's client (another implementation of the protocol) harvests the same list."""
+    from oaipmh.client import Client
+    from oaipmh.metadata import MetadataRegistry, oai_dc_reader
+
+    registry = MetadataRegistry()
+    registry.registerReader("oai_dc", oai_dc_reader)
+    client = Client(served.oai, registry)
+    client.updateGranularity()  # reads Identify: seconds
+    records = list(client.listRecords(metadataPrefix="oai_dc"))
+    assert sorted(h.identifier() for h, _, _ in records) == sorted(
+        served.ident(r.id) for r in served.portal.resources)
+    for header, metadata, _ in records:
+        rid = header.identifier().rsplit(":", 1)[1]
+        assert header.datestamp().replace(tzinfo=timezone.utc) == served.stamps[rid]
+        r = next((x for x in served.kept if x.id == rid), None)
+        assert header.isDeleted() == (r is None or not r.live_instances)
+        if metadata is not None:
+            assert metadata.getMap()["title"] == [r.title]
+    later = list(client.listIdentifiers(metadataPrefix="oai_dc",
+                                        from_=(START + timedelta(hours=10)).replace(tzinfo=None)))
+    assert len(later) == 3  # hours 10, 11 and 12
+
+
 def test_list_identifiers_pages_and_counts(served):
     root = ask(served, verb="ListIdentifiers", metadataPrefix="oai_dc")
     token = root.find("o:ListIdentifiers/o:resumptionToken", NS)
