@@ -23,6 +23,7 @@ from indexer.resource import Hints
 
 from .feeds import NotAFeed, parse_feed
 from .integrity import NOT_HTTP, gunzip_checked
+from .oaipmh import OaiPmhSpider
 from .spiderbase import DocumentItem, SourceSpider, headers_of, is_pdf_url, requested_url
 
 __all__ = ["SPIDERS", "CrawlSpider", "DocumentItem", "FeedSpider", "SitemapSpider"]
@@ -321,4 +322,5 @@ class CrawlSpider(_FollowingSpider):
             yield req
 
 
-SPIDERS = {"feed": FeedSpider, "sitemap": SitemapSpider, "crawl": CrawlSpider, "html": CrawlSpider}
+SPIDERS = {"feed": FeedSpider, "sitemap": SitemapSpider, "crawl": CrawlSpider, "html": CrawlSpider,
+           "oai-pmh": OaiPmhSpider}
