@@ -388,6 +388,13 @@ HANDLERS = {
 
 @bp.record_once
 def _check_settings(state) -> None:
-    size = state.app.config["CCP_OAI_PAGE_SIZE"]
+    cfg = state.app.config
+    size = cfg["CCP_OAI_PAGE_SIZE"]
     if not isinstance(size, int) or not 1 <= size <= 1000:
         raise ValueError(f"CCP_OAI_PAGE_SIZE must be a whole number from 1 to 1000, not {size!r}")
+    host = cfg.get("CCP_OAI_REPOSITORY_HOST")
+    if host and not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?", str(host)):
+        raise ValueError(f"CCP_OAI_REPOSITORY_HOST must be a host name such as "
+                         f"portal.example.eu, not {host!r}")
+    if float(cfg["CCP_OAI_TOKEN_HOURS"]) < 0:
+        raise ValueError("CCP_OAI_TOKEN_HOURS cannot be negative")

@@ -371,6 +371,17 @@ def test_forged_expired_and_misused_tokens_are_refused(served):
         "badResumptionToken"
 
 
+@pytest.mark.parametrize(("name", "value"), [
+    ("CCP_OAI_REPOSITORY_HOST", "https://portal.example.eu/"), ("CCP_OAI_PAGE_SIZE", 0),
+    ("CCP_OAI_TOKEN_HOURS", -1)])
+def test_a_wrong_setting_stops_the_app_naming_it(served, name, value):
+    from search_ui import create_app
+
+    with pytest.raises(ValueError, match=name):
+        create_app({"TESTING": True, name: value}, settings=served.portal.settings,
+                   catalogue=served.portal.catalogue, backend=served.portal.backend)
+
+
 def test_the_list_query_walks_the_datestamp_index(served):
     """A page is found through the index on modified_at, never by scanning the table."""
     from indexer.catalogue import OaiFilter
