@@ -157,6 +157,76 @@ def expected_dc(served: Served, r: Resource) -> dict[str, set[str]]:
     return {k: v for k, v in out.items() if v}
 
 
+# The protocol's structure (OAI-PMH 2.0, section 3 and 4), checked element by element: which
+# children each element has, in which order, and the forms of datestamps and setSpecs.
+DC_ELEMENTS = {"title", "creator", "subject", "description", "publisher", "contributor", "date",
+               "type", "format", "identifier", "source", "language", "relation", "coverage",
+               "rights"}
+SEQUENCES = {  # element: its children's names, as a regular expression over "name " words
+    "OAI-PMH": r"responseDate request (error )+|responseDate request (Identify|ListMetadataFormats"
+               r"|ListSets|ListIdentifiers|ListRecords|GetRecord) ",
+    "Identify": r"repositoryName baseURL protocolVersion (adminEmail )+earliestDatestamp "
+                r"deletedRecord granularity (compression )*(description )*",
+    "ListMetadataFormats": r"(metadataFormat )+",
+    "metadataFormat": r"metadataPrefix schema metadataNamespace ",
+    "ListSets": r"(set )+(resumptionToken )?",
+    "set": r"setSpec setName (setDescription )*",
+    "ListIdentifiers": r"(header )+(resumptionToken )?",
+    "ListRecords": r"(record )+(resumptionToken )?",
+    "GetRecord": r"record ",
+    "record": r"header (metadata )?(about )*",
+    "header": r"identifier datestamp (setSpec )*",
+}
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+SET_SPEC = re.compile(r"[A-Za-z0-9_.!~*'()-]+(:[A-Za-z0-9_.!~*'()-]+)*")
+
+
+def check_structure(el: etree._Element) -> None:
+    name = etree.QName(el).localname
+    if name in SEQUENCES:
+        kids = [k for k in el if isinstance(k.tag, str)]
+        assert all(etree.QName(k).namespace == OAI for k in kids), name
+        words = "".join(etree.QName(k).localname + " " for k in kids)
+        assert re.fullmatch(SEQUENCES[name], words), f"{name}: {words}"
+        for k in kids:
+            check_structure(k)
+    if name == "header":
+        assert el.get("status") in (None, "deleted")
+        assert STAMP.fullmatch(el.findtext("o:datestamp", namespaces=NS))
+        assert all(SET_SPEC.fullmatch(s.text) for s in el.findall("o:setSpec", NS))
+    if name == "record":
+        assert (el.find("o:metadata", NS) is None) == (el.find("o:header", NS).get("status")
+                                                       == "deleted")
+    if name == "metadata":
+        (dc,) = el
+        assert dc.tag == f"{{{NS['oai_dc']}}}dc"
+        assert dc.get("{http://www.w3.org/2001/XMLSchema-instance}schemaLocation") == \
+            f"{NS['oai_dc']} http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
+        for k in dc:
+            assert etree.QName(k).namespace == NS["dc"] and etree.QName(k).localname in \
+                DC_ELEMENTS and k.text and len(k) == 0, etree.tostring(k)
+    if name == "resumptionToken":
+        assert int(el.get("cursor")) >= 0 and int(el.get("completeListSize")) > 0
+        assert el.text is None or STAMP.fullmatch(el.get("expirationDate"))
+
+
+def test_every_response_has_the_protocols_structure(served):
+    """Every page of every verb, and the errors, element by element."""
+    roots = [ask(served, verb="Identify"), ask(served, verb="ListMetadataFormats"),
+             ask(served, verb="ListSets"), ask(served, verb="Bad"),
+             ask(served, verb="GetRecord", identifier=served.ident(served.kept[1].id),
+                 metadataPrefix="oai_dc")]
+    for verb in ("ListRecords", "ListIdentifiers"):
+        root = ask(served, verb=verb, metadataPrefix="oai_dc")
+        roots.append(root)
+        while (token := root.findtext(f"o:{verb}/o:resumptionToken", namespaces=NS)):
+            root = ask(served, verb=verb, resumptionToken=token)
+            roots.append(root)
+    assert len(roots) == 5 + 4 + 2
+    for root in roots:
+        check_structure(root)
+
+
 # -- harvesting everything --------------------------------------------------------------------
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_a_client_harvests_every_record_once_through_resumption_tokens(served, method):
