@@ -7,6 +7,7 @@ CCP_TEST_DATABASE_URL), real search index.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -30,8 +31,25 @@ def provider():
         yield p
 
 
-def _settings(tmp_path, provider, **source):
+@pytest.fixture()
+def database():
+    """A fresh PostgreSQL database when CCP_TEST_DATABASE_URL names a server, else None
+    (SQLite in the data directory)."""
+    base = os.environ.get("CCP_TEST_DATABASE_URL")
+    if not base:
+        yield None
+        return
+    from .test_catalogue import _drop_pg_database, _pg_database
+
+    url = _pg_database(base)
+    yield url
+    _drop_pg_database(base, url)
+
+
+def _settings(tmp_path, provider, database=None, **source):
     settings = make_settings(tmp_path / "data")
+    if database:
+        settings.database_url = database
     write_sources(tmp_path / "data" / "sources", [
         {"id": "repo", "name": "Circular Cities Repository", "type": "oai-pmh",
          "url": provider.base_url, **source}])
@@ -65,8 +83,8 @@ def _lists(provider):
     return [a for a in provider.requests if a.get("verb") == "ListRecords"]
 
 
-def test_full_then_incremental_harvest_with_deletions(tmp_path, provider):
-    settings = _settings(tmp_path, provider)
+def test_full_then_incremental_harvest_with_deletions(tmp_path, provider, database):
+    settings = _settings(tmp_path, provider, database)
     first = harvest(settings, ["repo"])
     src = first.sources[0]
     assert src.status == "succeeded", src.message
@@ -115,17 +133,20 @@ def test_full_then_incremental_harvest_with_deletions(tmp_path, provider):
 
 
 def test_a_busy_provider_is_waited_for_and_an_expired_token_restarts_the_listing(
-        tmp_path, provider):
-    settings = _settings(tmp_path, provider, sets=["policy"], fetch_pages=False)
+        tmp_path, provider, database):
+    settings = _settings(tmp_path, provider, database, sets=["policy"], fetch_pages=False)
     provider.busy(retry_after=1, times=1)
     provider.expire_tokens(1)
+    provider.add_empty("broken-export", sets=("policy",))  # one bad record among good ones
     src = harvest(settings, ["repo"]).sources[0]
     assert src.status == "succeeded", src.message
     notes = [e.message for e in src.errors]
+    bad = [e for e in src.errors if e.url == ID_PREFIX + "broken-export"]
+    assert len(bad) == 1 and "no Dublin Core element" in bad[0].message and src.failed == 1
     assert any("503" in m and "wait 1 s" in m for m in notes)
     assert any("resumption token" in m and "started again" in m for m in notes)
     assert [a["verb"] for a in provider.requests[:2]] == ["Identify", "Identify"]
-    policy = {r.identifier for r in provider.live() if "policy" in r.sets}
+    policy = {r.identifier for r in provider.live() if "policy" in r.sets and r.dc}
     stored = _live(settings)
     assert set(stored) == policy and len(policy) == 6
     # fetch_pages: false — the record's description is the text, its identifier the URL
@@ -135,8 +156,9 @@ def test_a_busy_provider_is_waited_for_and_an_expired_token_restarts_the_listing
     assert ppwr.authors == ["Dupont, Élise"] and ppwr.language == "en"
 
 
-def test_a_broken_answer_fails_the_source_and_keeps_what_is_stored(tmp_path, provider):
-    settings = _settings(tmp_path, provider, sets=["guides"], fetch_pages=False)
+def test_a_broken_answer_fails_the_source_and_keeps_what_is_stored(tmp_path, provider,
+                                                                   database):
+    settings = _settings(tmp_path, provider, database, sets=["guides"], fetch_pages=False)
     assert harvest(settings, ["repo"]).sources[0].status == "succeeded"
     before = _live(settings)
     assert len(before) == 4
@@ -153,12 +175,22 @@ def test_a_broken_answer_fails_the_source_and_keeps_what_is_stored(tmp_path, pro
         "Circular public procurement: 2025 edition"
 
 
-def test_a_format_the_provider_cannot_give_fails_the_source_naming_the_url(tmp_path, provider):
-    settings = _settings(tmp_path, provider, metadata_prefix="marc21")
-    src = harvest(settings, ["repo"]).sources[0]
+def test_a_format_it_cannot_give_or_a_huge_answer_fails_the_source_naming_the_url(
+        tmp_path, provider, database):
+    settings = _settings(tmp_path, provider, database, metadata_prefix="marc21")
+    settings.max_response_bytes = 100_000
+    write_sources(tmp_path / "data" / "sources", [
+        {"id": "big", "name": "Huge answers", "type": "oai-pmh", "url": provider.base_url}])
+    provider.break_next("metadataPrefix=oai_dc", body=b"<OAI-PMH>" + b"<x/>" * 60_000)
+    report = harvest(settings, ["repo", "big"])
+    by_id = {s.source_id: s for s in report.sources}
+    src = by_id["repo"]
     assert src.status == "failed"
     assert "cannotDisseminateFormat" in src.message and "'marc21'" in src.message
     assert provider.base_url in src.message
+    big = by_id["big"]
+    assert big.status == "failed" and provider.base_url in big.message
+    assert "too large" in big.message
 
 
 @pytest.mark.parametrize("suffix", ["", "?verb=Identify"])
@@ -178,7 +210,7 @@ def test_discovery_proposes_an_oai_pmh_source_with_its_sets(tmp_path, provider, 
 
 
 def test_dublin_core_as_repositories_write_it_becomes_the_portal_s_hints():
-    body = f"""<?xml version="1.0" encoding="UTF-8"?>
+    body = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE OAI-PMH [<!ENTITY boom "expanded">]>
 <OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">
  <responseDate>2025-01-02T03:04:05Z</responseDate><request>http://x.test/oai</request>
