@@ -8,9 +8,12 @@ CCP_TEST_DATABASE_URL), real search index.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import yaml
 
 from ccp.fixtureweb.oaipmh import ID_PREFIX, OaiPmhProvider
 from harvesters.discover import build_definition, discover
@@ -18,9 +21,10 @@ from harvesters.oaipmh_dc import portal_language, record_date, record_hints, res
 from harvesters.oaipmh_xml import NotOaiPmh, parse_envelope, parse_list_records
 from indexer.backends import get_backend
 from indexer.catalogue import Catalogue
+from config import load_sources
 from indexer.query import SearchQuery
 
-from .conftest import harvest, make_settings, write_sources
+from .conftest import FIXTURE_ALLOWANCE, ROOT, harvest, make_settings, write_sources
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -193,10 +197,9 @@ def test_a_format_it_cannot_give_or_a_huge_answer_fails_the_source_naming_the_ur
     assert "too large" in big.message
 
 
-@pytest.mark.parametrize("suffix", ["", "?verb=Identify"])
-def test_discovery_proposes_an_oai_pmh_source_with_its_sets(tmp_path, provider, suffix):
+def test_discovery_proposes_an_oai_pmh_source_with_its_sets(tmp_path, provider):
     settings = make_settings(tmp_path)
-    found = discover(settings, provider.base_url + suffix)
+    found = discover(settings, provider.base_url)
     first = found.candidates[0]
     assert first.definition["type"] == "oai-pmh"
     assert first.definition["url"] == provider.base_url
@@ -207,6 +210,24 @@ def test_discovery_proposes_an_oai_pmh_source_with_its_sets(tmp_path, provider, 
     built = build_definition(first.definition, source_id="repo", name="Repository")
     assert built == {"id": "repo", "name": "Repository", "type": "oai-pmh",
                      "url": provider.base_url}
+
+
+def test_ccp_sources_add_on_a_verb_url_writes_an_oai_pmh_source(tmp_path, provider):
+    settings = make_settings(tmp_path)
+    settings.sources.mkdir(parents=True)
+    environ = {**os.environ, "CCP_DATA_DIR": str(settings.data_dir),
+               "CCP_SOURCES": str(settings.sources), "CCP_DOWNLOAD_DELAY": "0",
+               "CCP_ALLOWED_PRIVATE_ADDRESSES": FIXTURE_ALLOWANCE}
+    out = subprocess.run([sys.executable, "-m", "ccp.cli", "sources", "add",
+                          provider.base_url + "?verb=Identify", "--id", "repo", "--items", "2",
+                          "--yes"], env=environ, cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "oai-pmh" in out.stdout and "guides (Guides and toolkits)" in out.stdout
+    assert "Preview of the first 2 item(s)" in out.stdout
+    data = yaml.safe_load((settings.sources / "repo.yaml").read_text(encoding="utf-8"))
+    assert data == {"id": "repo", "name": "repo", "type": "oai-pmh", "url": provider.base_url}
+    assert [s.type for s in load_sources(settings.sources)] == ["oai-pmh"]
 
 
 def test_dublin_core_as_repositories_write_it_becomes_the_portal_s_hints():
