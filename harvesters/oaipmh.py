@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from html import escape
 from urllib.parse import urlencode
 
 from scrapy.http import Response
@@ -62,6 +63,8 @@ MAX_RETRY_AFTER = 120.0  # the longest wait honoured inside a run
 MAX_ATTEMPTS = 5  # tries of one protocol request (the first and the retries)
 _BUSY = (429, 503)
 _ERRORS = (500, 502, 504)
+# providers that answer a protocol error with an HTTP error status still send the envelope
+_ENVELOPE_STATUSES = (400, 404, 422)
 
 
 def verb_url(base: str, **params: str) -> str:
@@ -86,10 +89,12 @@ class OaiPmhSpider(SourceSpider):
         self.base = str(source.url)
         self.identify = Identify()
         self.withdrawn = 0
+        self.incremental = False  # some listing asked only from= its cursor
 
     # -- requests ----------------------------------------------------------------------------
     def oai_request(self, url: str, callback, *, root: bool = False, meta=None):
-        m = {"dont_retry": True, "handle_httpstatus_list": [304, *_BUSY, *_ERRORS],
+        m = {"dont_retry": True,
+             "handle_httpstatus_list": [304, *_BUSY, *_ERRORS, *_ENVELOPE_STATUSES],
              "ccp_oai": True, "ccp_attempt": 1, **(meta or {})}
         return self.make_request(url, callback, conditional=False, root=root, meta=m)
 
@@ -155,7 +160,10 @@ class OaiPmhSpider(SourceSpider):
         try:
             return parse_envelope(response.body)
         except NotOaiPmh as exc:
-            self._fail(response, "parse", f"{exc}; the records already stored are kept")
+            if response.status >= 400:
+                self._fail(response, "http", f"HTTP {response.status} to {what}")
+            else:
+                self._fail(response, "parse", f"{exc}; the records already stored are kept")
             return None
 
     # -- Identify ----------------------------------------------------------------------------
@@ -186,6 +194,7 @@ class OaiPmhSpider(SourceSpider):
         key = listing_key(self.source, set_spec)
         cursor = self.validators.get(key, (None, None))[1]
         since = from_argument(cursor, OVERLAP, self.identify.seconds)
+        self.incremental = self.incremental or since is not None
         url = verb_url(self.base, verb="ListRecords", metadataPrefix=self.source.metadata_prefix,
                        set=set_spec, **{"from": since})
         return self.oai_request(url, self.parse_list, meta={
@@ -298,12 +307,23 @@ class OaiPmhSpider(SourceSpider):
         yield self.record_item(url, hints)
 
     def record_item(self, url: str, hints: Hints):
-        """A record stored from its metadata: the description is its text."""
-        if not hints.summary:
-            hints.summary = hints.title
+        """A record stored from its metadata: its title, description, authors and subjects
+        are its text (so that a change to any of them is a change of the record)."""
+        parts = [f"<h1>{escape(hints.title)}</h1>" if hints.title else ""]
+        parts += [f"<p>{escape(p)}</p>" for p in (hints.summary or "").split("\n\n") if p]
+        for label, values in (("By", hints.authors), ("Subjects", hints.categories)):
+            if values:
+                parts.append(f"<p>{label}: {escape('; '.join(values))}</p>")
+        hints.content_html = "".join(parts)
         return self.feed_item(url, hints)
 
     # -- end ---------------------------------------------------------------------------------
+    def _mark_missing(self, read_in_full: bool) -> None:
+        """Only a full listing says what is missing (when the operator set gone_after_runs);
+        an incremental one names only what changed."""
+        if not self.incremental:
+            super()._mark_missing(read_in_full)
+
     def _check_listing_size(self) -> bool:
         """An incremental listing names only what changed: never suspect (deletions come as
         deleted records); what it named is still stored for the report."""

@@ -104,10 +104,28 @@ def portal_language(value: str | None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _taxonomy_types() -> dict[str, str]:
+    """Folded key or label (every language) of each taxonomy type → its key: what a portal's
+    own /oai writes ("Strategy / roadmap", "Funding call", "Veranstaltung")."""
+    from config.taxonomy import default_taxonomy
+
+    out: dict[str, str] = {}
+    for key, spec in default_taxonomy().types.items():
+        if key == "other":  # "other" says nothing: the classifier decides
+            continue
+        for name in (key, *spec.labels.values()):
+            out.setdefault(" ".join(name.casefold().split()), key)
+    return out
+
+
 def resource_type(values: list[str]) -> str | None:
     """The portal's resource type for a record's dc:type values (the first one that maps)."""
     for raw in values:
         v = raw.strip()
+        own = _taxonomy_types().get(" ".join(v.casefold().split()))
+        if own:
+            return own
         if v.startswith(("http://", "https://", "info:")):
             last = v.rstrip("/").rsplit("/", 1)[-1]
             v = _COAR.get(last, last)

@@ -51,6 +51,8 @@ def parse_envelope(body: bytes) -> etree._Element:
         raise NotOaiPmh(f"the answer is not well-formed XML ({exc})") from None
     if root is None:
         raise NotOaiPmh("the answer holds no XML element")
+    # entities are never expanded: a reference stays a node of its own, dropped here
+    etree.strip_elements(root, etree.Entity, with_tail=False)
     if root.tag != f"{_O}OAI-PMH":
         raise NotOaiPmh(f"the answer is XML but not OAI-PMH 2.0 (its root is "
                         f"<{etree.QName(root).localname}>)")

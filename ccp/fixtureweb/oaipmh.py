@@ -186,6 +186,13 @@ class OaiPmhProvider:
                "Circular Cities Repository")
         return self._load(row, _naive_utc_now())
 
+    def add_empty(self, slug: str, sets=("reports",)) -> FixtureRecord:
+        """A record whose metadata holds no Dublin Core element at all (a broken export)."""
+        rec = FixtureRecord(slug, tuple(sets), _naive_utc_now(), "html", dc={})
+        with self.lock:
+            self.records[slug] = rec
+        return rec
+
     def delete(self, slug: str) -> FixtureRecord:
         with self.lock:
             rec = self.records[slug]
