@@ -70,11 +70,12 @@ def create_app(
     settings = settings or Settings.from_env()
     app.extensions["ccp"] = Services(settings, catalogue=catalogue, backend=backend)
 
-    from . import admin, api, errors, i18n, oai, views
+    from . import admin, api, errors, i18n, ics, oai, views
 
     i18n.init_app(app)  # Flask-Babel, the /<language>/ prefix, the language cookie
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(ics.bp)  # events as iCalendar
     app.register_blueprint(oai.bp)  # the OAI-PMH provider at /oai
     admin.init_app(app)  # the operators' admin under /admin/ (closed without credentials)
     errors.register(app)
