@@ -592,22 +592,11 @@ def _differences(harvested, names: tuple[str, ...]) -> dict[str, dict]:
 
 def test_the_portal_harvests_its_own_oai_with_identical_records(served, harvested):
     """B holds exactly A's live records (none of A's deleted ones), with the same titles,
-    URLs, languages and dates, each known by its OAI identifier."""
+    URLs, languages, dates, types, publishers and licences, each known by its OAI
+    identifier."""
     got, want = harvested
     assert sorted(got) == sorted(want)
-    assert _differences(harvested, ("title", "language", "published")) == {}
+    assert _differences(harvested, ("title", "language", "published", "type", "publisher",
+                                    "licence")) == {}
     for url, a in want.items():
         assert [i.guid for i in got[url].instances] == [served.ident(a.id)]
-
-
-@pytest.mark.xfail(strict=True, reason="B keeps A's type only once normalisation takes "
-                   "Hints.resource_type (FACTS) and harvesters/oaipmh_dc.resource_type maps "
-                   "the portal's type labels ('Report / study'; OAIIN): remove this mark then")
-def test_the_portal_harvests_its_own_types(harvested):
-    assert _differences(harvested, ("type",)) == {}
-
-
-@pytest.mark.xfail(strict=True, reason="B keeps A's publisher and licence only once "
-                   "normalisation takes Hints.publisher/licence (FACTS): remove this mark then")
-def test_the_portal_harvests_its_own_publishers_and_licences(harvested):
-    assert _differences(harvested, ("publisher", "licence")) == {}
