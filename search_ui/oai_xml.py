@@ -134,7 +134,8 @@ def dc_record(parent: etree._Element, r: Resource, page_url: str,
     add("format", [_MIME.get(r.format, r.format)])
     add("identifier", _identifiers(r, page_url))
     add("language", [r.language])
-    add("coverage", [*r.cities, *r.countries])
+    regions = sorted({p.name for p in r.places if getattr(p, "kind", None) == "region" and p.name})
+    add("coverage", [*r.cities, *regions, *r.countries])
     add("rights", [r.licence])
     return dc
 

@@ -600,3 +600,33 @@ def test_the_portal_harvests_its_own_oai_with_identical_records(served, harveste
                                     "licence")) == {}
     for url, a in want.items():
         assert [i.guid for i in got[url].instances] == [served.ident(a.id)]
+
+
+def test_places_and_an_unfinished_record_in_dublin_core(tmp_path):
+    """Cities, regions and countries are the coverage; a record without summary describes
+    itself with the start of its text; characters XML cannot carry are left out."""
+    from indexer.resource import Instance, Place, resource_id_for
+    from search_ui import create_app
+
+    cat = Catalogue(f"sqlite:///{tmp_path / 'c.sqlite3'}")
+    cat.create_all()
+    body = "Prato\x01 recycles wool. " * 60
+    res = Resource(id=resource_id_for("https://prato.example/lana"), title="Lana\x0b rigenerata",
+                   url="https://prato.example/lana", body=body, language="it", type="other",
+                   places=[Place(country="IT", city="Prato", kind="city"),
+                           Place(country="IT", name="Toscana", kind="region")],
+                   instances=[Instance(source_id="prato", url="https://prato.example/lana")])
+    cat.put_resource(res)
+    app = create_app({"TESTING": True, "CCP_OAI_REPOSITORY_HOST": HOST},
+                     settings=Settings.from_env({}, data_dir=tmp_path), catalogue=cat)
+    try:
+        with serve_app(app) as base:
+            rec = Sickle(f"{base}/oai", max_retries=0).GetRecord(
+                identifier=f"oai:{HOST}:{res.id}", metadataPrefix="oai_dc")
+    finally:
+        cat.close()
+    assert rec.metadata["coverage"] == ["Prato", "Toscana", "IT"]
+    assert rec.metadata["title"] == ["Lana rigenerata"]
+    (description,) = rec.metadata["description"]
+    assert description.startswith("Prato recycles wool.") and description.endswith(" …")
+    assert len(description) <= 602 and "date" not in rec.metadata
