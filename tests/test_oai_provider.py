@@ -630,3 +630,20 @@ def test_places_and_an_unfinished_record_in_dublin_core(tmp_path):
     (description,) = rec.metadata["description"]
     assert description.startswith("Prato recycles wool.") and description.endswith(" …")
     assert len(description) <= 602 and "date" not in rec.metadata
+
+
+def test_a_catalogue_that_cannot_be_read_answers_503_with_retry_after(tmp_path):
+    """Harvesters wait and come back (the protocol's flow control), they get no error page."""
+    from search_ui import create_app
+
+    empty = Catalogue(f"sqlite:///{tmp_path / 'never-created.sqlite3'}")  # no tables
+    app = create_app({"TESTING": True, "CCP_RETRY_AFTER": 7},
+                     settings=Settings.from_env({}, data_dir=tmp_path), catalogue=empty)
+    try:
+        with serve_app(app) as base:
+            resp = requests.get(f"{base}/oai", params={"verb": "ListRecords",
+                                                        "metadataPrefix": "oai_dc"}, timeout=10)
+    finally:
+        empty.close()
+    assert resp.status_code == 503 and resp.headers["Retry-After"] == "7"
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
