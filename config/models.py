@@ -226,7 +226,45 @@ class DcatSource(SourceBase):
         return list(dict.fromkeys(out))
 
 
+class OaiPmhSource(SourceBase):
+    """An OAI-PMH 2.0 provider (a repository, a library catalogue): ``ListRecords`` from its
+    base URL, incremental with ``from`` after the first run, deleted records withdrawn."""
+
+    type: Literal["oai-pmh"]
+    url: HttpUrl = Field(description="The provider's base URL (without ?verb=...).")
+    metadata_prefix: str = Field(default="oai_dc", min_length=1, max_length=100,
+                                 pattern=r"^[A-Za-z0-9_.!~*'()-]+$")
+    sets: list[str] = Field(default_factory=list,
+                            description="setSpecs to harvest; empty: the whole repository.")
+    fetch_pages: bool = Field(
+        default=True, description="Fetch each record's http(s) identifier (landing page or "
+                                  "PDF) for its full text; else the record's description is "
+                                  "the text.")
+
+    @property
+    def effective_gone_after_runs(self) -> int | None:
+        # an incremental listing names only what changed: deletions come as deleted records,
+        # never from absence (unless the operator asks for it)
+        return self.gone_after_runs
+
+    @field_validator("url")
+    @classmethod
+    def _base_url(cls, v: HttpUrl) -> HttpUrl:
+        if v.query and "verb=" in v.query:
+            raise ValueError("give the base URL without '?verb=...'")
+        return v
+
+    @field_validator("sets")
+    @classmethod
+    def _sets(cls, v: list[str]) -> list[str]:
+        for s in v:
+            if not s or any(ch.isspace() for ch in s):
+                raise ValueError(f"{s!r} is not a setSpec (no spaces, not empty)")
+        return list(dict.fromkeys(v))
+
+
 SourceConfig = Annotated[
-    Union[FeedSource, SitemapSource, CrawlSource, DcatSource], Field(discriminator="type")
+    Union[FeedSource, SitemapSource, CrawlSource, DcatSource, OaiPmhSource],
+    Field(discriminator="type"),
 ]
 SOURCE_ADAPTER: TypeAdapter[SourceConfig] = TypeAdapter(SourceConfig)

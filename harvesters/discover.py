@@ -102,6 +102,7 @@ def _discover_child(url: str, settings: Settings, out: str) -> None:
 
     from .feeds import NotAFeed, parse_feed
     from .http import describe_failure, scrapy_settings
+    from .oaipmh_discover import OaiDiscoveryMixin
 
     result = Discovery(url=url)
     section = _section_prefix(url)
@@ -113,8 +114,9 @@ def _discover_child(url: str, settings: Settings, out: str) -> None:
             return None, []
         return sm.type, [e["loc"] for e in sm if e.get("loc")]
 
-    class DiscoverySpider(scrapy.Spider):
+    class DiscoverySpider(OaiDiscoveryMixin, scrapy.Spider):
         name = "ccp-discover"
+        discovery, new_candidate = result, Candidate
 
         async def start(self):
             yield scrapy.Request(url, callback=self.page, errback=self.failed,
@@ -126,6 +128,10 @@ def _discover_child(url: str, settings: Settings, out: str) -> None:
                                 f"({failure.request.url}): {message}")
 
         def page(self, response):
+            oai = self.oai_probe(response)  # an OAI-PMH base URL: nothing else to look for
+            if oai:
+                yield from oai
+                return
             headers = {k.decode().lower(): v[0].decode("latin-1")
                        for k, v in response.headers.items() if v}
             dcat = dcat_candidate(response.body, response.url, headers)
@@ -238,7 +244,7 @@ def discover(settings: Settings, url: str, *, timeout: float = 120.0) -> Discove
         data = json.loads(Path(out).read_text(encoding="utf-8"))
     result = Discovery(url=url, notes=data["notes"],
                        candidates=[Candidate(**c) for c in data["candidates"]])
-    order = {"dcat": 0, "feed": 0, "sitemap": 1, "crawl": 2}
+    order = {"oai-pmh": -1, "dcat": 0, "feed": 0, "sitemap": 1, "crawl": 2}
     seen, unique = set(), []
     for c in sorted(result.candidates, key=lambda c: (order[c.definition["type"]], -c.items)):
         key = json.dumps(c.definition, sort_keys=True)
@@ -246,7 +252,8 @@ def discover(settings: Settings, url: str, *, timeout: float = 120.0) -> Discove
             seen.add(key)
             unique.append(c)
     page_answered = not any(n.startswith("the page (") for n in result.notes)
-    if page_answered:
+    is_provider = any(c.definition["type"] == "oai-pmh" for c in unique)
+    if page_answered and not is_provider:
         unique.append(Candidate(crawl_definition(url),
                                 "a crawl of this section (links under "
                                 f"{_section_prefix(url)})", 0))

@@ -24,6 +24,7 @@ from indexer.resource import Hints
 from .dcat import DcatSpider
 from .feeds import NotAFeed, parse_feed
 from .integrity import NOT_HTTP, gunzip_checked
+from .oaipmh import OaiPmhSpider
 from .spiderbase import DocumentItem, SourceSpider, headers_of, is_pdf_url, requested_url
 
 __all__ = ["SPIDERS", "CrawlSpider", "DocumentItem", "FeedSpider", "SitemapSpider"]
@@ -323,4 +324,4 @@ class CrawlSpider(_FollowingSpider):
 
 
 SPIDERS = {"feed": FeedSpider, "sitemap": SitemapSpider, "crawl": CrawlSpider, "html": CrawlSpider,
-           "dcat": DcatSpider}
+           "dcat": DcatSpider, "oai-pmh": OaiPmhSpider}

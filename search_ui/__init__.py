@@ -70,7 +70,7 @@ def create_app(
     settings = settings or Settings.from_env()
     app.extensions["ccp"] = Services(settings, catalogue=catalogue, backend=backend)
 
-    from . import admin, api, cors, discovery, errors, i18n, ics, openapi, views
+    from . import admin, api, cors, discovery, errors, i18n, ics, oai, openapi, views
 
     i18n.init_app(app)  # Flask-Babel, the /<language>/ prefix, the language cookie
     app.register_blueprint(views.bp)
@@ -79,6 +79,7 @@ def create_app(
     app.register_blueprint(openapi.bp)  # /api/openapi.json, /api/docs
     cors.init_app(app)  # the read-only API open to other sites' scripts
     app.register_blueprint(ics.bp)  # events as iCalendar
+    app.register_blueprint(oai.bp)  # the OAI-PMH provider at /oai
     admin.init_app(app)  # the operators' admin under /admin/ (closed without credentials)
     errors.register(app)
     errors.register_security_headers(app)

@@ -86,6 +86,17 @@ UI_SETTINGS: tuple[UISetting, ...] = (
     UISetting("CCP_PROXY_COUNT", 0, "Reverse proxies in front of the portal that set "
               "X-Forwarded-For (0: none). Set it behind a proxy, or every visitor shares one "
               "address for the admin's login throttling.", env=True, parse=int),
+    # -- the OAI-PMH provider at /oai (search_ui/oai.py) --
+    UISetting("CCP_OAI_REPOSITORY_HOST", None, "The host name in the OAI-PMH identifiers "
+              "(oai:<host>:<resource id>), e.g. circular-cities.example.eu. Set it: without it "
+              "identifiers take the host name each request came in on.", env=True),
+    UISetting("CCP_OAI_ADMIN_EMAIL", "oai-admin@example.invalid", "The address OAI-PMH "
+              "harvesters write to (Identify's adminEmail). The default is a placeholder: set "
+              "a real one before national portals harvest the portal.", env=True),
+    UISetting("CCP_OAI_PAGE_SIZE", 100, "Records per OAI-PMH ListRecords response (twice as "
+              "many headers per ListIdentifiers response).", env=True, parse=int),
+    UISetting("CCP_OAI_TOKEN_HOURS", 24, "Hours an OAI-PMH resumption token stays valid.",
+              env=True, parse=float),
     UISetting("CCP_ADMIN_SCHEDULER_WAIT", 30, "Seconds a queued task may wait before the admin "
               "warns that no scheduler process is picking tasks up.", env=True, parse=int),
 )

@@ -36,6 +36,7 @@ from .dedupe import MAX_BAND_ROWS, MAX_NEAR_CANDIDATES, near_duplicate as _near_
 from .httpstate import HttpStateMixin
 from .locks import LocksMixin
 from .merges import MergeInfo, MergesMixin, SplitError, merge_splits_t, merges_t
+from .oai import OaiFilter, OaiHeader, OaiMixin
 from .outbox import OutboxClaim, OutboxMixin
 from .records_seen import RecordsSeenMixin
 from .reports import RunError, RunReport, SourceHealth, SourceInfo, SourceReport
@@ -48,13 +49,13 @@ from .withdrawals import WithdrawalsMixin
 
 
 class Catalogue(EmbeddingsMixin, ResourcesMixin, MergesMixin, HttpStateMixin, RunsMixin, LocksMixin, TasksMixin, OutboxMixin,
-                WithdrawalsMixin, RecordsSeenMixin, CatalogueBase):
+                WithdrawalsMixin, RecordsSeenMixin, OaiMixin, CatalogueBase):
     """The store of record, one concern per mixin (each in its own module). Thread-safe for
     readers; one process writes a source at a time."""
 
 
 __all__ = [
-    "Catalogue", "CatalogueBase", "MergeInfo", "OutboxClaim", "SplitError", "merges_t",
+    "Catalogue", "CatalogueBase", "MergeInfo", "OaiFilter", "OaiHeader", "OutboxClaim", "SplitError", "merges_t",
     "merge_splits_t", "RunError", "RunReport", "SourceHealth",
     "SourceInfo", "SourceReport", "MAX_BAND_ROWS", "MAX_NEAR_CANDIDATES", *_tables,
 ]

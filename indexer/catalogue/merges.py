@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from ..resource import resource_id_for, utcnow
+from .deletions import forget_deleted
 from .tables import UTCDateTime, http_state_t, instances_t, metadata, outbox_t, resources_t
 
 __all__ = ["MergeInfo", "MergesMixin", "SplitError", "merge_splits_t", "merges_t"]
@@ -183,6 +184,7 @@ def _split_rows(c: Connection, row: Any, inst: Any, rest: list, new_id: str,
         refresh, keep_sig_for = [inst], row["id"]
     c.execute(insert(resources_t).values(
         id=new_id, modified_at=now, **{**values, "url": inst["url"]}))
+    forget_deleted(c, new_id)  # the new resource may take an id that was deleted once
     if keep_sig_for == new_id:
         from .tables import resource_bands_t
 

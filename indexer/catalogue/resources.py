@@ -28,6 +28,7 @@ from .dedupe import (
     sketch_values,
     union_places,
 )
+from .deletions import forget_deleted, record_deleted, restamp_if_dead, restamp_if_revived
 from .merges import banned_resources, record_merge
 from .translations import store_alternates, translations
 from .httpstate import clear_failure_in, save_validators
@@ -140,6 +141,7 @@ class ResourcesMixin:
             rid = resource_id_for(f"{inst.source_id} {inst.url}")
         c.execute(insert(resources_t).values(id=rid, modified_at=now, **sketch_values(sk),
                                              **self._row(res, now)))
+        forget_deleted(c, rid)  # an id that comes back is no longer a deleted record
         insert_bands(c, rid, sk)
         c.execute(_INSERT_INSTANCE, self._instance_params(rid, res, inst, now))
         return ADDED, rid
@@ -158,6 +160,7 @@ class ResourcesMixin:
         revived = own["status"] != "live"
         if revived:
             inst_vals["status"] = "live"
+            restamp_if_revived(c, rid, own["id"], now)
         if own["url"] != inst.url:
             # the GUID is stable but the URL moved: keep the newest URL
             if c.execute(_AT_URL, {"sid": inst.source_id, "url": inst.url}).first() is None:
@@ -263,6 +266,7 @@ class ResourcesMixin:
             if row[1] != "live":
                 rid = c.execute(select(instances_t.c.resource_id)
                                 .where(instances_t.c.id == row[0])).scalar_one()
+                restamp_if_revived(c, rid, row[0], now)
                 c.execute(insert(outbox_t).values(resource_id=rid, op="upsert", created_at=now))
             if run_id is not None:
                 self.count(run_id, source_id, UNCHANGED, conn=c)
@@ -304,6 +308,7 @@ class ResourcesMixin:
             c.execute(update(instances_t).where(instances_t.c.id.in_([r[0] for r in rows]))
                       .values(status="gone"))
             rids = sorted({r[1] for r in rows})
+            restamp_if_dead(c, rids, now)
             for rid in rids:
                 c.execute(insert(outbox_t).values(resource_id=rid, op="upsert", created_at=now))
         return rids
@@ -344,6 +349,7 @@ class ResourcesMixin:
                 c.execute(delete(instances_t).where(instances_t.c.resource_id == res.id))
             else:
                 c.execute(insert(resources_t).values(id=res.id, modified_at=now, **row))
+                forget_deleted(c, res.id)
             replace_bands(c, res.id, sk)
             for i in res.instances:
                 c.execute(insert(instances_t).values(
@@ -355,12 +361,16 @@ class ResourcesMixin:
         return UPDATED if exists else ADDED
 
     def delete_resource(self, rid: str) -> bool:
+        """Remove resource ``rid``; its id stays known as a deleted record (OAI-PMH)."""
+        now = utcnow()
         with self.engine.begin() as c:
             c.execute(delete(resource_bands_t).where(resource_bands_t.c.resource_id == rid))
             n = c.execute(delete(instances_t).where(instances_t.c.resource_id == rid)).rowcount
-            n += c.execute(delete(resources_t).where(resources_t.c.id == rid)).rowcount
-            c.execute(insert(outbox_t).values(resource_id=rid, op="delete", created_at=utcnow()))
-        return n > 0
+            gone = c.execute(delete(resources_t).where(resources_t.c.id == rid)).rowcount
+            if gone:
+                record_deleted(c, rid, now)
+            c.execute(insert(outbox_t).values(resource_id=rid, op="delete", created_at=now))
+        return n + gone > 0
 
     def get_resource(self, rid: str) -> Resource | None:
         found = self.get_resources([rid])

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from sqlalchemy import insert, or_, select, update
 
 from ..resource import utcnow
+from .deletions import restamp_if_dead
 from .tables import instances_t, outbox_t
 
 
@@ -43,6 +44,7 @@ class WithdrawalsMixin:
                               .where(instances_t.c.id.in_([r[0] for r in rows]))
                               .values(status="gone", missed_runs=0))
                     found.update(r[1] for r in rows)
+            restamp_if_dead(c, found, now)  # no live instance left: a deleted record now
             for rid in sorted(found):
                 c.execute(insert(outbox_t).values(resource_id=rid, op="upsert", created_at=now))
         return sorted(found)
