@@ -63,11 +63,14 @@ def website_jsonld():
 @bp.get("/robots.txt")
 def robots():
     """Crawlers may read the resource pages (and the front page), not the admin, nor the
-    endless combinations of search filters, pages and sorts, in any interface language."""
-    lines = ["User-agent: *", "Allow: /resource/"]
+    endless combinations of search filters, pages and sorts, in any interface language.
+    ``/oai`` is allowed: the OAI-PMH provider is there to be harvested (its resumption tokens
+    end every list), and harvesters that obey robots.txt — the portal's own among them — must
+    be able to read it."""
+    lines = ["User-agent: *", "Allow: /oai", "Allow: /oai?", "Allow: /resource/"]
     lines += [f"Allow: /{code}/resource/" for code in UI_LANGUAGES]
     lines += ["Allow: /$", "Disallow: /admin", "Disallow: /search", "Disallow: /api/search",
-              "Disallow: /api/suggest", "Disallow: /oai"]  # /oai: for OAI-PMH harvesters
+              "Disallow: /api/suggest"]
     for code in UI_LANGUAGES:
         lines += [f"Disallow: /{code}/admin", f"Disallow: /{code}/search"]
     lines += ["Disallow: /*?", "", f"Sitemap: {_root()}/sitemap.xml", ""]

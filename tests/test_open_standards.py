@@ -279,15 +279,17 @@ def test_robots_txt_lets_crawlers_read_resources_not_the_admin_or_endless_search
     rid = portal.live[1].id
     rp = Protego.parse(text)
     assert list(rp.sitemaps) == [f"{base}/sitemap.xml"]
-    for path in (f"/resource/{rid}", f"/fr/resource/{rid}", "/", "/sitemap.xml"):
+    for path in (f"/resource/{rid}", f"/fr/resource/{rid}", "/", "/sitemap.xml",
+                 "/oai?verb=ListRecords&metadataPrefix=oai_dc"):  # there to be harvested
         assert rp.can_fetch(base + path, "SomeBot"), path
     for path in ("/admin/", "/admin/login", "/search?q=x", "/search?theme=a&type=b&country=NL",
                  "/?q=waste&language=nl", "/lt/search?theme=food-waste", "/api/search?q=x",
-                 "/nl/admin/", "/oai?verb=ListRecords&metadataPrefix=oai_dc"):
+                 "/nl/admin/"):
         assert not rp.can_fetch(base + path, "SomeBot"), path
     std = urllib.robotparser.RobotFileParser()
     std.parse(text.splitlines())
     assert std.can_fetch("SomeBot", f"{base}/resource/{rid}")
+    assert std.can_fetch("SomeBot", f"{base}/oai?verb=Identify")
     assert not std.can_fetch("SomeBot", f"{base}/admin/")
     assert not std.can_fetch("SomeBot", f"{base}/search?theme=a&type=b")
     assert std.site_maps() == [f"{base}/sitemap.xml"]
