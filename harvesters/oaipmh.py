@@ -48,6 +48,7 @@ from .oaipmh_xml import (
     from_argument,
     parse_envelope,
     parse_identify,
+    parse_get_record,
     parse_list_records,
     response_date,
 )
@@ -142,12 +143,20 @@ class OaiPmhSpider(SourceSpider):
             super().on_error(failure)
             hints = request.meta.get("ccp_hints")
             fallback = request.meta.get("ccp_fallback")
-            if fallback and hints is not None and (hints.summary or hints.title):
-                # the page failed: the record is kept with what its metadata says
-                return [self.record_item(fallback, hints)]
+            if fallback and hints is not None and hints.guid:
+                # the page failed: the record is asked again next run (GetRecord), and kept
+                # meanwhile with what its metadata says
+                kind, message, _ = describe_failure(failure)
+                self.ctx.catalogue.note_url_failure(self._get_record_url(hints.guid),
+                                                    self.source.id, kind, message)
+                if hints.summary or hints.title:
+                    return [self.record_item(fallback, hints)]
             return None
         kind, message, _counter = describe_failure(
             failure, timeout=self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT"))
+        if request.meta.get("ccp_get_record"):  # one record: that record's error
+            self.record_failure(requested_url(request), kind, message, document=False)
+            return None
         self._fail(request, kind, message)
         return None
 
@@ -189,6 +198,42 @@ class OaiPmhSpider(SourceSpider):
         self.root_ok += 1
         for set_spec in self.source.sets or [None]:
             yield self._first_page(set_spec)
+        # records whose page failed last run are asked again (an incremental listing would
+        # not name them until they change)
+        asked_again = verb_url(self.base, verb="GetRecord") + "&"
+        for url in self.failed_before:
+            if url.startswith(asked_again):
+                self.listed.add(url)
+                yield self.oai_request(url, self.parse_get_record, meta={"ccp_get_record": True})
+
+    def _get_record_url(self, identifier: str) -> str:
+        return verb_url(self.base, verb="GetRecord", identifier=identifier,
+                        metadataPrefix=self.source.metadata_prefix)
+
+    def parse_get_record(self, response: Response):
+        if response.status in _BUSY or response.status in _ERRORS:
+            again = self._again(response, "GetRecord")
+            if again is not None:
+                yield again
+            return
+        url = requested_url(response)
+        try:
+            root = parse_envelope(response.body)
+            errors = errors_of(root)
+            rec = None if errors else parse_get_record(root)
+        except (NotOaiPmh, ValueError) as exc:
+            self.record_failure(url, "parse", f"the record asked again cannot be read: {exc}",
+                                document=False)
+            return
+        self.ctx.catalogue.clear_url_failure(url)
+        if rec is None:  # e.g. idDoesNotExist: nothing to ask any more
+            log.info("%s: %s answered %s", self.source.id, url, errors[0])
+            return
+        if rec.deleted:
+            self.withdrawn += len(self.ctx.catalogue.withdraw(self.source.id,
+                                                              guids=[rec.identifier]))
+            return
+        yield from self._record(rec)
 
     def _first_page(self, set_spec: str | None, restarted: bool = False):
         key = listing_key(self.source, set_spec)
@@ -301,8 +346,7 @@ class OaiPmhSpider(SourceSpider):
             self.record_failure(rec.identifier, "parse", f"the record {rec.identifier} has "
                                                          "neither a title nor a description")
             return
-        url = page or verb_url(self.base, verb="GetRecord", identifier=rec.identifier,
-                               metadataPrefix=self.source.metadata_prefix)
+        url = page or self._get_record_url(rec.identifier)
         self.documents_requested += 1
         yield self.record_item(url, hints)
 

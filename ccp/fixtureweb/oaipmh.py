@@ -131,6 +131,7 @@ class OaiPmhProvider:
         self._busy: list[float] = []  # Retry-After of the next busy answers
         self._broken: list[tuple[str, bytes]] = []  # (argument text to match, body)
         self._expire = 0
+        self._failing: dict[str, int] = {}  # slug → answers of 500 still to give
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -212,6 +213,11 @@ class OaiPmhProvider:
         with self.lock:
             self._broken.append((match, body))
 
+    def fail_page(self, slug: str, times: int = 1) -> None:
+        """The record's landing page (or PDF) answers 500 the next ``times`` times."""
+        with self.lock:
+            self._failing[slug] = self._failing.get(slug, 0) + times
+
     def expire_tokens(self, times: int = 1) -> None:
         """The next ``times`` requests with a resumption token answer badResumptionToken."""
         with self.lock:
@@ -242,6 +248,9 @@ class OaiPmhProvider:
         slug = path.rsplit("/", 1)[-1].removesuffix(".pdf")
         with self.lock:
             rec = self.records.get(slug)
+            if self._failing.get(slug):
+                self._failing[slug] -= 1
+                return 500, {"Content-Type": "text/plain"}, b"Internal error\n"
         if rec is None or rec.deleted or not path.startswith(("/records/", "/files/")):
             return 404, {"Content-Type": "text/plain"}, b"Not found\n"
         dc = rec.dc
