@@ -294,10 +294,9 @@ class OaiPmhSpider(SourceSpider):
         if meta["ccp_key"] in self.incomplete:
             return
         if page.token:
-            yield self.oai_request(verb_url(self.base, verb="ListRecords",
-                                            resumptionToken=page.token),
-                                   self.parse_list, meta={**_listing_meta(meta), "ccp_cursor": cursor,
-                                                          "ccp_page": meta["ccp_page"] + 1})
+            nxt = verb_url(self.base, verb="ListRecords", resumptionToken=page.token)
+            yield self.oai_request(nxt, self.parse_list, meta={
+                **_listing_meta(meta), "ccp_cursor": cursor, "ccp_page": meta["ccp_page"] + 1})
         else:
             self.listing_states[meta["ccp_key"]] = (None, cursor, 200)
 

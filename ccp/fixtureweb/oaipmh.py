@@ -108,7 +108,8 @@ class _Repository:
     def listRecords(self, metadataPrefix, set=None, from_=None, until=None):  # noqa: N802,N803,A002
         return [self._entry(r) for r in self._selected(metadataPrefix, set, from_, until)]
 
-    def listIdentifiers(self, metadataPrefix, set=None, from_=None, until=None):  # noqa: N802,N803,A002
+    def listIdentifiers(self, metadataPrefix, set=None, from_=None,  # noqa: N802,N803,A002
+                        until=None):
         return [self._entry(r)[0] for r in self._selected(metadataPrefix, set, from_, until)]
 
     def getRecord(self, metadataPrefix, identifier):  # noqa: N802,N803
