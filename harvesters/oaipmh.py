@@ -119,12 +119,13 @@ class OaiPmhSpider(SourceSpider):
         if attempt >= MAX_ATTEMPTS:
             self._fail(response, "http", f"HTTP {status} to {what}, {attempt} times in a row")
             return None
-        wait = wait if wait is not None else min(MAX_RETRY_AFTER, 2.0 ** attempt)
         if status in _BUSY:
+            said = f"asked to wait {wait:g} s" if wait is not None else "named no wait"
             self.ctx.catalogue.record_error(
                 self.ctx.run_id, self.source.id, url, "busy",
-                f"the provider answered HTTP {status} and asked to wait {wait:g} s; waited and "
-                f"asked again", counter=None)
+                f"the provider answered HTTP {status} and {said}; waited and asked again",
+                counter=None)
+        wait = wait if wait is not None else min(MAX_RETRY_AFTER, 2.0 ** attempt)
         log.info("%s: HTTP %s from %s, asking again in %g s", self.source.id, status, url, wait)
         return request.replace(meta={**request.meta, "ccp_attempt": attempt + 1,
                                      "ccp_retry_delay": wait}, dont_filter=True)
@@ -159,6 +160,16 @@ class OaiPmhSpider(SourceSpider):
             return None
         self._fail(request, kind, message)
         return None
+
+    def parse_document(self, response: Response, **kw):
+        """A record's page or PDF; when it brings nothing to index (a type the portal does
+        not index, a cut-short answer) the record is kept with what its metadata says."""
+        out = list(super().parse_document(response, **kw))
+        hints, fallback = response.meta.get("ccp_hints"), response.meta.get("ccp_fallback")
+        if not out and fallback and response.status != 304 and hints is not None \
+                and (hints.summary or hints.title):
+            out.append(self.record_item(fallback, hints))
+        yield from out
 
     def _envelope(self, response: Response, what: str):
         """The parsed answer, or None when it failed the source."""
