@@ -48,6 +48,7 @@ from .oaipmh_xml import (
     from_argument,
     parse_envelope,
     parse_identify,
+    parse_get_record,
     parse_list_records,
     response_date,
 )
@@ -118,12 +119,13 @@ class OaiPmhSpider(SourceSpider):
         if attempt >= MAX_ATTEMPTS:
             self._fail(response, "http", f"HTTP {status} to {what}, {attempt} times in a row")
             return None
-        wait = wait if wait is not None else min(MAX_RETRY_AFTER, 2.0 ** attempt)
         if status in _BUSY:
+            said = f"asked to wait {wait:g} s" if wait is not None else "named no wait"
             self.ctx.catalogue.record_error(
                 self.ctx.run_id, self.source.id, url, "busy",
-                f"the provider answered HTTP {status} and asked to wait {wait:g} s; waited and "
-                f"asked again", counter=None)
+                f"the provider answered HTTP {status} and {said}; waited and asked again",
+                counter=None)
+        wait = wait if wait is not None else min(MAX_RETRY_AFTER, 2.0 ** attempt)
         log.info("%s: HTTP %s from %s, asking again in %g s", self.source.id, status, url, wait)
         return request.replace(meta={**request.meta, "ccp_attempt": attempt + 1,
                                      "ccp_retry_delay": wait}, dont_filter=True)
@@ -142,14 +144,32 @@ class OaiPmhSpider(SourceSpider):
             super().on_error(failure)
             hints = request.meta.get("ccp_hints")
             fallback = request.meta.get("ccp_fallback")
-            if fallback and hints is not None and (hints.summary or hints.title):
-                # the page failed: the record is kept with what its metadata says
-                return [self.record_item(fallback, hints)]
+            if fallback and hints is not None and hints.guid:
+                # the page failed: the record is asked again next run (GetRecord), and kept
+                # meanwhile with what its metadata says
+                kind, message, _ = describe_failure(failure)
+                self.ctx.catalogue.note_url_failure(self._get_record_url(hints.guid),
+                                                    self.source.id, kind, message)
+                if hints.summary or hints.title:
+                    return [self.record_item(fallback, hints)]
             return None
         kind, message, _counter = describe_failure(
             failure, timeout=self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT"))
+        if request.meta.get("ccp_get_record"):  # one record: that record's error
+            self.record_failure(requested_url(request), kind, message, document=False)
+            return None
         self._fail(request, kind, message)
         return None
+
+    def parse_document(self, response: Response, **kw):
+        """A record's page or PDF; when it brings nothing to index (a type the portal does
+        not index, a cut-short answer) the record is kept with what its metadata says."""
+        out = list(super().parse_document(response, **kw))
+        hints, fallback = response.meta.get("ccp_hints"), response.meta.get("ccp_fallback")
+        if not out and fallback and response.status != 304 and hints is not None \
+                and (hints.summary or hints.title):
+            out.append(self.record_item(fallback, hints))
+        yield from out
 
     def _envelope(self, response: Response, what: str):
         """The parsed answer, or None when it failed the source."""
@@ -189,6 +209,42 @@ class OaiPmhSpider(SourceSpider):
         self.root_ok += 1
         for set_spec in self.source.sets or [None]:
             yield self._first_page(set_spec)
+        # records whose page failed last run are asked again (an incremental listing would
+        # not name them until they change)
+        asked_again = verb_url(self.base, verb="GetRecord") + "&"
+        for url in self.failed_before:
+            if url.startswith(asked_again):
+                self.listed.add(url)
+                yield self.oai_request(url, self.parse_get_record, meta={"ccp_get_record": True})
+
+    def _get_record_url(self, identifier: str) -> str:
+        return verb_url(self.base, verb="GetRecord", identifier=identifier,
+                        metadataPrefix=self.source.metadata_prefix)
+
+    def parse_get_record(self, response: Response):
+        if response.status in _BUSY or response.status in _ERRORS:
+            again = self._again(response, "GetRecord")
+            if again is not None:
+                yield again
+            return
+        url = requested_url(response)
+        try:
+            root = parse_envelope(response.body)
+            errors = errors_of(root)
+            rec = None if errors else parse_get_record(root)
+        except (NotOaiPmh, ValueError) as exc:
+            self.record_failure(url, "parse", f"the record asked again cannot be read: {exc}",
+                                document=False)
+            return
+        self.ctx.catalogue.clear_url_failure(url)
+        if rec is None:  # e.g. idDoesNotExist: nothing to ask any more
+            log.info("%s: %s answered %s", self.source.id, url, errors[0])
+            return
+        if rec.deleted:
+            self.withdrawn += len(self.ctx.catalogue.withdraw(self.source.id,
+                                                              guids=[rec.identifier]))
+            return
+        yield from self._record(rec)
 
     def _first_page(self, set_spec: str | None, restarted: bool = False):
         key = listing_key(self.source, set_spec)
@@ -249,10 +305,9 @@ class OaiPmhSpider(SourceSpider):
         if meta["ccp_key"] in self.incomplete:
             return
         if page.token:
-            yield self.oai_request(verb_url(self.base, verb="ListRecords",
-                                            resumptionToken=page.token),
-                                   self.parse_list, meta={**_listing_meta(meta), "ccp_cursor": cursor,
-                                                          "ccp_page": meta["ccp_page"] + 1})
+            nxt = verb_url(self.base, verb="ListRecords", resumptionToken=page.token)
+            yield self.oai_request(nxt, self.parse_list, meta={
+                **_listing_meta(meta), "ccp_cursor": cursor, "ccp_page": meta["ccp_page"] + 1})
         else:
             self.listing_states[meta["ccp_key"]] = (None, cursor, 200)
 
@@ -301,8 +356,7 @@ class OaiPmhSpider(SourceSpider):
             self.record_failure(rec.identifier, "parse", f"the record {rec.identifier} has "
                                                          "neither a title nor a description")
             return
-        url = page or verb_url(self.base, verb="GetRecord", identifier=rec.identifier,
-                               metadataPrefix=self.source.metadata_prefix)
+        url = page or self._get_record_url(rec.identifier)
         self.documents_requested += 1
         yield self.record_item(url, hints)
 

@@ -174,6 +174,14 @@ def parse_list_records(root: etree._Element) -> OaiPage:
     return page
 
 
+def parse_get_record(root: etree._Element) -> OaiRecord:
+    """The record of a GetRecord answer; ValueError when it cannot be read."""
+    rec = root.find(f"{_O}GetRecord/{_O}record")
+    if rec is None:
+        raise NotOaiPmh("the answer to GetRecord has neither a record nor an error")
+    return _record(rec)
+
+
 def _record(rec: etree._Element) -> OaiRecord:
     header = rec.find(f"{_O}header")
     if header is None:

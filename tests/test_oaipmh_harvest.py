@@ -89,9 +89,13 @@ def _lists(provider):
 
 def test_full_then_incremental_harvest_with_deletions(tmp_path, provider, database):
     settings = _settings(tmp_path, provider, database)
+    provider.fail_page("warsaw-reuse-centres", times=2)  # the first try and its one retry
     first = harvest(settings, ["repo"])
     src = first.sources[0]
     assert src.status == "succeeded", src.message
+    warsaw_page = f"{provider.base}/records/warsaw-reuse-centres"
+    assert [e.message for e in src.errors if e.url == warsaw_page] == \
+        ["HTTP 500 Internal Server Error"]
     live = provider.live()
     stored = _live(settings)
     # every live record, across every resumption token, with its metadata
@@ -107,6 +111,8 @@ def test_full_then_incremental_harvest_with_deletions(tmp_path, provider, databa
     assert dutch.language == "nl" and dutch.published.year == 2021
     assert "materiaalstromen" in dutch.body
     assert _search(settings, "Bauteilbörsen") == ["Leitfaden für kommunale Bauteilbörsen"]
+    # the record whose page failed is kept with what its metadata says meanwhile
+    assert "Subjects: naprawa; ponowne użycie" in stored[ID_PREFIX + "warsaw-reuse-centres"].body
 
     # the provider changes one record, adds one and deletes one
     provider.requests.clear()
@@ -121,12 +127,17 @@ def test_full_then_incremental_harvest_with_deletions(tmp_path, provider, databa
     assert len(lists) == 1 and "resumptionToken" not in lists[0]
     since = datetime.strptime(lists[0]["from"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
     assert first.started_at - timedelta(minutes=20) <= since <= second.started_at
-    assert (src.added, src.updated, src.unchanged) == (1, 1, 0)
+    # the changed record, the new one, and the record whose page failed (asked again with
+    # GetRecord: an incremental listing does not name it), nothing else
+    assert (src.added, src.updated, src.unchanged) == (1, 2, 0)
+    assert [a["identifier"] for a in provider.requests if a.get("verb") == "GetRecord"] == \
+        [ID_PREFIX + "warsaw-reuse-centres"]
     stored = _live(settings)
     assert stored[ID_PREFIX + "vienna-urban-mining"].title == \
         "Urban Mining in Wien: Materiallager 2024"
     assert stored[ID_PREFIX + "riga-reuse-hub"].title == "Riga reuse hub: first results"
     assert len(stored) == 25
+    assert "Subjects:" not in stored[ID_PREFIX + "warsaw-reuse-centres"].body  # its page now
 
     provider.delete("lyon-reemploi-btp")
     assert _search(settings, "réemploi cloisons") != []

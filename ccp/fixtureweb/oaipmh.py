@@ -108,7 +108,8 @@ class _Repository:
     def listRecords(self, metadataPrefix, set=None, from_=None, until=None):  # noqa: N802,N803,A002
         return [self._entry(r) for r in self._selected(metadataPrefix, set, from_, until)]
 
-    def listIdentifiers(self, metadataPrefix, set=None, from_=None, until=None):  # noqa: N802,N803,A002
+    def listIdentifiers(self, metadataPrefix, set=None, from_=None,  # noqa: N802,N803,A002
+                        until=None):
         return [self._entry(r)[0] for r in self._selected(metadataPrefix, set, from_, until)]
 
     def getRecord(self, metadataPrefix, identifier):  # noqa: N802,N803
@@ -131,6 +132,7 @@ class OaiPmhProvider:
         self._busy: list[float] = []  # Retry-After of the next busy answers
         self._broken: list[tuple[str, bytes]] = []  # (argument text to match, body)
         self._expire = 0
+        self._failing: dict[str, int] = {}  # slug → answers of 500 still to give
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -212,6 +214,11 @@ class OaiPmhProvider:
         with self.lock:
             self._broken.append((match, body))
 
+    def fail_page(self, slug: str, times: int = 1) -> None:
+        """The record's landing page (or PDF) answers 500 the next ``times`` times."""
+        with self.lock:
+            self._failing[slug] = self._failing.get(slug, 0) + times
+
     def expire_tokens(self, times: int = 1) -> None:
         """The next ``times`` requests with a resumption token answer badResumptionToken."""
         with self.lock:
@@ -242,6 +249,9 @@ class OaiPmhProvider:
         slug = path.rsplit("/", 1)[-1].removesuffix(".pdf")
         with self.lock:
             rec = self.records.get(slug)
+            if self._failing.get(slug):
+                self._failing[slug] -= 1
+                return 500, {"Content-Type": "text/plain"}, b"Internal error\n"
         if rec is None or rec.deleted or not path.startswith(("/records/", "/files/")):
             return 404, {"Content-Type": "text/plain"}, b"Not found\n"
         dc = rec.dc
