@@ -322,3 +322,13 @@ class CrawlSpider(_FollowingSpider):
 
 
 SPIDERS = {"feed": FeedSpider, "sitemap": SitemapSpider, "crawl": CrawlSpider, "html": CrawlSpider}
+
+
+def _catalogue_api_spiders() -> None:
+    """The spiders of catalogue APIs, each in its own module."""
+    from .ckan import CkanSpider
+
+    SPIDERS["ckan"] = CkanSpider
+
+
+_catalogue_api_spiders()
