@@ -327,8 +327,10 @@ SPIDERS = {"feed": FeedSpider, "sitemap": SitemapSpider, "crawl": CrawlSpider, "
 def _catalogue_api_spiders() -> None:
     """The spiders of catalogue APIs, each in its own module."""
     from .ckan import CkanSpider
+    from .jsonapi import JsonApiSpider
 
     SPIDERS["ckan"] = CkanSpider
+    SPIDERS["json"] = JsonApiSpider
 
 
 _catalogue_api_spiders()

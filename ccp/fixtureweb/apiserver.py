@@ -1,7 +1,8 @@
 """A small HTTP server on 127.0.0.1 (port 0) for the fixture catalogue APIs (:mod:`.ckan`,
 :mod:`.jsonapi`): it records every request (method, path, query, headers, body), serves the
 documents the API links to with conditional GET, and answers a path the way a test asks
-(an error status, a body that is not JSON, silence until the client gives up).
+(an error status, a body that is not JSON, silence until the client gives up). An API
+answer with an ETag is answered 304 to a GET whose If-None-Match names it.
 """
 
 from __future__ import annotations
@@ -121,6 +122,10 @@ class ApiServer:
         found = self.document(parts.path, headers) if method in ("GET", "HEAD") else None
         if found is None:
             found = self.answer(method, parts.path, query, body)
+            etag = found.headers.get("ETag") if found is not None else None
+            if etag and method == "GET" and found.status == 200 \
+                    and headers.get("if-none-match") == etag:
+                return Answer(304, b"", found.content_type, {"ETag": etag})
         return found or Answer(404, b"Not found\n", "text/plain")
 
     def _handler(self):
