@@ -137,6 +137,8 @@ class JsonApiSpider(SourceSpider):
             yield from self.retry_failed_documents()
             return
         url = requested_url(response)
+        if self.since is not None:
+            self.listing_states.pop(url, None)  # a since= URL is asked once: nothing to keep
         try:
             data = json_answer(response.body, "the API")
             records = self.items.search(data)
