@@ -301,3 +301,52 @@ def test_json_config_errors_name_the_field(tmp_path):
             load_sources(tmp_path / "sources")
         msg = str(e.value)
         assert "ft-calls.yaml" in msg and "deadline" in msg and "JMESPath" in msg
+
+
+# -- discovery -------------------------------------------------------------------------------
+def test_sources_add_recognises_a_ckan_site(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from .conftest import FIXTURE_ALLOWANCE, ROOT
+
+    with CkanSite(DATASETS[:3]) as site:
+        settings = make_settings(tmp_path)
+        settings.sources.mkdir(parents=True)
+        env = {**os.environ, "CCP_DATA_DIR": str(settings.data_dir),
+               "CCP_SOURCES": str(settings.sources), "CCP_DOWNLOAD_DELAY": "0",
+               "CCP_ALLOWED_PRIVATE_ADDRESSES": FIXTURE_ALLOWANCE}
+        out = subprocess.run([sys.executable, "-m", "ccp.cli", "sources", "add",
+                              site.url("/dataset/"), "--id", "odp", "--items", "2", "--yes"],
+                             env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert "a CKAN 2.10.4 site (Open Data Portal of Circular Cities)" in out.stdout
+        assert "3 item(s)" in out.stdout  # the datasets package_search counts
+        assert "Preview of the first 2 item(s)" in out.stdout
+        data = yaml.safe_load((settings.sources / "odp.yaml").read_text())
+        assert data["type"] == "ckan" and data["url"] == site.url("/")
+        assert [s.type for s in load_sources(settings.sources)] == ["ckan"]
+        assert site.requests("/api/3/action/status_show")
+
+
+def test_discovery_proposes_a_json_source_with_a_guessed_mapping(tmp_path):
+    from config.models import SOURCE_ADAPTER
+    from harvesters.discover import build_definition, discover
+
+    with CallsApi() as api:
+        settings = make_settings(tmp_path)
+        url = api.url(CALLS_PATH + "?text=***&pageSize=50")
+        found = discover(settings, url)
+        first = found.candidates[0]
+        assert first.definition["type"] == "json" and first.items == len(CALLS)
+        assert first.definition["items"] == "results[]"
+        fields = first.definition["fields"]
+        assert (fields["url"], fields["title"], fields["summary"]) == ("url", "title", "summary")
+        assert fields["deadline"] == "metadata.deadlineDate[0]"
+        assert not any(c.definition["type"] == "crawl" for c in found.candidates)
+        src = SOURCE_ADAPTER.validate_python(build_definition(first.definition,
+                                                              source_id="ft-calls"))
+        assert src.url.query and src.fields.url == "url"
