@@ -70,11 +70,12 @@ def create_app(
     settings = settings or Settings.from_env()
     app.extensions["ccp"] = Services(settings, catalogue=catalogue, backend=backend)
 
-    from . import admin, api, errors, i18n, views
+    from . import admin, api, errors, i18n, ics, views
 
     i18n.init_app(app)  # Flask-Babel, the /<language>/ prefix, the language cookie
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(ics.bp)  # events as iCalendar
     admin.init_app(app)  # the operators' admin under /admin/ (closed without credentials)
     errors.register(app)
     errors.register_security_headers(app)

@@ -1,0 +1,157 @@
+"""Deadlines and event dates as a reader of the page understands them (indexer/deadlines.py)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from indexer.deadlines import DateFacts, find_dates, is_all_day
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+PUBLISHED = datetime(2027, 1, 10, 9, 0, tzinfo=timezone.utc)
+
+
+def facts(text, lang, *, title="", kind=None, structured=None, published=PUBLISHED) -> DateFacts:
+    return find_dates(title, text, lang, resource_type=kind, structured=structured, published=published)
+
+
+def day_in_brussels(dt: datetime | None) -> date | None:
+    return dt.astimezone(BRUSSELS).date() if dt else None
+
+
+@pytest.mark.parametrize("lang,text", [
+    ("en", "Deadline for proposals: 15 March 2027. Results are expected in June 2027."),
+    ("fr", "Date limite de dépôt des candidatures : 15 mars 2027."),
+    ("de", "Einreichungsfrist: 15. März 2027"),
+    ("it", "Le domande vanno presentate entro il 15/03/2027."),
+    ("nl", "Aanvragen indienen kan uiterlijk 15 maart 2027."),
+    ("pt", "Prazo de candidatura: 15 de março de 2027."),
+    ("es", "Plazo de presentación: hasta el 15 de marzo de 2027."),
+    ("pl", "Termin składania wniosków: 15 marca 2027 r."),
+    ("lt", "Paraiškos priimamos iki 2027 m. kovo 15 d."),
+    ("fi", "Hakemukset on jätettävä 15.3.2027 mennessä."),
+    ("el", "Η προθεσμία υποβολής λήγει στις 15 Μαρτίου 2027."),
+    ("cs", "Uzávěrka příjmu žádostí: 15. 3. 2027"),
+    ("sv", "Sista ansökningsdag är den 15 mars 2027."),
+    ("da", "Ansøgningsfrist: 15. marts 2027"),
+])
+def test_a_cued_deadline_is_found_in_every_language(lang, text):
+    got = facts(text, lang)
+    assert day_in_brussels(got.deadline) == date(2027, 3, 15)
+    # a day without a time closes at the end of that day in Brussels
+    assert got.deadline.astimezone(BRUSSELS).time().isoformat() == "23:59:59"
+
+
+def test_time_and_zone_written_with_the_deadline_are_honoured():
+    got = facts("Submission deadline 15/03/2027 17:00 CET", "en")
+    assert got.deadline == datetime(2027, 3, 15, 16, 0, tzinfo=timezone.utc)
+    got = facts("Termine di presentazione: 15 marzo 2027 alle ore 12:00", "it")
+    assert got.deadline == datetime(2027, 3, 15, 11, 0, tzinfo=timezone.utc)  # Brussels winter time
+    got = facts("Paraiškos priimamos iki 2027 m. kovo 15 d. 16 val.", "lt")
+    assert got.deadline == datetime(2027, 3, 15, 14, 0, tzinfo=timezone.utc)  # Vilnius time
+
+
+def test_dates_without_a_deadline_cue_are_not_a_deadline():
+    text = ("Published on 3 February 2027. The city council met on 12 January 2027 and the "
+            "results of the survey will be presented on 20 April 2027.")
+    assert facts(text, "en", kind="news") == DateFacts(None, None, None)
+
+
+def test_results_and_publication_dates_next_to_a_deadline_do_not_replace_it():
+    text = ("The call was published on 10 January 2027. Deadline: 15 March 2027. "
+            "Evaluation results will be announced by 30 June 2027.")
+    assert day_in_brussels(facts(text, "en", kind="funding").deadline) == date(2027, 3, 15)
+
+
+def test_a_past_editions_deadline_is_not_this_calls_deadline():
+    text = "Last year's call closed with a deadline of 15 March 2026; 40 cities applied."
+    assert facts(text, "en", kind="funding").deadline is None
+    # a deadline before the page was published is over, not the deadline of this page
+    assert facts("Deadline: 1 December 2026", "en").deadline is None
+
+
+def test_an_extended_deadline_wins():
+    text = "The deadline has been extended from 1 March 2027 to 15 March 2027."
+    assert day_in_brussels(facts(text, "en", kind="funding").deadline) == date(2027, 3, 15)
+
+
+def test_questions_deadline_is_not_the_deadline_and_registration_only_without_another():
+    text = ("Questions may be sent until 20 February 2027. Deadline for applications: 15 March 2027.")
+    assert day_in_brussels(facts(text, "en", kind="funding").deadline) == date(2027, 3, 15)
+    text = "Registration deadline: 1 May 2027. The workshop takes place on 12 May 2027."
+    got = facts(text, "en", kind="event")
+    assert day_in_brussels(got.deadline) == date(2027, 5, 1)
+    assert day_in_brussels(got.event_start) == date(2027, 5, 12)
+
+
+def test_until_counts_only_in_a_sentence_about_applying():
+    assert facts("The exhibition is open until 15 March 2027.", "en", kind="news").deadline is None
+    got = facts("Applications can be submitted until 15 March 2027.", "en", kind="news")
+    assert day_in_brussels(got.deadline) == date(2027, 3, 15)
+
+
+def test_a_year_missing_from_a_date_comes_from_the_publication_date():
+    got = facts("Deadline: 15 January", "en", published=datetime(2026, 11, 20, tzinfo=timezone.utc))
+    assert day_in_brussels(got.deadline) == date(2027, 1, 15)
+    # without a publication date a day without a year is left out
+    assert facts("Deadline: 15 January", "en", published=None).deadline is None
+
+
+@pytest.mark.parametrize("lang,text,start,end", [
+    ("en", "The summit takes place on 12–14 May 2027 in Porto.", date(2027, 5, 12), date(2027, 5, 14)),
+    ("de", "Die Konferenz findet vom 3.–5. Juni 2027 in Wien statt.", date(2027, 6, 3), date(2027, 6, 5)),
+    ("fr", "Le forum aura lieu du 3 au 5 juin à Lyon.", date(2027, 6, 3), date(2027, 6, 5)),
+    ("pl", "Konferencja odbędzie się 30 czerwca – 2 lipca 2027 r.", date(2027, 6, 30), date(2027, 7, 2)),
+    ("lt", "Renginys vyks 2027 m. birželio 3 d. Kaune.", date(2027, 6, 3), date(2027, 6, 3)),
+])
+def test_event_dates_and_ranges(lang, text, start, end):
+    got = facts(text, lang, kind="event")
+    assert day_in_brussels(got.event_start) == start
+    assert day_in_brussels(got.event_end) == end
+    assert is_all_day(got.event_start, got.event_end)
+
+
+def test_an_event_with_a_time_is_not_all_day():
+    got = facts("Date: 15 May 2027, 14:00–17:00 CEST", "en", kind="event")
+    assert got.event_start == datetime(2027, 5, 15, 12, 0, tzinfo=timezone.utc)
+    assert got.event_end == datetime(2027, 5, 15, 15, 0, tzinfo=timezone.utc)
+    assert not is_all_day(got.event_start, got.event_end)
+
+
+def test_news_mentioning_an_event_gets_no_event_dates_from_its_text():
+    text = "The mayor will speak at the conference on 12 May 2027."
+    assert facts(text, "en", kind="news").event_start is None
+
+
+def test_structured_data_comes_first():
+    structured = {"jsonld": [
+        {"@type": "Event", "name": "Circular Days", "startDate": "2027-05-12T09:00:00+02:00",
+         "endDate": "2027-05-13T17:00:00+02:00"},
+        {"@type": "MonetaryGrant", "name": "Fund", "validThrough": "2027-04-30"},
+    ]}
+    got = facts("Deadline: 15 March 2027. Date: 3 June 2027", "en", kind="event", structured=structured)
+    assert got.event_start == datetime(2027, 5, 12, 7, 0, tzinfo=timezone.utc)
+    assert got.event_end == datetime(2027, 5, 13, 15, 0, tzinfo=timezone.utc)
+    assert day_in_brussels(got.deadline) == date(2027, 4, 30)
+
+
+def test_record_dates_given_as_days_keep_their_day():
+    hints = {"deadline": datetime(2027, 3, 15, tzinfo=timezone.utc),
+             "event_start": date(2027, 5, 12), "event_end": "2027-05-14"}
+    got = facts("", None, structured=hints)
+    assert day_in_brussels(got.deadline) == date(2027, 3, 15)
+    assert got.deadline.astimezone(BRUSSELS).time().isoformat() == "23:59:59"
+    assert (day_in_brussels(got.event_start), day_in_brussels(got.event_end)) == (date(2027, 5, 12), date(2027, 5, 14))
+
+
+def test_expires_is_a_deadline_only_on_a_call():
+    node = {"@type": "Article", "headline": "x", "expires": "2027-04-30"}
+    assert facts("", "en", kind="news", structured={"nodes": [node]}).deadline is None
+    assert day_in_brussels(facts("", "en", kind="funding", structured={"nodes": [node]}).deadline) == date(2027, 4, 30)
+
+
+def test_nonsense_never_raises():
+    for text in ["", "31/02/2027 deadline", "Deadline: 99 March 2027", "Deadline 2027-13-45", "x" * 50000]:
+        assert isinstance(facts(text, None, kind="funding"), DateFacts)
