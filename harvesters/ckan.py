@@ -5,7 +5,8 @@ As ckanext-harvest does it: *gather* pages through ``package_search`` (``q``/``f
 it (``fq=metadata_modified:[<start of that run − overlap> TO *]``, deleted datasets included).
 *Fetch*: each dataset's resources of the wanted formats (PDF and HTML pages by default) go
 through the normal document pipeline with the dataset's metadata as :class:`Hints`; the GUID
-of such a document is ``<dataset id>/<resource id>``.
+of such a document is ``<dataset id>/<resource id>``. A full run asks them with a conditional
+GET; an incremental run, which lists only changed datasets, asks them in full.
 
 Deletions: a dataset answered with ``state: deleted``, a resource dropped from a changed
 dataset, and a dataset no longer in the source's full listing of ids (``fl=id``, 1,000 a
@@ -277,7 +278,10 @@ class CkanSpider(SourceSpider):
             link = self.checked_link(url)
             if link is None:
                 continue
-            req = self.document_request(link, hints)
+            # an incremental run lists changed datasets only: their documents are asked in
+            # full, so that changed metadata (a new title, a licence) is stored even when
+            # the file itself did not change
+            req = self.document_request(link, hints, conditional=self.since is None)
             if req is not None:
                 yield req
 

@@ -211,7 +211,9 @@ class JsonApiSpider(SourceSpider):
             return
         hints = self._hints(values, url)
         if self.source.fetch_pages:
-            req = self.document_request(url, hints)
+            # a since= listing names changed records: asked in full, so that a moved deadline
+            # is stored even when the page did not change
+            req = self.document_request(url, hints, conditional=self.since is None)
             if req is not None:
                 yield req
             return

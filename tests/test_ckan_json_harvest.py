@@ -5,7 +5,8 @@ harvest in its child process, the real catalogue and index): full and incrementa
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -49,6 +50,15 @@ def _searchable(settings, words: str) -> set[str]:
         backend.close()
 
 
+def _today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def _at(days: int, hour: int) -> datetime:
+    """``hour`` o'clock UTC, ``days`` from today: how the fixture calls API writes dates."""
+    return datetime.combine(_today() + timedelta(days=days), time(hour), timezone.utc)
+
+
 def _wanted_documents(site: CkanSite) -> set[str]:
     return {r["url"] for p in site.packages.values() for r in p["resources"]
             if r["format"] in ("PDF", "HTML")}
@@ -79,6 +89,10 @@ def test_ckan_full_then_incremental_with_deletions(tmp_path, db):
         pkg = site.package("hamburg-reparaturcafes")
         guid = f"{pkg['id']}/{pkg['resources'][0]['id']}"
         assert instances(cat, "odp")[pkg["resources"][0]["url"]][1] == guid
+        rid = instances(cat, "odp")[pkg["resources"][0]["url"]][2]
+        stored = cat.get_resource(rid)
+        assert (stored.publisher, stored.licence) == ("Stadtreinigung Hamburg",
+                                                      "Datenlizenz Deutschland 2.0")
         languages = {r.language for r in cat.iter_resources()}
         assert {"fr", "de", "it", "nl", "pt", "en", "es"} <= languages
 
@@ -134,7 +148,8 @@ def test_ckan_full_then_incremental_with_deletions(tmp_path, db):
                            kept, kaunas}
         retry = [h for h in site.requests(SEARCH) if "res_url" in h.query.get("fq", "")]
         assert len(retry) == 1 and kaunas in retry[0].query["fq"]
-        assert site.requests(hamburg["resources"][0]["url"].replace(site.base, ""))[0] \
+        # a changed dataset's documents are asked in full: its new metadata is stored
+        assert not site.requests(hamburg["resources"][0]["url"].replace(site.base, ""))[0] \
             .headers.get("if-none-match")
         # the cheap full listing of ids, 1,000 a page
         ids = [h for h in site.requests(SEARCH) if h.query.get("fl") == "id"]
@@ -211,7 +226,20 @@ def test_json_calls_full_incremental_and_gone(tmp_path):
         cat = Catalogue(settings.catalogue_url)
         by_guid = {g: rid for _u, (_s, g, rid) in instances(cat, "ft-calls").items()}
         assert set(by_guid) == {c[0] for c in CALLS}
-        assert cat.get_resource(by_guid["SMP-COSME-2025-CLUSTERS"]).language == "fr"
+        call = {g: cat.get_resource(rid) for g, rid in by_guid.items()}
+        assert call["SMP-COSME-2025-CLUSTERS"].language == "fr"
+        # deadlines, event dates and types travel from the records into the resources
+        assert call["LIFE-2026-CIRC-01"].deadline == _at(75, 17)
+        assert call["SMP-COSME-2025-CLUSTERS"].deadline == _at(-45, 17)  # passed
+        assert call["HORIZON-CL6-2026-CIRCBIO-03"].deadline == _at(140, 17)  # the next stage
+        last_second = datetime.combine(_today() + timedelta(days=30), time(23, 59, 59),
+                                       ZoneInfo("Europe/Brussels")).astimezone(timezone.utc)
+        assert call["INTERREG-EUROPE-2026-5"].deadline == last_second  # a day without a time
+        info = call["INFO-DAY-CIRC-2026"]
+        assert (info.type, info.event_start, info.deadline) == ("event", _at(45, 9), None)
+        assert info.event_end.astimezone(ZoneInfo("Europe/Brussels")).date() == \
+            _today() + timedelta(days=46)
+        assert {c.type for g, c in call.items() if g != "INFO-DAY-CIRC-2026"} == {"funding"}
 
         # incremental: only the calls changed since the last successful run are asked
         api.forget_requests()
@@ -225,6 +253,9 @@ def test_json_calls_full_incremental_and_gone(tmp_path):
         assert [h.path for h in api.requests() if h.path.startswith("/calls/")] == \
             ["/calls/nl-circulair-2026-02.html"]
         assert second.sources[0].status == "succeeded"
+        # the page did not change, the deadline did: it is stored
+        assert second.sources[0].updated == 1
+        assert cat.get_resource(by_guid["NL-CIRCULAIR-2026-02"]).deadline == _at(40, 17)
 
         # a call withdrawn from the API: an incremental run cannot see that, a complete one
         # (here: a source without since_param, conditional GET) marks it gone
