@@ -20,8 +20,9 @@ from indexer.dates import parse_date
 from indexer.language import normalise_language_code
 from indexer.resource import RESOURCE_TYPES, as_utc
 
-__all__ = ["ApiAnswerError", "day_end", "json_answer", "language_of", "live_guids",
-           "moment", "resource_type_of", "since_last_success", "text_of"]
+__all__ = ["ApiAnswerError", "day_end", "day_start", "deadline_of", "json_answer",
+           "language_of", "live_guids", "moment", "resource_type_of", "since_last_success",
+           "text_of"]
 
 # a date without a time: a deadline closes at the end of that day in Brussels (the EU's
 # calls), an event starts at its beginning

@@ -32,8 +32,15 @@ from scrapy.http import Response
 from config.models import CkanSource
 from indexer.resource import Hints, as_utc
 
-from .apirecords import ApiAnswerError, json_answer, language_of, live_guids, moment, \
-    since_last_success, text_of
+from .apirecords import (
+    ApiAnswerError,
+    json_answer,
+    language_of,
+    live_guids,
+    moment,
+    since_last_success,
+    text_of,
+)
 from .spiderbase import SourceSpider, requested_url
 
 __all__ = ["CkanSpider", "api_url", "package_documents", "resource_format", "search_url"]

@@ -28,8 +28,16 @@ from scrapy.http import Response
 from config.models import JsonApiSource
 from indexer.resource import Hints, utcnow
 
-from .apirecords import ApiAnswerError, deadline_of, json_answer, language_of, moment, \
-    resource_type_of, since_last_success, text_of
+from .apirecords import (
+    ApiAnswerError,
+    deadline_of,
+    json_answer,
+    language_of,
+    moment,
+    resource_type_of,
+    since_last_success,
+    text_of,
+)
 from .spiderbase import SourceSpider, requested_url
 
 __all__ = ["JsonApiSpider", "guess_mapping"]
@@ -63,10 +71,12 @@ class JsonApiSpider(SourceSpider):
         self.total = jmespath.compile(p.total) if p and p.total else None
         self.next = jmespath.compile(p.next) if p and p.next else None
         self.first_url = self._url(self._paging_params(self._first_position()), since=None)
+        # records changed since then (their `updated` field says so) are asked in full
+        self.last_success = since_last_success(ctx.catalogue, source.id, source.overlap_minutes)
         self.since = None
         if source.since_param and self.first_url in self.validators \
                 and self.first_url not in self.stale_listings:
-            self.since = since_last_success(ctx.catalogue, source.id, source.overlap_minutes)
+            self.since = self.last_success
         if self.since is not None:
             self.partial = True  # it names only what changed: nothing may be marked gone
         self.pages = 0
@@ -211,9 +221,12 @@ class JsonApiSpider(SourceSpider):
             return
         hints = self._hints(values, url)
         if self.source.fetch_pages:
-            # a since= listing names changed records: asked in full, so that a moved deadline
-            # is stored even when the page did not change
-            req = self.document_request(url, hints, conditional=self.since is None)
+            # a record that changed (a since= listing names only those; else its `updated`
+            # field tells) is asked in full, so that a moved deadline is stored even when
+            # its page did not change
+            changed = self.since is not None or bool(
+                hints.updated and self.last_success and hints.updated >= self.last_success)
+            req = self.document_request(url, hints, conditional=not changed)
             if req is not None:
                 yield req
             return

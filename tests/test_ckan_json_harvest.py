@@ -37,7 +37,8 @@ def _calls_source(api: CallsApi, **kw) -> dict:
             "fields": {"url": "url", "id": "reference", "title": "title",
                        "summary": "summary", "deadline": "metadata.deadlineDate",
                        "start": "metadata.startDate[0]", "end": "metadata.endDate[0]",
-                       "language": "metadata.language", "type": "metadata.type[0]"},
+                       "language": "metadata.language", "type": "metadata.type[0]",
+                       "updated": "metadata.modified[0]"},
             "paging": {"kind": "page", "param": "pageNumber", "size_param": "pageSize",
                        "size": 3, "total": "totalResults"}, **kw}
 
@@ -260,9 +261,19 @@ def test_json_calls_full_incremental_and_gone(tmp_path):
         # a call withdrawn from the API: an incremental run cannot see that, a complete one
         # (here: a source without since_param, conditional GET) marks it gone
         api.remove("EUI-IA-2025-04")
+        api.modify("LIFE-2026-CIRC-01", deadline_days=90)
+        api.forget_requests()
         write_sources(settings.sources, [_calls_source(api, gone_after_runs=1)])
         third = harvest(settings, workers=0)
         assert third.sources[0].status == "succeeded"
+        # pages are asked conditionally, except those whose records say they changed since
+        # the last run (less the overlap: the call changed before run 2 too)
+        conditional = {h.path: bool(h.headers.get("if-none-match"))
+                       for h in api.requests() if h.path.startswith("/calls/")}
+        assert {p for p, c in conditional.items() if not c} == \
+            {"/calls/life-2026-circ-01.html", "/calls/nl-circulair-2026-02.html"}
+        assert len(conditional) == len(CALLS) - 1
+        assert cat.get_resource(by_guid["LIFE-2026-CIRC-01"]).deadline == _at(90, 17)
         gone = {g for _u, (st, g, _r) in instances(cat, "ft-calls").items() if st == "gone"}
         assert gone == {"EUI-IA-2025-04"}
         assert by_guid["EUI-IA-2025-04"] not in _searchable(settings, "innovative")

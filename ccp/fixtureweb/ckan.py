@@ -24,7 +24,7 @@ from typing import Any
 from .apiserver import Answer, ApiServer, json_bytes
 from .pdf import make_pdf
 
-__all__ = ["CkanSite", "DATASETS"]
+__all__ = ["DATASETS", "CkanSite"]
 
 _NS = uuid.UUID("5f0c2a52-4d1b-4c55-9a57-0c7e5b1ad001")
 HELP = "{base}/api/3/action/help_show?name={action}"
@@ -181,7 +181,7 @@ def html_page(title: str, paragraphs: list[str], lang: str) -> bytes:
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
             f"<title>{escape(title)}</title></head><body><main><h1>{escape(title)}</h1>"
-            f"{body}</main></body></html>").encode("utf-8")
+            f"{body}</main></body></html>").encode()
 
 
 class SearchError(ValueError):

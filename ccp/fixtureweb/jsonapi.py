@@ -25,7 +25,7 @@ from typing import Any
 from .apiserver import Answer, ApiServer, json_bytes
 from .ckan import html_page
 
-__all__ = ["CALLS", "CallsApi", "PROJECTS"]
+__all__ = ["CALLS", "PROJECTS", "CallsApi"]
 
 # (id, language, type, title, summary, deadlines as days from today (None: no deadline;
 # a date-only deadline is written "D:<days>"), event (start, end) days from today or None,
