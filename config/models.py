@@ -237,6 +237,14 @@ class CkanSource(SourceBase):
     def effective_gone_after_runs(self) -> int | None:
         return None
 
+    @field_validator("gone_after_runs")
+    @classmethod
+    def _no_gone_after(cls, v: int | None) -> int | None:
+        if v is not None:
+            raise ValueError("does not apply to ckan sources: a dataset deleted or no longer "
+                             "listed is withdrawn at once")
+        return v
+
     @field_validator("formats")
     @classmethod
     def _formats(cls, v: list[str]) -> list[str]:

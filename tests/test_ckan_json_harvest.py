@@ -332,7 +332,7 @@ def test_json_post_cursor_paging_and_bad_records(tmp_path):
         cat.close()
 
 
-def test_json_config_errors_name_the_field(tmp_path):
+def test_config_errors_name_the_field(tmp_path):
     from config import SourceConfigError
 
     with CallsApi() as api:
@@ -343,6 +343,14 @@ def test_json_config_errors_name_the_field(tmp_path):
             load_sources(tmp_path / "sources")
         msg = str(e.value)
         assert "ft-calls.yaml" in msg and "deadline" in msg and "JMESPath" in msg
+    write_sources(tmp_path / "ckan", [{"id": "odp", "name": "ODP", "type": "ckan",
+                                       "url": "https://data.example.eu/", "rows": 5000,
+                                       "gone_after_runs": 2}])
+    with pytest.raises(SourceConfigError) as e:
+        load_sources(tmp_path / "ckan")
+    lines = str(e.value).splitlines()
+    assert any("odp.yaml: ckan.rows: must be at most 1000" in line for line in lines)
+    assert any("ckan.gone_after_runs: does not apply" in line for line in lines)
 
 
 # -- discovery -------------------------------------------------------------------------------
