@@ -171,7 +171,7 @@ def test_ckan_errors_fail_the_source_naming_the_url_and_keep_what_is_stored(tmp_
     with CkanSite(DATASETS[:2] + [bad]) as good, CkanSite(DATASETS[2:3]) as refuses, \
             CkanSite(DATASETS[3:4]) as not_json, CkanSite(DATASETS[4:5]) as crashes, \
             CkanSite(DATASETS[5:6]) as hangs:
-        settings = make_settings(tmp_path, retry_times=0, download_timeout=2.0)
+        settings = make_settings(tmp_path, retry_times=0)
         write_sources(settings.sources, [
             _ckan_source(good, id="good"), _ckan_source(refuses, id="refuses"),
             _ckan_source(not_json, id="not-json"), _ckan_source(crashes, id="crashes"),
@@ -199,6 +199,7 @@ def test_ckan_errors_fail_the_source_naming_the_url_and_keep_what_is_stored(tmp_
         not_json.fail(SEARCH, Answer(200, b"<html>Maintenance</html>", "text/html"))
         crashes.fail(SEARCH, Answer(500, b"Internal Server Error", "text/plain"))
         hangs.fail(SEARCH, Answer(hang=True))
+        settings.download_timeout = 5.0
         second = harvest(settings, list(bad_sources), workers=0)
         by_id = {s.source_id: s for s in second.sources}
         for sid, site, cause in (("refuses", refuses, "success: false"),
