@@ -263,8 +263,150 @@ class OaiPmhSource(SourceBase):
         return list(dict.fromkeys(v))
 
 
+# -- catalogue APIs ----------------------------------------------------------------------------
+def _jmespath(expression: str, where: str) -> str:
+    """``expression`` when it compiles as JMESPath; else a ValueError naming ``where``."""
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+
+    try:
+        jmespath.compile(expression)
+    except JMESPathError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise ValueError(f"{where}: {expression!r} is not a valid JMESPath expression "
+                         f"({first})") from None
+    return expression
+
+
+class CkanSource(SourceBase):
+    """A CKAN site: the datasets ``package_search`` finds, their resources as documents.
+
+    Incremental after the first run (``metadata_modified`` since the last successful one,
+    less ``overlap_minutes``; a source with ``max_items`` is always read in full, since a
+    capped run must not move the start on); a dataset deleted or no longer listed is
+    withdrawn at once, so ``gone_after_runs`` does not apply.
+    """
+
+    type: Literal["ckan"]
+    url: HttpUrl = Field(description="The CKAN site's root, e.g. https://data.example.eu/")
+    q: str | None = Field(default=None, description="Solr query of package_search")
+    fq: str | None = Field(default=None, description="Solr filter query of package_search")
+    rows: int = Field(default=100, ge=1, le=1000, description="Datasets per page")
+    formats: list[str] = Field(default_factory=lambda: ["PDF", "HTML"], min_length=1,
+                               description="Resource formats taken as documents")
+    overlap_minutes: int = Field(default=60, ge=0, le=10080)
+
+    @property
+    def effective_gone_after_runs(self) -> int | None:
+        return None
+
+    @field_validator("gone_after_runs")
+    @classmethod
+    def _no_gone_after(cls, v: int | None) -> int | None:
+        if v is not None:
+            raise ValueError("does not apply to ckan sources: a dataset deleted or no longer "
+                             "listed is withdrawn at once")
+        return v
+
+    @field_validator("formats")
+    @classmethod
+    def _formats(cls, v: list[str]) -> list[str]:
+        out = [f.strip().lstrip(".").upper() for f in v if f and f.strip().lstrip(".")]
+        if not out:
+            raise ValueError("name at least one resource format, e.g. PDF")
+        return out
+
+
+class JsonFields(BaseModel):
+    """Where each field of a record is, as a JMESPath expression relative to the record."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    id: str | None = None
+    title: str | None = None
+    summary: str | None = None
+    date: str | None = None
+    updated: str | None = None
+    deadline: str | None = None
+    start: str | None = None
+    end: str | None = None
+    language: str | None = None
+    type: str | None = None
+    publisher: str | None = None
+    categories: str | None = None
+
+    @model_validator(mode="after")
+    def _compile(self) -> "JsonFields":
+        for name, expression in self.model_dump(exclude_none=True).items():
+            _jmespath(expression, name)
+        return self
+
+
+class JsonPaging(BaseModel):
+    """How the API pages: by page number, offset, cursor, or a next-page URL in the answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["page", "offset", "cursor", "next-url"]
+    param: str | None = Field(default=None, description="the page/offset/cursor parameter")
+    size_param: str | None = None
+    size: int | None = Field(default=None, ge=1, le=1000)
+    first: int | None = Field(default=None, description="the first page (1) or offset (0)")
+    total: str | None = Field(default=None, description="JMESPath to the number of records")
+    next: str | None = Field(default=None, description="JMESPath to the next cursor or URL")
+    in_body: bool = Field(default=False, description="POST: paging goes into the JSON body")
+
+    @model_validator(mode="after")
+    def _check(self) -> "JsonPaging":
+        if self.kind in ("cursor", "next-url") and not self.next:
+            raise ValueError(f"paging of kind {self.kind!r} needs 'next', a JMESPath to the "
+                             "next " + ("cursor" if self.kind == "cursor" else "page's URL"))
+        if self.kind == "cursor" and not self.param:
+            raise ValueError("paging of kind 'cursor' needs 'param', the cursor's parameter")
+        for key in ("total", "next"):
+            if getattr(self, key):
+                _jmespath(getattr(self, key), key)
+        return self
+
+
+class JsonApiSource(SourceBase):
+    """A JSON API listing records (calls, projects, publications): a field mapping makes
+    each record a document."""
+
+    type: Literal["json"]
+    url: HttpUrl
+    method: Literal["GET", "POST"] = "GET"
+    params: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    body: dict | list | None = Field(default=None, description="JSON body of a POST")
+    items: str = Field(description="JMESPath to the list of records in an answer")
+    fields: JsonFields
+    paging: JsonPaging | None = None
+    max_pages: int = Field(default=100, ge=1, le=100000)
+    fetch_pages: bool = Field(default=True, description="Fetch each record's URL for its "
+                                                        "full text")
+    since_param: str | None = Field(default=None, description="parameter filled with the "
+                                    "date of the last successful run (incremental runs)")
+    since_format: Literal["date", "datetime"] = "datetime"
+    overlap_minutes: int = Field(default=60, ge=0, le=10080)
+    type_map: dict[str, str] = Field(default_factory=dict,
+                                     description="the API's types -> the portal's types")
+
+    @field_validator("items")
+    @classmethod
+    def _items(cls, v: str) -> str:
+        return _jmespath(v, "items")
+
+    @model_validator(mode="after")
+    def _body(self) -> "JsonApiSource":
+        if self.body is not None and self.method != "POST":
+            raise ValueError("'body' is sent only with method: POST")
+        return self
+
+
 SourceConfig = Annotated[
-    Union[FeedSource, SitemapSource, CrawlSource, DcatSource, OaiPmhSource],
+    Union[FeedSource, SitemapSource, CrawlSource, DcatSource, OaiPmhSource, CkanSource,
+          JsonApiSource],
     Field(discriminator="type"),
 ]
 SOURCE_ADAPTER: TypeAdapter[SourceConfig] = TypeAdapter(SourceConfig)

@@ -93,6 +93,56 @@ def dcat_candidate(body: bytes, url: str, headers: dict[str, str]) -> Candidate 
                      f"a DCAT catalogue: {page.title or url} ({count} datasets{paged})", count)
 
 
+# -- catalogue APIs: a CKAN site, a JSON API listing records ---------------------------------
+def ckan_roots(url: str) -> list[str]:
+    """Where a CKAN site that ``url`` belongs to may have its root: the host's root, and the
+    path before ``/api/`` or ``/dataset`` when CKAN is mounted below it."""
+    p = urlparse(url)
+    host = f"{p.scheme}://{p.netloc}/"
+    roots = [host]
+    m = re.match(r"^(/.*?/)(?:api/|dataset\b)", p.path or "/")
+    if m and m.group(1) != "/":
+        roots.insert(0, host.rstrip("/") + m.group(1))
+    return roots
+
+
+def ckan_candidate(root: str, body: bytes) -> Candidate | None:
+    """A ``ckan`` source for the site at ``root`` when ``status_show`` answered as CKAN."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    result = data.get("result") if isinstance(data, dict) and data.get("success") is True \
+        else None
+    if not isinstance(result, dict) or "ckan_version" not in result:
+        return None
+    title = result.get("site_title") or root
+    return Candidate({"type": "ckan", "url": root},
+                     f"a CKAN {result['ckan_version']} site ({title}): its datasets' PDF and "
+                     "HTML resources", 0)
+
+
+def json_candidate(url: str, body: bytes, content_type: str) -> Candidate | None:
+    """A ``json`` source when ``url`` answered JSON holding a list of records with URLs: the
+    items path and the fields that could be mapped, guessed from the records' keys."""
+    if "json" not in content_type and not body.lstrip()[:1] in (b"{", b"["):
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    from .jsonapi import guess_mapping
+
+    guess = guess_mapping(data)
+    if guess is None:
+        return None
+    fields = ", ".join(f"{k} = {v}" for k, v in guess["fields"].items())
+    return Candidate({"type": "json", "url": url, "items": guess["items"],
+                      "fields": guess["fields"]},
+                     f"a JSON API listing records at {guess['items']} ({fields}); check the "
+                     "mapping and add paging if the API pages", guess["records"])
+
+
 def _discover_child(url: str, settings: Settings, out: str) -> None:
     """Runs in a child process: a small Scrapy crawl that checks what the URL offers."""
     import scrapy
@@ -121,6 +171,27 @@ def _discover_child(url: str, settings: Settings, out: str) -> None:
         async def start(self):
             yield scrapy.Request(url, callback=self.page, errback=self.failed,
                                  meta={"what": "the page"})
+            for root in ckan_roots(url):
+                yield scrapy.Request(root + "api/3/action/status_show", callback=self.ckan,
+                                     errback=lambda f: None, dont_filter=True,
+                                     meta={"root": root})
+
+        def ckan(self, response):
+            found = ckan_candidate(response.meta["root"], response.body)
+            if found is not None:
+                yield scrapy.Request(
+                    response.meta["root"] + "api/3/action/package_search?rows=0",
+                    callback=self.ckan_count, errback=lambda f: None, dont_filter=True,
+                    meta={"candidate": found})
+
+        def ckan_count(self, response):
+            found = response.meta["candidate"]
+            try:
+                found.items = int(json.loads(response.body)["result"]["count"])
+            except (ValueError, KeyError, TypeError):
+                pass
+            if not any(c.definition == found.definition for c in result.candidates):
+                result.candidates.append(found)
 
         def failed(self, failure):
             kind, message, _ = describe_failure(failure)
@@ -145,6 +216,11 @@ def _discover_child(url: str, settings: Settings, out: str) -> None:
                 return
             except NotAFeed:
                 pass
+            records = json_candidate(response.url, response.body,
+                                     headers.get("content-type", ""))
+            if records is not None:
+                result.candidates.append(records)
+                return
             if isinstance(response, scrapy.http.TextResponse):
                 links = response.xpath("//link[@rel='alternate' or @rel='feed']")
                 for ln in links:
@@ -244,7 +320,7 @@ def discover(settings: Settings, url: str, *, timeout: float = 120.0) -> Discove
         data = json.loads(Path(out).read_text(encoding="utf-8"))
     result = Discovery(url=url, notes=data["notes"],
                        candidates=[Candidate(**c) for c in data["candidates"]])
-    order = {"oai-pmh": -1, "dcat": 0, "feed": 0, "sitemap": 1, "crawl": 2}
+    order = {"oai-pmh": -1, "ckan": -1, "dcat": 0, "feed": 0, "json": 0, "sitemap": 1, "crawl": 2}
     seen, unique = set(), []
     for c in sorted(result.candidates, key=lambda c: (order[c.definition["type"]], -c.items)):
         key = json.dumps(c.definition, sort_keys=True)
@@ -252,7 +328,7 @@ def discover(settings: Settings, url: str, *, timeout: float = 120.0) -> Discove
             seen.add(key)
             unique.append(c)
     page_answered = not any(n.startswith("the page (") for n in result.notes)
-    is_provider = any(c.definition["type"] == "oai-pmh" for c in unique)
+    is_provider = any(c.definition["type"] in ("oai-pmh", "json") for c in unique)
     if page_answered and not is_provider:
         unique.append(Candidate(crawl_definition(url),
                                 "a crawl of this section (links under "

@@ -325,3 +325,15 @@ class CrawlSpider(_FollowingSpider):
 
 SPIDERS = {"feed": FeedSpider, "sitemap": SitemapSpider, "crawl": CrawlSpider, "html": CrawlSpider,
            "dcat": DcatSpider, "oai-pmh": OaiPmhSpider}
+
+
+def _catalogue_api_spiders() -> None:
+    """The spiders of catalogue APIs, each in its own module."""
+    from .ckan import CkanSpider
+    from .jsonapi import JsonApiSpider
+
+    SPIDERS["ckan"] = CkanSpider
+    SPIDERS["json"] = JsonApiSpider
+
+
+_catalogue_api_spiders()
