@@ -276,6 +276,32 @@ def test_a_catalogue_records_deadline_reaches_the_search_results_and_its_update_
     cat.close()
 
 
+def test_a_page_stored_before_its_places_were_found_is_updated_once(tmp_path):
+    from dataclasses import replace
+
+    from indexer.normalise import content_hash
+
+    cat = Catalogue(f"sqlite:///{tmp_path / 'catalogue.db'}")
+    cat.create_all()
+    cat.sync_sources([_source()])
+    raw = RawDocument(
+        source_id="records", url="https://records.example/news/3",
+        final_url="https://records.example/news/3",
+        body=_record_page("Repair cafés", "Kaunas opened three repair cafés in its libraries; "
+                          "volunteers fix lamps, bikes and clothes every Saturday."),
+        headers={"content-type": "text/html; charset=utf-8"})
+    now = normalise(raw, _source())
+    assert [(p.city, p.origin) for p in now.places] == [("Kaunas", "text")]
+    # as the portal stored it before places were recognised: no places, the text's hash
+    before = replace(now, places=[], content_hash=content_hash(now.body),
+                     instances=[replace(i) for i in now.instances])
+    assert cat.ingest(before) == "added"
+    assert cat.ingest(normalise(raw, _source())) == "updated"
+    assert cat.get_resource(now.id).cities == ["Kaunas"]
+    assert cat.ingest(normalise(raw, _source())) == "unchanged"
+    cat.close()
+
+
 def test_old_place_rows_still_load_and_new_ones_keep_what_they_know(db_url):
     cat = Catalogue(db_url)
     cat.create_all()
