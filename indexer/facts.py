@@ -33,6 +33,8 @@ MAX_TEXT_PLACES = 8
 
 @dataclass
 class Facts:
+    """What :func:`structured_facts` found: the resource's places and dates."""
+
     places: list[Place] = field(default_factory=list)
     deadline: datetime | None = None
     event_start: datetime | None = None
