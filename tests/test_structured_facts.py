@@ -159,6 +159,22 @@ def test_the_city_facet_counts_cities_and_filters_by_them(client):
     assert kaunas["query"]["filters"] == {"city": ["Kaunas"]}
 
 
+def test_the_command_line_search_takes_the_same_filters(portal):
+    from tests.test_cli import ccp
+
+    out = ccp("search", "--json", "--open", "--sort", "deadline",
+              data_dir=portal.settings.data_dir)
+    assert out.exit_code == 0, out.output
+    assert [r["id"] for r in json.loads(out.stdout)["results"]] == [
+        _id("call-soon"), _id("call-later")]
+    day = (NOW - 20 * DAY).date().isoformat()
+    out = ccp("search", "--json", "--city", "Kaunas", "--date-from", day, "--date-to", day,
+              data_dir=portal.settings.data_dir)
+    assert [r["id"] for r in json.loads(out.stdout)["results"]] == [_id("call-closed")]
+    bad = ccp("search", "--date-from", "15/03/2027", data_dir=portal.settings.data_dir)
+    assert bad.exit_code == 2 and "--date-from" in bad.output
+
+
 # -- the search page, without script -------------------------------------------------------------
 def test_the_search_page_filters_and_keeps_every_filter_in_its_links(client):
     doc = page(client, "/search?open=1&sort=deadline&per_page=1")
