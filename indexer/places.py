@@ -53,29 +53,33 @@ class Gazetteer:
     def __init__(self, data: dict):
         self.places = [PlaceMention(p[0], p[1], p[2], p[3]) for p in data["places"]]
         self.population = [p[4] or 0 for p in data["places"]]
-        self.names: dict[str, list[tuple[int, int]]] = {}
-        self.display: dict[str, str] = {}
+        self.names: dict[str, tuple[tuple[int, int], ...]] = {}
         # first token -> (its one-word name or "", second token -> longer names, longest first)
-        self.first: dict[str, tuple[str, dict[str, list[tuple[tuple[str, ...], tuple]]]]] = {}
-        for key, shown, entries in data["names"]:
-            self.names[key] = [(int(i), int(p)) for i, p in entries]
-            self.display[key] = shown
+        self.first: dict[str, tuple[str, dict[str, list[tuple[tuple[str, ...], tuple]]] | None]] = {}
+        for line in data["names"]:
+            key, shown, entries = line.split("\t")
+            self.names[key] = tuple((int(i), int(p)) for i, p in
+                                    (entry.split(":") for entry in entries.split(",")))
             tokens = tuple(key.split(" "))
-            single, longer = self.first.get(tokens[0], ("", {}))
+            single, longer = self.first.get(tokens[0], ("", None))
             if len(tokens) == 1:
                 single = key
             else:
+                longer = {} if longer is None else longer
                 words = TOKEN.findall(shown)
                 caps = tuple(w[0].isupper() for w in words) if len(words) == len(tokens) \
                     else (True,) * len(tokens)
                 longer.setdefault(tokens[1], []).append((tokens, caps))
             self.first[tokens[0]] = (single, longer)
         for _single, longer in self.first.values():
-            for grams in longer.values():
+            for grams in (longer or {}).values():
                 grams.sort(key=lambda gram: len(gram[0]), reverse=True)
         self.ranked: dict[tuple[str, frozenset[str]], list[int]] = {}
         self.inflected: dict[tuple[str | None, str], str | None] = {}
-        self.common: dict[str, dict[str, float]] = data["common"]
+        # name -> language -> (Zipf frequency as a word, its margin over the other languages)
+        self.common: dict[str, dict[str, tuple[float, float]]] = {
+            key: {lang: (float(z), float(m)) for lang, z, m in (v.split(":") for v in value.split(","))}
+            for key, value in data["common"].items()}
         self.languages: dict[str, set[str]] = {cc: set(v) for cc, v in data["languages"].items()}
         self.sorted_keys = sorted(self.names)
 

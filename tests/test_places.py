@@ -37,6 +37,32 @@ def test_bath_reading_split_as_words_are_not_places():
     assert set(names("", "Repair cafés opened in Reading and in Bath.", "en")) == {"Reading", "Bath"}
 
 
+def test_essen_the_city_not_the_meal_in_german():
+    assert names("", "Das Essen war gut. Beim Essen reden wir über übriges Essen.", "de") == []
+    assert names("", "Die Stadt Essen eröffnet ein Reparaturzentrum.", "de") == ["Essen"]
+    assert names("", "Ob im Hof oder in der Halle: kompostieren geht überall.", "de") == []
+    assert set(names("", "Auch Basel und Bern prüfen das Modell.", "de")) == {"Basel", "Bern"}
+
+
+def test_words_that_are_towns_in_polish_czech_and_english():
+    assert names("", "Łódź, wiosła i kamizelki można wypożyczyć na miejscu.", "pl") == []
+    assert names("", "Władze Łodzi przeznaczą stare przędzalnie na mieszkania.", "pl") == ["Łódź"]
+    assert names("", "Most bude opraven z recyklovaného betonu.", "cs") == []
+    assert names("", "Město Most rozdá kompostéry.", "cs") == ["Most"]
+    assert names("", "Sale ends Sunday, everything must go.", "en") == []
+
+
+def test_greek_names_and_their_genitive():
+    found = names("", "Σχολεία της Θεσσαλονίκης και της Αθήνας στην Ελλάδα.", "el")
+    assert found == ["Thessaloniki", "Athens", "Greece"]
+
+
+def test_unknown_language_still_finds_unambiguous_places():
+    assert names("", "Partners from Kaunas, Ljubljana and Tallinn met.", None) == \
+        ["Kaunas", "Ljubljana", "Tallinn"]
+    assert find_places("", "", None) == [] and find_places(None, None, None) == []  # type: ignore[arg-type]
+
+
 def test_inflected_lithuanian_forms_are_the_city():
     found = find_places("", "Kaune atidarytas pakartotinio naudojimo centras. Kauno miesto "
                         "savivaldybė kviečia gyventojus.", "lt")
