@@ -54,10 +54,13 @@ class Gazetteer:
         self.places = [PlaceMention(p[0], p[1], p[2], p[3]) for p in data["places"]]
         self.population = [p[4] or 0 for p in data["places"]]
         self.names: dict[str, tuple[tuple[int, int], ...]] = {}
+        self.acronyms: set[str] = set()  # names written in capitals ("UK")
         # first token -> (its one-word name or "", second token -> longer names, longest first)
         self.first: dict[str, tuple[str, dict[str, list[tuple[tuple[str, ...], tuple]]] | None]] = {}
         for line in data["names"]:
             key, shown, entries = line.split("\t")
+            if shown.replace(".", "").isupper():
+                self.acronyms.add(key)
             self.names[key] = tuple((int(i), int(p)) for i, p in
                                     (entry.split(":") for entry in entries.split(",")))
             tokens = tuple(key.split(" "))
@@ -136,7 +139,8 @@ def _scan(text: str, language: str | None, g: Gazetteer, in_title: bool, offset:
     i, count = 0, len(tokens)
     while i < count:
         word = tokens[i].group()
-        if not word[0].isupper() or (not all_caps and len(word) > 1 and word.isupper()):
+        if not word[0].isupper() or (not all_caps and len(word) > 1 and word.isupper()
+                                     and _fold(word) not in g.acronyms):  # "UK", not "NICE"
             if len(word) == 1 and i + 1 < count:  # 's-Hertogenbosch, L'Aia after a lower-case word
                 matched = _match_at(tokens, i, text, word.casefold(), g, 2)
                 if matched:
@@ -157,9 +161,9 @@ def _scan(text: str, language: str | None, g: Gazetteer, in_title: bool, offset:
             continue
         gap = text[tokens[i - 1].end():tokens[i].start()] if i else ""
         starts = i == 0 or is_break(gap)
-        previous = "" if starts else _fold(tokens[i - 1].group())
+        previous = "" if starts else tokens[i - 1].group()
         hits.append(_Hit(matched[0], offset + i, in_title, starts or title_case,
-                         previous in cues, inflected, noun_context(previous, language)))
+                         _fold(previous) in cues, inflected, noun_context(previous, language)))
         i += matched[1]
     return hits
 

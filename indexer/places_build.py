@@ -66,7 +66,10 @@ REGION_ENGLISH = {
     "FR-OCC": "Occitania", "FR-GES": "Grand Est", "FR-COR": "Corsica",
     "FR-PAC": "Provence-Alpes-Côte d'Azur", "FR-NAQ": "Nouvelle-Aquitaine",
     "BE-VLG": "Flanders", "BE-WAL": "Wallonia", "BE-BRU": "Brussels-Capital Region",
-    "GR-M": "Crete", "GR-I": "Attica", "GR-B": "Central Macedonia",
+    "GR-M": "Crete", "GR-I": "Attica", "GR-B": "Central Macedonia", "GR-E": "Thessaly",
+    "GR-A": "Eastern Macedonia and Thrace", "GR-C": "Western Macedonia", "GR-D": "Epirus",
+    "GR-F": "Ionian Islands", "GR-G": "Western Greece", "GR-H": "Central Greece",
+    "GR-J": "Peloponnese", "GR-K": "North Aegean", "GR-L": "South Aegean",
     "PL-14": "Masovian Voivodeship", "PL-12": "Lesser Poland Voivodeship",
     "PL-02": "Lower Silesian Voivodeship", "PL-30": "Greater Poland Voivodeship",
     "PL-22": "Pomeranian Voivodeship", "PL-24": "Silesian Voivodeship",
@@ -226,8 +229,8 @@ def build() -> dict:
     surfaces: dict[str, set[str]] = {}
     for name, index, primary in raw_names:
         key = fold(name)
-        if len(key) < 3:
-            continue
+        if len(key) < 3 and not (name.isupper() and name in COUNTRY_EXTRA.get(places[index][2], ())):
+            continue  # two letters are an abbreviation of anything, except the few listed ("UK")
         surfaces.setdefault(key, set()).add(name)
         entry = table.setdefault(key, {})
         entry[index] = max(entry.get(index, 0), primary)

@@ -42,6 +42,13 @@ def test_essen_the_city_not_the_meal_in_german():
     assert names("", "Die Stadt Essen eröffnet ein Reparaturzentrum.", "de") == ["Essen"]
     assert names("", "Ob im Hof oder in der Halle: kompostieren geht überall.", "de") == []
     assert set(names("", "Auch Basel und Bern prüfen das Modell.", "de")) == {"Basel", "Bern"}
+    assert names("", "Firmen aus München, Nürnberg und Augsburg.", "de") == \
+        ["Munich", "Nuremberg", "Augsburg"]
+
+
+def test_abbreviations_only_where_they_are_names():
+    assert names("", "Free delivery across the UK.", "en") == ["United Kingdom"]
+    assert names("", "The NICE guidance on waste in hospitals was updated.", "en") == []
 
 
 def test_words_that_are_towns_in_polish_czech_and_english():
