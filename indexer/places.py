@@ -25,7 +25,7 @@ import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from indexer.places_text import (CUES, NAME_GAP, TOKEN, fold_token, inflection_candidates,
                                  is_break, noun_context)
@@ -113,6 +113,7 @@ class _Hit:
 
 
 _fold_cache: dict[str, str] = {}
+_UNKNOWN: Any = object()  # not looked up yet
 
 
 def _fold(word: str) -> str:
@@ -193,8 +194,9 @@ def _match_at(tokens, i, text: str, folded: str, g: Gazetteer, shortest: int):
 
 def _inflected(folded: str, language: str | None, g: Gazetteer) -> str | None:
     cache_key = (language, folded)
-    if cache_key in g.inflected:
-        return g.inflected[cache_key]
+    found = g.inflected.get(cache_key, _UNKNOWN)
+    if found is not _UNKNOWN:
+        return found
     found = None
     for base in inflection_candidates(folded, language):
         if len(base) >= 4 and base in g.names:

@@ -134,4 +134,4 @@ def inflection_candidates(folded: str, language: str | None):
 
 
 def is_break(gap: str) -> bool:
-    return any(c in BREAK_CHARS for c in gap)
+    return not BREAK_CHARS.isdisjoint(gap)
