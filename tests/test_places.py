@@ -94,6 +94,21 @@ def test_exonyms_map_to_one_place():
     assert names("", "Wilno i Vilnius", "pl") == ["Vilnius"]
 
 
+@pytest.mark.parametrize("language, local, english", [
+    ("de", "Wien", "Vienna"), ("fr", "Bruxelles", "Brussels"), ("bg", "София", "Sofia"),
+    ("hr", "Zagreb", "Zagreb"), ("el", "Λευκωσία", "Nicosia"), ("cs", "Praha", "Prague"),
+    ("da", "København", "Copenhagen"), ("et", "Tallinn", "Tallinn"), ("fi", "Helsinki", "Helsinki"),
+    ("el", "Αθήνα", "Athens"), ("hu", "Budapest", "Budapest"), ("it", "Roma", "Rome"),
+    ("lv", "Rīga", "Riga"), ("lt", "Vilnius", "Vilnius"), ("mt", "Valletta", "Valletta"),
+    ("pl", "Warszawa", "Warsaw"), ("pt", "Lisboa", "Lisbon"), ("ro", "București", "Bucharest"),
+    ("sk", "Bratislava", "Bratislava"), ("sl", "Ljubljana", "Ljubljana"), ("sv", "Stockholm", "Stockholm"),
+    ("es", "Madrid", "Madrid"), ("nl", "Amsterdam", "Amsterdam"), ("ga", "Baile Átha Cliath", "Dublin"),
+])
+def test_every_eu_capital_under_its_own_name(language, local, english):
+    found = find_places("", f"Partners met in {local}, {local} hosted the meeting.", language)
+    assert [(p.name, p.kind) for p in found] == [(english, "city")]
+
+
 def test_no_place_in_a_text_without_one():
     text = ("Circular procurement: how to write tender criteria for reused furniture. "
             "Home | About | Contact | Privacy policy")
