@@ -41,16 +41,16 @@ INFLECTIONS: dict[str, list[tuple[str, str]]] = {
     "pl": [("owie", "ow"), ("owa", "ow"), ("ie", "a"), ("y", "a"), ("i", "a"), ("e", "a"),
            ("iu", ""), ("ia", ""), ("u", ""), ("a", ""), ("ie", ""), ("zi", "z"), ("czech", "cy"),
            ("sce", "ska"), ("ji", "ja"), ("ii", "ia"), ("dze", "ga"), ("szech", "chy"),
-           ("ach", "y"), ("nie", "n"), ("dzie", "d"), ("rze", "r"), ("ce", "ka"), ("cy", "ca")],
+           ("ach", "y"), ("nie", "n"), ("y", ""), ("iem", ""), ("em", ""), ("dzie", "d"), ("rze", "r"), ("ce", "ka"), ("cy", "ca")],
     "cs": [("ze", "ha"), ("ne", "no"), ("na", "no"), ("e", "a"), ("y", "a"), ("u", "o"),
            ("ni", "en"), ("ci", "ec"), ("ii", "ie"), ("i", ""), ("e", ""), ("a", ""), ("u", ""),
-           ("ku", "ko"), ("sku", "sko"), ("ce", "ka"), ("e", "o")],
+           ("ku", "ko"), ("sku", "sko"), ("ce", "ka"), ("e", "o"), ("ne", "en")],
     "sk": [("e", "a"), ("y", "a"), ("u", ""), ("e", ""), ("i", "a"), ("ku", "ko"), ("ne", "no"),
            ("ii", "ia")],
     "sl": [("i", "a"), ("u", ""), ("e", "a"), ("ju", ""), ("ah", "e")],
     "hr": [("u", ""), ("a", ""), ("i", "a"), ("e", "a"), ("ju", ""), ("skoj", "ska"),
            ("ama", "i"), ("om", "")],
-    "fi": [("ngissa", "nki"), ("ngin", "nki"), ("ngista", "nki"), ("ngiin", "nki"),
+    "fi": [("hdessa", "hti"), ("hden", "hti"), ("hdesta", "hti"), ("ngissa", "nki"), ("ngin", "nki"), ("ngista", "nki"), ("ngiin", "nki"),
            ("eella", "e"), ("eelta", "e"), ("eelle", "e"), ("essa", "i"), ("esta", "i"),
            ("en", "i"), ("een", ""), ("ssa", ""), ("sta", ""), ("lla", ""), ("lta", ""),
            ("lle", ""), ("han", ""), ("hin", ""), ("iin", "i"), ("n", ""), ("ssa", "a"),
@@ -60,7 +60,7 @@ INFLECTIONS: dict[str, list[tuple[str, str]]] = {
            ("bol", ""), ("tol", ""), ("nak", ""), ("nek", ""), ("on", ""), ("en", ""), ("ett", ""),
            ("hoz", ""), ("hez", ""), ("ig", ""), ("ben", "")],
     "el": [("σ", ""), ("ου", "οσ"), ("ου", "ο")],
-    "de": [("s", "")],
+    "de": [("s", ""), ("n", "")],
     "sv": [("s", "")],
     "da": [("s", "")],
     "nb": [("s", "")],
@@ -97,15 +97,41 @@ CUES: dict[str, set[str]] = {
 }
 
 
+# In a language that capitalises its nouns, a name that is also a noun ("Essen", "Halle",
+# "Hof", "Norden") is the noun after an article or an inflected adjective ("das Essen",
+# "im Hof", "übriges Essen"); place names take neither.
+NOUN_MARKERS: dict[str, set[str]] = {
+    "de": {"der", "die", "das", "dem", "den", "des", "ein", "eine", "einer", "einem", "einen",
+           "eines", "im", "am", "zum", "zur", "beim", "vom", "ins", "ans", "kein", "keine",
+           "unser", "unsere", "ihr", "ihre", "sein", "seine", "mein", "dein", "jedes", "jede",
+           "dieses", "diese", "dieser", "welches", "viel", "mehr", "wenig", "gutes", "guten"},
+    "lb": {"den", "d", "dat", "déi", "der", "dem", "en", "eng", "am", "um", "vum", "zum"},
+}
+_ADJECTIVE_ENDINGS = ("e", "en", "er", "es", "em")
+
+
+def noun_context(previous: str, language: str | None) -> bool:
+    """Does the word before a capitalised name make that name a noun? (An adjective is written
+    in lower case: "übriges Essen"; "München, Nürnberg" is a list of names.)"""
+    markers = NOUN_MARKERS.get(language or "")
+    if not markers or not previous:
+        return False
+    folded = fold_token(previous)
+    if folded in markers:
+        return True
+    return (previous[0].islower() and len(folded) > 4 and folded.endswith(_ADJECTIVE_ENDINGS)
+            and folded not in CUES.get(language or "", ()))
+
+
 def inflection_candidates(folded: str, language: str | None):
     """Base forms a folded token may be an inflection of, in the text's language."""
     rules = INFLECTIONS.get(language or "")
     if not rules:
         return
     for suffix, replacement in rules:
-        if folded.endswith(suffix) and len(folded) - len(suffix) >= 3:
+        if folded.endswith(suffix) and len(folded) - len(suffix) >= 2:
             yield folded[: len(folded) - len(suffix)] + replacement
 
 
 def is_break(gap: str) -> bool:
-    return any(c in BREAK_CHARS for c in gap)
+    return not BREAK_CHARS.isdisjoint(gap)
