@@ -7,7 +7,7 @@ Sources, most trusted first:
    page's event markup) are taken as they are. schema.org nodes found anywhere in it (a list
    of JSON-LD nodes under any key, ``@graph`` documents, one node) give an ``Event``'s
    ``startDate``/``endDate`` and a call's ``applicationDeadline``, ``validThrough`` or, on a
-   ``Grant``/``FundingScheme``/``Offer``/``Demand`` node or a funding page, ``expires``.
+   ``Grant``/``MonetaryGrant``/``FundingScheme``/``Demand`` node or a funding page, ``expires``.
 2. The title and text, in any of the portal's languages. A date is a *deadline* only with a
    cue bound to it: a deadline word before it in the same sentence with no other date in
    between ("Deadline: 15 March 2027", "termine di presentazione: 15/03/2027 ore 12:00",
@@ -98,7 +98,7 @@ def find_dates(
 
 # --- structured data -------------------------------------------------------------------------
 _EVENT_TYPES = re.compile(r"event|festival|conference|exhibition|course", re.I)
-_CALL_TYPES = {"grant", "monetarygrant", "fundingscheme", "offer", "demand", "jobposting",
+_CALL_TYPES = {"grant", "monetarygrant", "fundingscheme", "demand", "jobposting",
                "educationaloccupationalprogram", "tender", "call"}
 
 
@@ -129,14 +129,16 @@ def _from_structured(structured: Mapping[str, Any] | None, resource_type: str | 
     deadline = _value(structured.get("deadline"), "deadline")
     start = _value(structured.get("event_start"), "start")
     end = _value(structured.get("event_end"), "end")
-    for node in _nodes({k: v for k, v in structured.items() if k not in ("deadline", "event_start", "event_end")}):
+    nodes = list(_nodes({k: v for k, v in structured.items() if k not in ("deadline", "event_start", "event_end")}))
+    # a call's page: its grant node, or the page of a funding call ("expires" is its deadline)
+    callish = resource_type == "funding" or any(t in _CALL_TYPES for n in nodes for t in _types(n))
+    for node in nodes:
         types = _types(node)
         if start is None and any(_EVENT_TYPES.search(t) for t in types):
             start = _value(node.get("startDate"), "start")
             if start is not None and end is None:
                 end = _value(node.get("endDate"), "end")
         if deadline is None:
-            callish = any(t in _CALL_TYPES for t in types) or resource_type == "funding"
             for key in ("applicationDeadline", "validThrough", "expires") if callish else ("applicationDeadline",):
                 deadline = _value(node.get(key), "deadline")
                 if deadline is not None:

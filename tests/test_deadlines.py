@@ -155,3 +155,58 @@ def test_expires_is_a_deadline_only_on_a_call():
 def test_nonsense_never_raises():
     for text in ["", "31/02/2027 deadline", "Deadline: 99 March 2027", "Deadline 2027-13-45", "x" * 50000]:
         assert isinstance(facts(text, None, kind="funding"), DateFacts)
+
+
+# -- the demo's fixture web: calls and events whose dates stay past or future -----------------
+def _fixture_pages(web):
+    """(article, normalised resource, schema.org nodes) of every dated fixture article, fetched
+    over HTTP from the running fixture web and normalised as the harvester would."""
+    import urllib.request
+
+    from lxml import html as lxml_html
+
+    from ccp.fixtureweb.sites import SPECS, article_path
+    from config.models import SOURCE_ADAPTER
+    from indexer.metadata.jsonld import json_ld_nodes
+    from indexer.normalise import normalise
+    from indexer.resource import RawDocument
+
+    sources = {s["url"].split("/")[2] if "url" in s else s["start_urls"][0].split("/")[2]: s
+               for s in web.demo_sources()}
+    out = []
+    for site, content in web.content.items():
+        for a in content.articles:
+            if a.deadline is None and a.event_start is None:
+                continue
+            url = web.url(site, article_path(SPECS[site], a))
+            with urllib.request.urlopen(url, timeout=10) as resp:  # noqa: S310 - 127.0.0.1
+                body, headers = resp.read(), {k.lower(): v for k, v in resp.headers.items()}
+            source = SOURCE_ADAPTER.validate_python(sources[url.split("/")[2]])
+            r = normalise(RawDocument(source.id, url, url, body=body, headers=headers), source)
+            out.append((a, r, json_ld_nodes(lxml_html.fromstring(body))))
+    return out
+
+
+def test_the_fixture_webs_calls_and_events_get_their_dates_and_open_now_is_exact(web):
+    pages = _fixture_pages(web)
+    today = datetime.now(timezone.utc)
+    assert sum(1 for a, _r, _n in pages if a.deadline) >= 4 and sum(1 for a, _r, _n in pages if a.event_start) >= 3
+    langs = {a.lang for a, _r, _n in pages}
+    assert {"en", "it", "lt", "pt"} <= langs
+    open_now, expected_open = set(), set()
+    for article, r, nodes in pages:
+        got = find_dates(r.title, r.body, r.language, resource_type=r.type, structured={"jsonld": nodes},
+                         published=r.published)
+        assert day_in_brussels(got.deadline) == article.deadline, (article.slug, got)
+        assert day_in_brussels(got.event_start) == article.event_start, (article.slug, got)
+        assert day_in_brussels(got.event_end) == article.event_end, (article.slug, got)
+        if article.metadata == "jsonld":  # the page's schema.org data alone gives the same
+            assert find_dates("", "", None, resource_type=r.type, structured={"jsonld": nodes},
+                              published=None) == got, article.slug
+        if got.deadline and got.deadline > today:
+            open_now.add(article.slug)
+        if article.deadline and article.deadline >= today.astimezone(BRUSSELS).date():
+            expected_open.add(article.slug)
+    # relative to the day the fixture web is built: some calls are open, some closed
+    assert open_now == expected_open and open_now
+    assert {a.slug for a, _r, _n in pages if a.deadline} - open_now
