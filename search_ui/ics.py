@@ -27,7 +27,7 @@ from indexer.resource import Resource
 from .app_services import services
 from .searching import run_search
 
-__all__ = ["bp", "calendar", "escape_text", "fold_line", "upcoming_first"]
+__all__ = ["bp", "calendar", "escape_text", "events_url", "fold_line", "upcoming_first"]
 
 bp = Blueprint("ics", __name__)
 
@@ -117,6 +117,15 @@ def upcoming_first(events: Iterable[Resource], now: datetime | None = None) -> l
     upcoming.sort(key=lambda r: (r.event_start, r.id))
     past.sort(key=lambda r: (r.event_start, r.id), reverse=True)
     return upcoming + past
+
+
+def events_url(run) -> str | None:
+    """The /events.ics address of a search, when events are among the results shown."""
+    for hit in run.results.hits:
+        doc = hit.doc or {}
+        if doc.get("event_start") or doc.get("type") == "event":
+            return run.state.url(path=url_for("ics.search_events"), page=1)
+    return None
 
 
 def _page_url(rid: str) -> str:
