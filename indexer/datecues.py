@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["APPLY_RE", "BOUNDARY_RE", "EVENT_RE", "EXTENDED_RE", "OTHER_RE", "PAST_RE", "POST_RE", "QUESTION_RE",
+__all__ = ["APPLY_RE", "BOUNDARY_RE", "EVENT_RE", "EXTENDED_RE", "FROM_RE", "OTHER_RE", "PAST_RE", "POST_RE",
+           "POST_WEAK_RE", "QUESTION_RE",
            "REGISTRATION_RE", "STRONG_RE", "WEAK_RE"]
 
 
@@ -33,7 +34,7 @@ STRONG_RE = _words(
     r"\w*frist(?:en)?", r"(?:einsende|bewerbungs|abgabe|einreichungs|antrags|anmelde)schlus+", r"stichtag", r"spatestens(?:\s+(?:am|bis))?",
     r"einzureichen\s+bis(?:\s+zum)?",
     # it
-    r"scadenza", r"scade\s+il", r"termine\s+(?:ultimo|di\s+presentazione|per\s+la\s+presentazione|perentorio)",
+    r"scadenza", r"scade\s+il", r"si\s+chiud(?:e|ono)(?:\s+il)?", r"termine\s+(?:ultimo|di\s+presentazione|per\s+la\s+presentazione|perentorio)",
     r"entro\s+e\s+non\s+oltre(?:\s+il)?", r"non\s+oltre\s+il", r"chiusura\s+(?:del\s+bando|dell'avviso|delle\s+candidature)",
     # nl
     r"uiterlijk(?:\s+op)?", r"sluitingsdatum", r"sluit\s+op", r"indienen\s+(?:kan\s+)?(?:tot|voor)",
@@ -73,6 +74,12 @@ WEAK_RE = _words(
 POST_RE = re.compile(r"\W{0,3}(?:mennessa|viimeistaan|at\s+the\s+latest|au\s+plus\s+tard|spatestens|uiterlijk"
                      r"|is\s+the\s+deadline|iki(?!\w))")
 
+# "until" after the date: "15.4.2027 asti" (a deadline only in a sentence about applying).
+POST_WEAK_RE = re.compile(r"\W{0,3}(?:asti|saakka|inclusive|einschliesslich|incluso|compreso)(?!\w)")
+
+# Before a range: "from 1 March to 15 April" (an application period, its end the deadline).
+FROM_RE = re.compile(r"(?<!\w)(?:from|between|du|entre|vom|von|dal|tra|van|de|desde|od|nuo|απο|fra|fran|mellan)\s*$")
+
 APPLY_RE = _stems(
     r"applica", r"apply", r"submi", r"proposal", r"candidat", r"dossier", r"antra", r"bewerb", r"einreich",
     r"domand", r"propost", r"aanvra", r"indien", r"solicitud", r"propuest", r"wniosk", r"zgloszen", r"ofert",
@@ -84,7 +91,7 @@ APPLY_RE = _stems(
 REGISTRATION_RE = _stems(
     r"registration", r"register", r"sign\s+up", r"inscription", r"s'inscrire", r"anmeld", r"iscrizion", r"iscriver",
     r"aanmeld", r"rejestrac", r"zapis", r"registrac", r"registruot", r"ilmoittau", r"εγγραφ", r"anmal", r"tilmeld",
-    r"pamelding", r"ticket", r"book", r"reserv", r"prenot",
+    r"pamelding", r"ticket", r"book", r"reserv", r"prenot", r"δηλωσ(?:εισ|η)\s+συμμετοχ",
 )
 
 QUESTION_RE = _stems(
@@ -130,5 +137,5 @@ EVENT_RE = _words(
     r"probehne", r"ager\s+rum", r"finder\s+sted", r"avholdes", r"conference\s+on", r"festival",
 )
 
-# Where a sentence ends: a new line, or a full stop after a word of 3+ letters, ; ! ?
-BOUNDARY_RE = re.compile(r"\n|[;!?](?:\s|$)|(?<=[^\W\d_]{3})\.(?:\s|$)")
+# Where a sentence ends: a new line; ; ! ?; a full stop after a word of 3+ letters, a year or ')'
+BOUNDARY_RE = re.compile(r"\n|[;!?](?:\s|$)|(?:(?<=[^\W\d_]{3})|(?<=(?:19|20)\d\d)|(?<=\)))\.(?:\s|$)")

@@ -77,7 +77,7 @@ _DE = r"(?:de\s+|del\s+|di\s+)?"
 _YR = r"(?:\s*,?\s*" + _DE + r"(?P<{0}>(?:19|20)\d\d)(?!\d)(?:\s*(?:r\.|m\.|g\.|roku))?)"
 _CONNECT = (
     r"\s*(?:[-–—‒]|to|till?|until|through|thru|au|jusqu'au|bis(?:\s+zum)?|al|fino\s+al|a|ao|ate(?:\s+ao?)?|"
-    r"hasta(?:\s+el)?|tot(?:\s+en\s+met)?|t/m|do|az|iki|εως|ως|μεχρι|asti)\s*"
+    r"hasta(?:\s+el)?|tot(?:\s+en\s+met)?|t/m|do|az|iki|εωσ|ωσ|μεχρι|asti)\s*"
 )
 
 _FORMS = {
@@ -93,6 +93,8 @@ _FORMS = {
     # 18 and 19 May 2027 (two days in a row)
     "rand": r"(?P<ad1>\d{1,2})" + _ORD + r"\.?\s+(?:and|e|et|und|y|i|ir|och|og|en|και|a)\s+(?P<ad2>\d{1,2})" + _ORD
             + r"\.?\s*" + _DE + r"(?P<amon>" + _MON + r")" + _YR.format("ay") + "?",
+    # 10.–16.5.2027
+    "rdnum": r"(?P<ed1>\d{1,2})\.\s*[-–—]\s*(?P<ed2>\d{1,2})\.\s?(?P<em>\d{1,2})\.\s?(?P<ey>(?:19|20)\d\d)",
     # 1.2.–15.3.2027
     "rnum": r"(?P<nd1>\d{1,2})\.(?P<nm1>\d{1,2})\.(?P<ny1>(?:19|20)\d\d)?\s*[-–—]\s*"
             r"(?P<nd2>\d{1,2})\.(?P<nm2>\d{1,2})\.(?P<ny2>(?:19|20)\d\d)",
@@ -185,6 +187,12 @@ def _read(m: re.Match, lang: str | None) -> tuple[Day, Day | None, tuple[int, in
             return None
         y = _int(g["ay"])
         return Day(y, mon, d1), Day(y, mon, d2), None, None
+    if kind == "rdnum":
+        y, mo = int(g["ey"]), int(g["em"])
+        d1, d2 = int(g["ed1"]), int(g["ed2"])
+        if d2 <= d1:
+            return None
+        return Day(y, mo, d1), Day(y, mo, d2), None, None
     if kind == "rnum":
         y2 = int(g["ny2"])
         first = Day(_int(g["ny1"]) or y2, int(g["nm1"]), int(g["nd1"]))
@@ -236,7 +244,7 @@ def _time_after(text: str, pos: int) -> tuple[int, tuple[int, int] | None, tuple
 
 
 _JOIN_RE = re.compile(r"\s*(?:[-–—‒]|to|till?|until|through|au|bis(?:\s+zum)?|al|ao|a|ate|hasta(?:\s+el)?|"
-                      r"tot(?:\s+en\s+met)?|t/m|do|az|iki|εως|μεχρι)\s*")
+                      r"tot(?:\s+en\s+met)?|t/m|do|az|iki|εωσ|μεχρι)\s*")
 
 
 def mentions(folded: str, original: str | None = None, lang: str | None = None) -> list[Mention]:

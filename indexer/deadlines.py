@@ -285,10 +285,16 @@ class _Context:
         return datetime(2000, 1, 1, tzinfo=timezone.utc) <= dt <= limit
 
     # -- deadline
+    def _sentence_end(self, i: int) -> int:
+        m = self.found[i]
+        hi = min(len(self.folded), m.end + 40)
+        b = cues.BOUNDARY_RE.search(self.folded, m.end, hi)
+        return b.start() if b else hi
+
     def _deadline_of(self, i: int) -> tuple[int, datetime] | None:
         m, f = self.found[i], self.folded
         sent = self._sentence_start(i)
-        sentence = f[sent:min(len(f), m.end + 40)]
+        sentence = f[sent:self._sentence_end(i)]
         tier = 0
         strong = self._cue(cues.STRONG_RE, i)
         post = cues.POST_RE.match(f, m.end, m.end + 30)
@@ -297,7 +303,9 @@ class _Context:
             if strong is not None and cues.OTHER_RE.search(f, strong.end(), m.start):
                 tier = 0
         if tier == 0:
-            weak = self._cue(cues.WEAK_RE, i)
+            weak = self._cue(cues.WEAK_RE, i) or cues.POST_WEAK_RE.match(f, m.end, m.end + 30)
+            if weak is None and m.last is not None:  # "from 1 March to 15 April": a period
+                weak = cues.FROM_RE.search(f, max(sent, m.start - 12), m.start)
             if weak is not None and (cues.APPLY_RE.search(sentence) or cues.REGISTRATION_RE.search(sentence)
                                      or self.type == "funding") and not cues.OTHER_RE.search(f, sent, m.start):
                 tier = 2
@@ -329,7 +337,7 @@ class _Context:
         top = [(dt, i) for t, dt, i in found if t == best]
         # an extension: the sentence that says so gives the new (latest) date
         for dt, i in top:
-            if cues.EXTENDED_RE.search(self.folded, self._sentence_start(i), self.found[i].end + 40):
+            if cues.EXTENDED_RE.search(self.folded, self._sentence_start(i), self._sentence_end(i)):
                 return max(d for d, j in top if self._sentence_start(j) == self._sentence_start(i))
         return min(dt for dt, _ in top)
 

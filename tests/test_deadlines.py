@@ -92,6 +92,18 @@ def test_until_counts_only_in_a_sentence_about_applying():
     assert day_in_brussels(got.deadline) == date(2027, 3, 15)
 
 
+def test_an_application_period_closes_at_its_end_and_until_may_follow_the_date():
+    got = facts("Žádosti je možné podávat od 1. 3. 2027 do 15. 4. 2027.", "cs", kind="funding")
+    assert day_in_brussels(got.deadline) == date(2027, 4, 15)
+    got = facts("Avustusta voi hakea 15.4.2027 asti.", "fi", kind="funding")
+    assert day_in_brussels(got.deadline) == date(2027, 4, 15)
+
+
+def test_what_the_next_sentence_says_does_not_undo_a_deadline():
+    text = "Ansøgningsfristen er 1. marts 2027. Forrige års frist var 1. marts 2026."
+    assert day_in_brussels(facts(text, "da", kind="funding").deadline) == date(2027, 3, 1)
+
+
 def test_a_year_missing_from_a_date_comes_from_the_publication_date():
     got = facts("Deadline: 15 January", "en", published=datetime(2026, 11, 20, tzinfo=timezone.utc))
     assert day_in_brussels(got.deadline) == date(2027, 1, 15)
@@ -105,6 +117,8 @@ def test_a_year_missing_from_a_date_comes_from_the_publication_date():
     ("fr", "Le forum aura lieu du 3 au 5 juin à Lyon.", date(2027, 6, 3), date(2027, 6, 5)),
     ("pl", "Konferencja odbędzie się 30 czerwca – 2 lipca 2027 r.", date(2027, 6, 30), date(2027, 7, 2)),
     ("lt", "Renginys vyks 2027 m. birželio 3 d. Kaune.", date(2027, 6, 3), date(2027, 6, 3)),
+    ("el", "Το φεστιβάλ θα πραγματοποιηθεί από 21 έως 23 Μαΐου 2027.", date(2027, 5, 21), date(2027, 5, 23)),
+    ("fi", "Korjausviikkoa vietetään 10.–16.5.2027 Tampereella.", date(2027, 5, 10), date(2027, 5, 16)),
 ])
 def test_event_dates_and_ranges(lang, text, start, end):
     got = facts(text, lang, kind="event")
