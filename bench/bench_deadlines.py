@@ -1,15 +1,17 @@
 """Deadline and event-date extraction: precision, recall and speed on labelled multilingual texts.
 
-    .venv/bin/python bench/bench_deadlines.py [--split tune|heldout|both] [--repeat R] [--show]
+    .venv/bin/python bench/bench_deadlines.py [--split tune|heldout|heldout2|all] [--repeat R] [--show]
 
-Data: ``bench/data/deadlines/{tune,heldout}.yaml`` (see the README there): snippets of calls,
-event pages, news and reports in 14 languages with the deadline and event days a reader would
-give them. ``tune`` was used while writing the rules, ``heldout`` only measured.
+Data: ``bench/data/deadlines/{tune,heldout,heldout2}.yaml`` (see the README there): snippets of
+calls, event pages, news and reports in 14 languages with the deadline and event days a reader
+would give them. ``tune`` was used while writing the rules; ``heldout`` was fixed before any
+result was seen and measured once before generic fixes (see bench/README.md); ``heldout2`` was
+written after that and before the fixed code ran on it.
 
 Each item goes through :func:`indexer.deadlines.find_dates` with its title, text, language,
 resource type and publication date (no structured data: the text is what is measured). A
 deadline counts as right when its day in Europe/Brussels equals the labelled day; an event
-when both its start and end days do. Precision = right / found, recall = right / labelled,
+when both its start and end days do (a start with a time and no end counts as ending that day). Precision = right / found, recall = right / labelled,
 per language and overall, each split apart. Speed: µs per page, the best of ``--repeat``
 passes over all items on one core (a shared machine: compare runs of the same day only).
 ``--show`` prints every wrong or missed item.
@@ -77,7 +79,9 @@ def score(items: list[dict], results, show: bool) -> dict[str, dict[str, Tally]]
     tallies: dict[str, dict[str, Tally]] = defaultdict(lambda: {"deadline": Tally(), "event": Tally()})
     for item, facts in zip(items, results):
         got_d, truth_d = _day(facts.deadline), item.get("deadline")
-        got_e = (_day(facts.event_start), _day(facts.event_end)) if facts.event_start else None
+        # an event with a start time and no end time ends that day (find_dates leaves its end
+        # unknown rather than invent a time)
+        got_e = (_day(facts.event_start), _day(facts.event_end or facts.event_start)) if facts.event_start else None
         truth_e = (item["event_start"], item.get("event_end") or item["event_start"]) if item.get("event_start") else None
         for lang in (item["lang"], "all"):
             tallies[lang]["deadline"].add(got_d, truth_d)
@@ -111,11 +115,11 @@ def report(split: str, items: list[dict], tallies, us: float) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", choices=("tune", "heldout", "both"), default="both")
+    ap.add_argument("--split", choices=("tune", "heldout", "heldout2", "all"), default="all")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--show", action="store_true", help="print the wrong and missed items")
     args = ap.parse_args(argv)
-    for split in ("tune", "heldout") if args.split == "both" else (args.split,):
+    for split in ("tune", "heldout", "heldout2") if args.split == "all" else (args.split,):
         items = load(split)
         if args.show:
             print(f"{split}: wrong or missed")

@@ -24,7 +24,7 @@ def _stems(*stems: str) -> re.Pattern:
 # Says that the date after it closes something: "Deadline:", "date limite", "Einreichungsfrist".
 STRONG_RE = _words(
     # en
-    r"deadlines?", r"closing\s+date", r"closes?(?:\s+on)?", r"applications?\s+(?:close|must\s+be\s+(?:submitted|received)|are\s+due)",
+    r"deadlines?", r"closing\s+date", r"applications?\s+(?:close|must\s+be\s+(?:submitted|received)|are\s+due)",
     r"due\s+(?:date|by)", r"(?:must\s+be\s+)?submit(?:ted)?\s+(?:by|before|no\s+later\s+than)", r"apply\s+(?:by|before|until)",
     r"(?:no|not)\s+later\s+than", r"cut-?off\s+date", r"submissions?\s+(?:close|until|by)",
     # fr
@@ -37,7 +37,7 @@ STRONG_RE = _words(
     r"scadenza", r"scade\s+il", r"si\s+chiud(?:e|ono)(?:\s+il)?", r"termine\s+(?:ultimo|di\s+presentazione|per\s+la\s+presentazione|perentorio)",
     r"entro\s+e\s+non\s+oltre(?:\s+il)?", r"non\s+oltre\s+il", r"chiusura\s+(?:del\s+bando|dell'avviso|delle\s+candidature)",
     # nl
-    r"uiterlijk(?:\s+op)?", r"sluitingsdatum", r"sluit\s+op", r"indienen\s+(?:kan\s+)?(?:tot|voor)",
+    r"uiterlijk(?:\s+op)?", r"sluitingsdatum", r"indienen\s+(?:kan\s+)?(?:tot|voor)",
     # pt / es
     r"prazo(?:\s+de\s+(?:candidatura|submissao|entrega))?", r"data[- ]limite", r"encerramento\s+das\s+candidaturas",
     r"plazo(?:\s+de\s+(?:presentacion|solicitud))?", r"fecha\s+(?:limite|de\s+cierre)", r"cierre\s+de\s+la\s+convocatoria",
@@ -65,7 +65,7 @@ STRONG_RE = _words(
 
 # "until" words: a deadline only with an application word in the sentence (or on a call's page).
 WEAK_RE = _words(
-    r"until", r"till", r"by", r"before", r"jusqu'(?:au|a|à)", r"avant\s+le", r"bis(?:\s+zum)?", r"entro(?:\s+il)?",
+    r"until", r"till", r"by", r"before", r"closes?(?:\s+on)?", r"sluit\s+op", r"ferme\s+le", r"schliesst\s+am", r"jusqu'(?:au|a|à)", r"avant\s+le", r"bis(?:\s+zum)?", r"entro(?:\s+il)?",
     r"fino\s+al", r"tot(?:\s+en\s+met)?", r"t/m", r"voor", r"ate(?:\s+ao\s+dia|\s+ao|\s+dia|\s+a)?", r"hasta(?:\s+el)?",
     r"antes\s+del?", r"termina[mn]?\s+(?:a|em|el|no\s+dia)", r"finaliza[mn]?(?:\s+el)?", r"ends?\s+on", r"do(?:\s+dnia)?", r"iki", r"asti", r"εωσ", r"μεχρι", r"innan", r"indtil", r"inden", r"til",
 )
@@ -109,6 +109,8 @@ PAST_RE = _stems(
 )
 
 EXTENDED_RE = _stems(
+    r"ursprunglich", r"originally", r"initialement", r"inizialmente", r"oorspronkelijk", r"inicialmente",
+    r"pierwotnie", r"pradzioje", r"alun\s+perin", r"αρχικα", r"puvodne", r"ursprungligen", r"oprindeligt",
     r"extended", r"extension", r"prolong", r"postponed", r"reportee?(?![dr])", r"verlanger", r"verschoben", r"prorog",
     r"verlengd", r"prorrog", r"ampliad", r"przedluz", r"pratest", r"pidenn", r"παραταθ", r"παραταση", r"prodlouz",
     r"forlang", r"forlaeng",
@@ -137,5 +139,5 @@ EVENT_RE = _words(
     r"probehne", r"ager\s+rum", r"finder\s+sted", r"avholdes", r"conference\s+on", r"festival",
 )
 
-# Where a sentence ends: a new line; ; ! ?; a full stop after a word of 3+ letters, a year or ')'
-BOUNDARY_RE = re.compile(r"\n|[;!?](?:\s|$)|(?:(?<=[^\W\d_]{3})|(?<=(?:19|20)\d\d)|(?<=\)))\.(?:\s|$)")
+# Where a sentence ends: a new line; ; ! ?; a full stop after a word of 3+ letters, a year, a time or ')'
+BOUNDARY_RE = re.compile(r"\n|[;!?](?:\s|$)|(?:(?<=[^\W\d_]{3})|(?<=(?:19|20)\d\d)|(?<=\d[:.]\d\d)|(?<=\)))\.(?:\s|$)")

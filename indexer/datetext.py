@@ -80,9 +80,20 @@ _CONNECT = (
     r"hasta(?:\s+el)?|tot(?:\s+en\s+met)?|t/m|do|az|iki|εωσ|ωσ|μεχρι|asti)\s*"
 )
 
+# a weekday written inside a range: "du samedi 20 au dimanche 28 novembre"
+_WEEKDAY = (
+    r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?|lundi|mardi|mercredi|jeudi|vendredi|samedi"
+    r"|dimanche|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lunedi|martedi|mercoledi|giovedi"
+    r"|venerdi|sabato|domenica|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|segunda|terca|quarta"
+    r"|quinta|sexta|lunes|martes|miercoles|jueves|viernes|sabado|domingo|poniedzialek|wtorek|sroda|czwartek"
+    r"|piatek|sobota|niedziela|maanantai|tiistai|keskiviikko|torstai|perjantai|lauantai|sunnuntai|δευτερα|τριτη"
+    r"|τεταρτη|πεμπτη|παρασκευη|σαββατο|κυριακη|pondeli|utery|streda|ctvrtek|patek|nedele|mandag|tirsdag"
+    r"|onsdag|torsdag|fredag|lordag|sondag|mandag|tisdag)(?:-feira)?,?\s+"
+)
+
 _FORMS = {
     # 12–14 May 2027 / 3.–5. juni 2027 / from 3 to 5 June / del 3 al 5 de junio
-    "rdm": r"(?P<rd1>\d{1,2})" + _ORD + r"\.?" + _CONNECT + r"(?P<rd2>\d{1,2})" + _ORD + r"\.?\s*"
+    "rdm": r"(?P<rd1>\d{1,2})" + _ORD + r"\.?" + _CONNECT + r"(?:" + _WEEKDAY + r")?(?P<rd2>\d{1,2})" + _ORD + r"\.?\s*"
            + _DE + r"(?P<rmon>" + _MON + r")" + _YR.format("ry") + "?",
     # May 12–14, 2027 / birzelio 3–5 d.
     "rmd": r"(?P<smon>" + _MON + r")\s+(?P<sd1>\d{1,2})" + _ORD + r"\s*[-–—]\s*(?P<sd2>\d{1,2})" + _ORD
@@ -244,7 +255,7 @@ def _time_after(text: str, pos: int) -> tuple[int, tuple[int, int] | None, tuple
 
 
 _JOIN_RE = re.compile(r"\s*(?:[-–—‒]|to|till?|until|through|au|bis(?:\s+zum)?|al|ao|a|ate|hasta(?:\s+el)?|"
-                      r"tot(?:\s+en\s+met)?|t/m|do|az|iki|εωσ|μεχρι)\s*")
+                      r"tot(?:\s+en\s+met)?|t/m|do|az|iki|εωσ|μεχρι)\s*(?:" + _WEEKDAY + r")?")
 
 
 def mentions(folded: str, original: str | None = None, lang: str | None = None) -> list[Mention]:

@@ -288,7 +288,7 @@ class _Context:
     def _sentence_end(self, i: int) -> int:
         m = self.found[i]
         hi = min(len(self.folded), m.end + 40)
-        b = cues.BOUNDARY_RE.search(self.folded, m.end, hi)
+        b = cues.BOUNDARY_RE.search(self.folded, m.end - 1, hi)  # "1. marts." ends a sentence
         return b.start() if b else hi
 
     def _deadline_of(self, i: int) -> tuple[int, datetime] | None:
@@ -313,8 +313,13 @@ class _Context:
             return None
         if cues.REGISTRATION_RE.search(f, sent, m.start):
             tier = 1
-        last = m.last or m.first
-        day = self._year(last, None) if m.last is None else self._year(last)
+        dt = self._closing(i)
+        return None if dt is None else (tier, dt)
+
+    def _closing(self, i: int) -> datetime | None:
+        """Mention ``i`` as a deadline: its (last) day, at its time or at the end of the day."""
+        m = self.found[i]
+        day = self._year(m.last or m.first)
         if day is None:
             return None
         hm = (m.end_time or m.time) if m.last is not None and m.end_time else (m.time if m.last is None else None)
@@ -323,7 +328,22 @@ class _Context:
             return None
         if self.published is not None and dt < self.published - timedelta(days=1):
             return None  # a past edition's deadline, or a call reported on after it closed
-        return tier, dt
+        return dt
+
+    def _extended(self, i: int, dt: datetime) -> datetime | None:
+        """The new date when the deadline's sentence or the next one says it was extended."""
+        lo, hi = self._sentence_start(i), self._sentence_end(i)
+        nxt = cues.BOUNDARY_RE.search(self.folded, hi + 1, hi + 200)
+        nxt_end = nxt.start() if nxt else min(len(self.folded), hi + 200)
+        if cues.EXTENDED_RE.search(self.folded, hi, nxt_end):
+            end = nxt_end
+        elif cues.EXTENDED_RE.search(self.folded, lo, hi):
+            end = hi
+        else:
+            return None
+        later = [d for j in range(i, len(self.found)) if self.found[j].start < end
+                 for d in [self._closing(j)] if d is not None and d >= dt]
+        return max(later, default=None)
 
     def deadline(self) -> datetime | None:
         found: list[tuple[int, datetime, int]] = []
@@ -335,10 +355,11 @@ class _Context:
             return None
         best = max(t for t, _, _ in found)
         top = [(dt, i) for t, dt, i in found if t == best]
-        # an extension: the sentence that says so gives the new (latest) date
-        for dt, i in top:
-            if cues.EXTENDED_RE.search(self.folded, self._sentence_start(i), self._sentence_end(i)):
-                return max(d for d, j in top if self._sentence_start(j) == self._sentence_start(i))
+        # an extension: the sentence that says so (or the next one) gives the new, latest date
+        for dt, i in sorted(top):
+            extended = self._extended(i, dt)
+            if extended is not None:
+                return extended
         return min(dt for dt, _ in top)
 
     # -- event

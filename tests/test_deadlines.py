@@ -77,6 +77,21 @@ def test_an_extended_deadline_wins():
     assert day_in_brussels(facts(text, "en", kind="funding").deadline) == date(2027, 3, 15)
 
 
+def test_a_deadline_extended_in_the_next_sentence_is_the_new_date():
+    text = "Einsendeschluss war ursprünglich der 15. Juni 2027; er wurde auf den 30. Juni 2027 verlängert."
+    assert day_in_brussels(facts(text, "de", kind="funding").deadline) == date(2027, 6, 30)
+    text = "Deadline: 1 March 2027. Because of the holidays it has been extended to 15 March 2027."
+    assert day_in_brussels(facts(text, "en", kind="funding").deadline) == date(2027, 3, 15)
+
+
+def test_a_shop_that_closes_is_no_deadline():
+    text = "De kringloopwinkel sluit op 30 juni 2027 en opent op 15 juli 2027 op een nieuwe locatie."
+    assert facts(text, "nl", kind="news").deadline is None
+    text = "The exhibition closes on 30 June 2027."
+    assert facts(text, "en", kind="news").deadline is None
+    assert day_in_brussels(facts("The call closes on 30 June 2027.", "en", kind="funding").deadline) == date(2027, 6, 30)
+
+
 def test_questions_deadline_is_not_the_deadline_and_registration_only_without_another():
     text = ("Questions may be sent until 20 February 2027. Deadline for applications: 15 March 2027.")
     assert day_in_brussels(facts(text, "en", kind="funding").deadline) == date(2027, 3, 15)
@@ -119,6 +134,7 @@ def test_a_year_missing_from_a_date_comes_from_the_publication_date():
     ("lt", "Renginys vyks 2027 m. birželio 3 d. Kaune.", date(2027, 6, 3), date(2027, 6, 3)),
     ("el", "Το φεστιβάλ θα πραγματοποιηθεί από 21 έως 23 Μαΐου 2027.", date(2027, 5, 21), date(2027, 5, 23)),
     ("fi", "Korjausviikkoa vietetään 10.–16.5.2027 Tampereella.", date(2027, 5, 10), date(2027, 5, 16)),
+    ("fr", "Du samedi 20 au dimanche 28 novembre 2027, ateliers de réparation.", date(2027, 11, 20), date(2027, 11, 28)),
 ])
 def test_event_dates_and_ranges(lang, text, start, end):
     got = facts(text, lang, kind="event")
