@@ -124,8 +124,13 @@ _FORMS = {
     "fmd": r"(?P<mmon>" + _MON + r")\s+(?P<mdd>\d{1,2})" + _ORD + r"(?!\d)(?:\s*d\.)?" + _YR.format("my") + "?",
 }
 _DATE_RE = re.compile(
-    r"(?<![\w.,/-])(?:" + "|".join(f"(?P<{k}>{p})" for k, p in _FORMS.items()) + r")(?![\w-]|\.\d)"
+    r"(?<![\w.,/-])(?=\w)(?:" + "|".join(f"(?P<{k}>{p})" for k, p in _FORMS.items()) + r")(?![\w-]|\.\d)"
 )
+
+_DIGIT_RE = re.compile(r"\d")
+_BEFORE_DIGIT = 40  # a month name (and a weekday) written before the day number
+_AFTER_DIGIT = 160
+_LONGEST = 80  # no date form is longer: one found at hi - _LONGEST or later was not cut
 
 _ZONE = (
     r"(?P<tz>cest|cet|utc|gmt|eest|eet|west|wet|bst|mesz|mez|oez|oesz"
@@ -267,9 +272,15 @@ def mentions(folded: str, original: str | None = None, lang: str | None = None) 
     out: list[Mention] = []
     pos, n = 0, len(folded)
     while pos < n:
-        m = _DATE_RE.search(folded, pos)
-        if m is None:
+        # every date has a digit: the expensive search runs only around the digits
+        digit = _DIGIT_RE.search(folded, pos)
+        if digit is None:
             break
+        hi = min(n, digit.start() + _AFTER_DIGIT)
+        m = _DATE_RE.search(folded, max(pos, digit.start() - _BEFORE_DIGIT), hi)
+        if m is None:
+            pos = max(digit.end(), hi - _LONGEST)
+            continue
         # a word that only looked like a date ("from 3") must not swallow the real one after it
         pos = m.start() + 1
         read = _read(m, lang)
