@@ -123,7 +123,8 @@ def _types(node: Mapping[str, Any]) -> list[str]:
 
 
 def _from_structured(structured: Mapping[str, Any] | None, resource_type: str | None):
-    deadline = start = end = None
+    """(deadline, start, end) the structured data states: its top-level dates (a record's, or
+    the page's event markup) first, then the schema.org nodes."""
     if not structured:
         return None, None, None
     deadline = _value(structured.get("deadline"), "deadline")
@@ -134,9 +135,12 @@ def _from_structured(structured: Mapping[str, Any] | None, resource_type: str | 
     callish = resource_type == "funding" or any(t in _CALL_TYPES for n in nodes for t in _types(n))
     for node in nodes:
         types = _types(node)
-        if start is None and any(_EVENT_TYPES.search(t) for t in types):
-            start = _value(node.get("startDate"), "start")
-            if start is not None and end is None:
+        if any(_EVENT_TYPES.search(t) for t in types):
+            node_start = _value(node.get("startDate"), "start")
+            if start is None:
+                start = node_start
+            # the event's end, when the node is the event the top-level start is about
+            if end is None and node_start is not None and _same_day(node_start, start):
                 end = _value(node.get("endDate"), "end")
         if deadline is None:
             for key in ("applicationDeadline", "validThrough", "expires") if callish else ("applicationDeadline",):
@@ -148,6 +152,10 @@ def _from_structured(structured: Mapping[str, Any] | None, resource_type: str | 
     if start is not None and end is None and is_all_day(start, None):
         end = _at(start.astimezone(BRUSSELS).date(), _END_OF_DAY, BRUSSELS)
     return deadline, start, end
+
+
+def _same_day(a: datetime, b: datetime | None) -> bool:
+    return b is not None and a.astimezone(BRUSSELS).date() == b.astimezone(BRUSSELS).date()
 
 
 def _value(value: Any, role: str) -> datetime | None:

@@ -167,6 +167,14 @@ def test_structured_data_comes_first():
     assert day_in_brussels(got.deadline) == date(2027, 4, 30)
 
 
+def test_the_page_markups_start_and_the_event_nodes_end_go_together():
+    # what the normaliser passes: the event start its markup gives, and the JSON-LD nodes
+    structured = {"event_start": "2027-05-12",
+                  "@graph": [{"@type": "Event", "startDate": "2027-05-12", "endDate": "2027-05-14"}]}
+    got = facts("", None, kind="event", structured=structured)
+    assert (day_in_brussels(got.event_start), day_in_brussels(got.event_end)) == (date(2027, 5, 12), date(2027, 5, 14))
+
+
 def test_record_dates_given_as_days_keep_their_day():
     hints = {"deadline": datetime(2027, 3, 15, tzinfo=timezone.utc),
              "event_start": date(2027, 5, 12), "event_end": "2027-05-14"}
