@@ -158,8 +158,8 @@ def search_events():
     return _ics_response(calendar(upcoming_first(found), name=name, page_url=_page_url), "events.ics")
 
 
-@bp.get("/resources/<resource_id>.ics")
-@bp.get("/resource/<resource_id>.ics")
+@bp.get("/resource/<resource_id>.ics")  # beside the page's own address
+@bp.get("/resources/<resource_id>.ics")  # registered first: the address links use
 def resource_event(resource_id: str):
     """One event; 404 when the resource is not stored or has no event dates."""
     from .views import stored_resource
