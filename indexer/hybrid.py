@@ -158,7 +158,7 @@ class HybridSearch:
         # enough found by meaning: no lenient retry of the words (similar spellings, fewer
         # words) to mix in with them
         union = replace(query, also_ids=tuple(added), lenient=len(added) < LENIENT_BELOW)
-        if query.effective_sort == "date":
+        if query.effective_sort in ("date", "deadline"):  # a fixed order: the union in it
             return self.backend.search(union)
         if query.offset + query.per_page > WINDOW:  # beyond the fused window: lexical order
             return self.backend.search(union)

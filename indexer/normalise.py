@@ -50,10 +50,12 @@ from .extract import (
     parse_html,
     select_texts,
 )
+from .facts import Facts, stated_type, structured_facts
 from .language import detect_language
 from .metadata import PageMetadata, clean_author, extract_metadata, is_site_name, share_words
+from .metadata.jsonld import json_ld_nodes
 from .pdf import PdfError, extract_pdf, is_pdf
-from .resource import Hints, Instance, Place, RawDocument, Resource, as_utc, resource_id_for
+from .resource import Hints, Instance, RawDocument, Resource, as_utc, resource_id_for
 from .urls import canonicalize_url, is_web_url, same_site
 
 __all__ = ["MAX_SUMMARY", "NO_TEXT_LAYER", "NormaliseError", "content_hash", "make_summary",
@@ -91,6 +93,15 @@ def content_hash(text: str) -> str:
     t = unicodedata.normalize("NFKC", text or "").casefold()
     t = " ".join(_NON_WORD_RE.sub(" ", t).split())
     return hashlib.sha256(t.encode("utf-8")).hexdigest()
+
+
+def _hash(body: str, raw_body: bytes, facts: Facts) -> str:
+    """The content hash: of the text, and of the dates when there are any (a record whose
+    deadline moves is an update, its text unchanged)."""
+    if not body:
+        return hashlib.sha256(raw_body).hexdigest()
+    signature = facts.signature()
+    return content_hash(f"{body}\n\x00{signature}" if signature else body)
 
 
 def _plain(html_or_text: str | None) -> str:
@@ -242,6 +253,7 @@ def normalise(raw: RawDocument, source, *, taxonomy=None) -> Resource:
     declared_url: str | None = None
     fmt = "html"
     flags: list[str] = []
+    jsonld: list[dict] = []
     feed_text = _plain(hints.content_html) if hints.content_html else ""
 
     if kind == "pdf":
@@ -272,6 +284,7 @@ def normalise(raw: RawDocument, source, *, taxonomy=None) -> Resource:
         md = extract_metadata(tree, page_url, site_names=[n for n in site_names if n],
                               title_hint=hints.title, language=getattr(source, "language", None),
                               html=text)
+        jsonld = json_ld_nodes(tree)  # schema.org data: an event's dates, a call's deadline
         selectors = getattr(source, "selectors", None)
         try:
             if selectors is not None and selectors.body:
@@ -346,8 +359,10 @@ def normalise(raw: RawDocument, source, *, taxonomy=None) -> Resource:
         event_start=md.event_start,
         taxonomy=taxonomy,
     )
-    country = getattr(source, "country", None)
-    city = getattr(source, "city", None)
+    rtype = stated_type(hints, result.type)
+    facts = structured_facts(title, body, language, source=source, hints=hints,
+                             resource_type=rtype, published=published, jsonld=jsonld,
+                             page_event_start=md.event_start)
     fetched_at = as_utc(raw.fetched_at)
     return Resource(
         id=resource_id_for(url),
@@ -364,17 +379,20 @@ def normalise(raw: RawDocument, source, *, taxonomy=None) -> Resource:
                 guid=hints.guid,
             )
         ],
-        publisher=getattr(source, "publisher", None) or md.publisher,
+        publisher=hints.publisher or getattr(source, "publisher", None) or md.publisher,
         authors=authors,
         published=published,
         updated=updated,
         language=language,
-        type=result.type,
+        type=rtype,
         themes=result.themes,
-        places=[Place(country=country, city=city)] if (country or city) else [],
+        places=facts.places,
         format=fmt,
-        licence=licence,
-        content_hash=content_hash(body) if body else hashlib.sha256(raw.body).hexdigest(),
+        licence=hints.licence or licence,
+        content_hash=_hash(body, raw.body, facts),
+        deadline=facts.deadline,
+        event_start=facts.event_start,
+        event_end=facts.event_end,
         harvested_at=fetched_at,
         flags=flags,
         alternates=[{"language": lang, "url": canonicalize_url(href)}

@@ -12,12 +12,14 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from markupsafe import Markup, escape
 
-FACETS: tuple[str, ...] = ("language", "type", "theme", "country", "source", "year")
-SORTS: tuple[str, ...] = ("relevance", "date")
+FACETS: tuple[str, ...] = ("language", "type", "theme", "country", "city", "source", "year")
+# deadline: the calls still open first, the soonest deadline first; then the rest, newest first
+SORTS: tuple[str, ...] = ("relevance", "date", "deadline")
 # How the text is matched (indexer/hybrid.py): words and vectors fused, words only, vectors only.
 MODES: tuple[str, ...] = ("hybrid", "lexical", "dense")
 MAX_IDS = 1000  # resource ids a query may restrict itself to or add (``ids``/``also_ids``)
@@ -61,6 +63,14 @@ class SearchQuery:
     # hybrid search's own fetches of a page by id).
     lenient: bool = True
     suggest: bool = True
+    # Structured facts (see :class:`Restrictions`): calls whose deadline has not passed,
+    # events not yet over, resources dated from/to a day (inclusive, UTC days). ``now`` is
+    # the moment "not passed" is judged at (None: when the search runs).
+    open: bool = False
+    upcoming: bool = False
+    date_from: date | None = None
+    date_to: date | None = None
+    now: datetime | None = None
 
     def __post_init__(self) -> None:
         self.text = (self.text or "").strip()
@@ -96,6 +106,14 @@ class SearchQuery:
             if vals:
                 clean[name] = vals
         self.filters = clean
+        for name in ("date_from", "date_to"):
+            value = getattr(self, name)
+            if isinstance(value, datetime):
+                setattr(self, name, value.date())
+            elif value is not None and not isinstance(value, date):
+                raise QueryError(f"{name} must be a date", "date", name=name)
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise QueryError("date_from is after date_to", "date_order")
 
     @property
     def offset(self) -> int:
@@ -103,7 +121,68 @@ class SearchQuery:
 
     @property
     def effective_sort(self) -> str:
+        if self.sort == "deadline":
+            return "deadline"
         return "date" if not self.text else self.sort
+
+    def restrictions(self) -> "Restrictions":
+        """The structured-fact filters of this query, with the moment they are judged at."""
+        now = self.now or datetime.now(timezone.utc)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=timezone.utc)
+        return Restrictions(
+            open=self.open, upcoming=self.upcoming,
+            date_from=_day_start(self.date_from) if self.date_from else None,
+            date_before=_day_start(self.date_to + timedelta(days=1)) if self.date_to else None,
+            now=now.astimezone(timezone.utc).replace(microsecond=0),
+        )
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Restrictions:
+    """What a query's structured facts require of a resource, in engine-neutral terms (each
+    backend compiles it; both keep the same bounds):
+
+    * ``open``: a deadline at or after ``now``;
+    * ``upcoming``: an event not over at ``now`` (``Resource.event_until`` at or after it);
+    * ``date_from`` / ``date_before``: the resource's date (``Resource.date``) at or after the
+      one, strictly before the other (``date_to`` + 1 day: the last day is included).
+
+    ``now`` is also the moment the deadline sort tells open calls from the rest."""
+
+    open: bool = False
+    upcoming: bool = False
+    date_from: datetime | None = None
+    date_before: datetime | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def any(self) -> bool:
+        return bool(self.open or self.upcoming or self.date_from or self.date_before)
+
+    def cache_key(self) -> tuple:
+        """What the counts under these restrictions depend on (``now`` only when it matters)."""
+        timed = self.open or self.upcoming
+        return (self.open, self.upcoming, self.date_from, self.date_before,
+                self.now if timed else None)
+
+    def admits(self, deadline: datetime | None, event_until: datetime | None,
+               when: datetime | None) -> bool:
+        """Whether a resource with these facts passes (the reference the engines are tested
+        against)."""
+        if self.open and (deadline is None or deadline < self.now):
+            return False
+        if self.upcoming and (event_until is None or event_until < self.now):
+            return False
+        if self.date_from and (when is None or when < self.date_from):
+            return False
+        if self.date_before and (when is None or when >= self.date_before):
+            return False
+        return True
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 # Resource types: value -> label. Keep in step with config/taxonomy.yaml.
@@ -45,10 +45,70 @@ def resource_id_for(canonical_url: str) -> str:
     return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:20]
 
 
+PLACE_KINDS: tuple[str, ...] = ("city", "region", "country")
+# where a place came from: the source's configuration (its city/country) or the document's text
+PLACE_ORIGINS: tuple[str, ...] = ("source", "text")
+
+
 @dataclass
 class Place:
-    country: str | None = None  # ISO 3166 alpha-2, or "EU"
+    """A place a resource is about or comes from.
+
+    ``country`` (ISO 3166 alpha-2, or "EU") and ``city`` are what the facets read. A place found
+    in the text also has its ``name`` as found, its ``kind`` (city, region or country) and its
+    GeoNames id; ``origin`` tells a source's configured place from one found in the text. Rows
+    stored before places had more than a country and a city load as source places.
+    """
+
+    country: str | None = None
     city: str | None = None
+    name: str | None = None
+    kind: str | None = None  # one of PLACE_KINDS
+    geonameid: int | None = None
+    origin: str = "source"  # one of PLACE_ORIGINS
+
+    @property
+    def label(self) -> str:
+        """The name to show: the city, else the name found, else the country code."""
+        return self.city or self.name or self.country or ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form: country and city always (old readers expect them), the rest when
+        known."""
+        out: dict[str, Any] = {"country": self.country, "city": self.city}
+        if self.name and self.name != self.city:
+            out["name"] = self.name
+        if self.kind:
+            out["kind"] = self.kind
+        if self.geonameid is not None:
+            out["geonameid"] = self.geonameid
+        if self.origin != "source":
+            out["origin"] = self.origin
+        return out
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "Place":
+        """A place from its stored form, old ({country, city}) or new."""
+        gid = d.get("geonameid")
+        try:
+            gid = int(gid) if gid is not None else None
+        except (TypeError, ValueError):
+            gid = None
+        kind = d.get("kind")
+        return cls(country=d.get("country") or None, city=d.get("city") or None,
+                   name=d.get("name") or d.get("city") or None,
+                   kind=kind if kind in PLACE_KINDS else None, geonameid=gid,
+                   origin=d.get("origin") if d.get("origin") in PLACE_ORIGINS else "source")
+
+    @property
+    def key(self) -> tuple:
+        """What makes two places the same place (a source's city and the same city found in
+        the text are one; a country is one place however it was named)."""
+        if self.city:
+            return ("city", self.country, self.city)
+        if self.kind == "region":
+            return ("region", self.country, self.name)
+        return ("country", self.country, None if self.country else self.name)
 
 
 @dataclass
@@ -111,6 +171,16 @@ class Resource:
     @property
     def cities(self) -> list[str]:
         return sorted({p.city for p in self.places if p.city})
+
+    @property
+    def event_until(self) -> datetime | None:
+        """When the event is over: its end, else the end of the day it starts (an event given
+        by its start alone lasts that day); None for a resource that is no event."""
+        if self.event_end is not None:
+            return as_utc(self.event_end)
+        if self.event_start is not None:
+            return as_utc(self.event_start) + timedelta(days=1) - timedelta(seconds=1)
+        return None
 
     @property
     def date(self) -> datetime | None:

@@ -4,9 +4,15 @@
 
     {"total", "page", "pages", "per_page", "took_ms", "relaxed", "suggestion", "query": {...},
      "results": [{"id", "title", "url", "summary", "snippet", "language", "published", "date",
-                  "type", "themes", "format", "countries", "instances", "resource_url"}],
+                  "type", "themes", "format", "countries", "deadline", "start", "end", "places",
+                  "instances", "resource_url"}],
      "facets": {"language": [{"value", "count", "label"}], ...}}
 
+``deadline`` (a call's), ``start`` and ``end`` (an event's) are ISO 8601 UTC or null; ``places``
+are ``{"country", "city"}`` with ``name``, ``kind`` (city|region|country), ``geonameid`` and
+``origin`` ("text" when found in the text) when known. ``open=1`` keeps the calls whose deadline
+has not passed, ``upcoming=1`` the events not yet over, ``date_from``/``date_to`` (YYYY-MM-DD)
+the resources dated within those days; ``sort=deadline`` lists open calls soonest first.
 ``relaxed`` says when too few resources contained every word and the search retried with
 fewer words (``"some_words"``) or similar spellings (``"similar_spelling"``); ``suggestion``
 is a did-you-mean query when a word is in no document (else null).

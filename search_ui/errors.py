@@ -41,6 +41,9 @@ _QUERY_REASONS: dict[str, Any] = {
     "too_many_values": lambda name: _(
         "Too many values are chosen for the filter %(name)s.", name=name),
     "year": lambda: _("A year must be written with four digits."),
+    "date": lambda name: _("The parameter %(name)s must be a date written as YYYY-MM-DD.",
+                           name=name),
+    "date_order": lambda: _("The start date must not be after the end date."),
 }
 
 

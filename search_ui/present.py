@@ -37,6 +37,7 @@ FACET_HEADINGS: dict[str, Any] = {
     "type": lazy_gettext("Type"),
     "theme": lazy_gettext("Theme"),
     "country": lazy_gettext("Country"),
+    "city": lazy_gettext("City"),
     "source": lazy_gettext("Source"),
     "year": lazy_gettext("Year"),
 }
@@ -263,6 +264,14 @@ def hit_view(hit: Hit, labels: Labels, resource_path: str) -> dict[str, Any]:
         "format": d.get("format"),
         "publisher": d.get("publisher"),
         "countries": list(d.get("countries") or []),
+        "cities": list(d.get("cities") or []),
+        # structured facts: a call's deadline, an event's start and end (ISO 8601 UTC), the
+        # places the resource is about (resource.Place.to_json)
+        "deadline": d.get("deadline"),
+        "deadline_display": display_date(d.get("deadline"), lang),
+        "start": d.get("start"),
+        "end": d.get("end"),
+        "places": list(d.get("places") or []),
         "instances": [{"source_id": i.get("source_id"), "url": i.get("url")} for i in instances],
         "sources": [labels("source", s) for s in source_ids],
         "resource_url": resource_path,
@@ -284,6 +293,10 @@ def api_result(view: Mapping[str, Any]) -> dict[str, Any]:
         "themes": view["themes"],
         "format": view["format"],
         "countries": view["countries"],
+        "deadline": view["deadline"],
+        "start": view["start"],
+        "end": view["end"],
+        "places": view["places"],
         "instances": view["instances"],
         "resource_url": view["resource_url"],
     }
@@ -364,6 +377,10 @@ def results_json(
             "filters": q.filters,
             "sort": q.effective_sort,
             "include_gone": q.include_gone,
+            "open": q.open,
+            "upcoming": q.upcoming,
+            "date_from": q.date_from.isoformat() if q.date_from else None,
+            "date_to": q.date_to.isoformat() if q.date_to else None,
         },
         "results": [api_result(hit_view(h, labels, resource_url(h.id))) for h in results.hits],
         "facets": {
@@ -376,8 +393,18 @@ def results_json(
     }
 
 
+RESTRICTION_LABELS: dict[str, Any] = {
+    "open": lazy_gettext("Open calls only"),
+    "upcoming": lazy_gettext("Upcoming events only"),
+    "date_from": lazy_gettext("Date from"),
+    "date_to": lazy_gettext("Date to"),
+}
+
+
 def chips(state: SearchState, labels: Labels) -> list[dict]:
-    return [
+    """The active filters, each with the URL that removes it: facet values, then the
+    structured facts (open calls, upcoming events, the date range)."""
+    out = [
         {
             "facet": facet,
             "heading": str(FACET_HEADINGS[facet]),
@@ -387,6 +414,16 @@ def chips(state: SearchState, labels: Labels) -> list[dict]:
         }
         for facet, value in state.selected()
     ]
+    for name, value in state.restrictions():
+        dated = name.startswith("date_")
+        out.append({
+            "facet": name,
+            "heading": str(RESTRICTION_LABELS[name]) if dated else "",
+            "value": value,
+            "label": display_date(value) if dated else str(RESTRICTION_LABELS[name]),
+            "remove_url": state.without_url(name),
+        })
+    return out
 
 
 def merge_label(info: Any) -> str:

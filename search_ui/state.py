@@ -13,6 +13,7 @@ one state has one URL.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from urllib.parse import quote_plus, urlencode
 
@@ -38,6 +39,28 @@ def _whole_number(raw: str | None, name: str, default: int, maximum: int) -> int
     return int(raw)
 
 
+def _iso_date(raw: str | None, name: str) -> date | None:
+    """A day written YYYY-MM-DD (as an HTML date input sends it); empty is no day."""
+    if raw is None or raw.strip() == "":
+        return None
+    raw = raw.strip()
+    try:
+        if len(raw) != 10:
+            raise ValueError
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise QueryError(f"{name} must be a date written as YYYY-MM-DD", "date",
+                         name=name) from None
+
+
+def _flag(args, name: str) -> bool:
+    return (_first(args, name) or "").strip().lower() in _TRUE
+
+
+# the structured-fact filters in the URL, in this order (after the facets)
+RESTRICTIONS: tuple[str, ...] = ("open", "upcoming", "date_from", "date_to")
+
+
 def parse_query(args, *, default_per_page: int = 10) -> SearchQuery:
     """A :class:`SearchQuery` from request arguments (a Werkzeug MultiDict or alike).
 
@@ -61,6 +84,11 @@ def parse_query(args, *, default_per_page: int = 10) -> SearchQuery:
         include_gone=(_first(args, "include_gone") or "").strip().lower() in _TRUE,
         # hybrid (words and meaning, the default), lexical (words only) or dense (meaning)
         mode=(_first(args, "mode") or DEFAULT_MODE).strip(),
+        # calls still open, events not yet over, resources dated within days (inclusive)
+        open=_flag(args, "open"),
+        upcoming=_flag(args, "upcoming"),
+        date_from=_iso_date(_first(args, "date_from"), "date_from"),
+        date_to=_iso_date(_first(args, "date_to"), "date_to"),
     )
 
 
@@ -83,7 +111,20 @@ class SearchState:
 
     @property
     def has_filters(self) -> bool:
-        return bool(self._selected)
+        return bool(self._selected) or bool(self.restrictions())
+
+    def restrictions(self) -> list[tuple[str, str]]:
+        """The structured-fact filters in use, as URL parameters (``[("open", "1")]``)."""
+        q = self.query
+        out = [(name, "1") for name in ("open", "upcoming") if getattr(q, name)]
+        out += [(name, getattr(q, name).isoformat()) for name in ("date_from", "date_to")
+                if getattr(q, name)]
+        return out
+
+    def without_url(self, name: str) -> str:
+        """The URL of this search without the structured-fact filter ``name`` (page 1)."""
+        qs = urlencode([(k, v) for k, v in self.params(page=1) if k != name])
+        return f"{self.path}?{qs}" if qs else self.path
 
     def selected(self) -> list[tuple[str, str]]:
         """Active filters in facet order, then in the order they were chosen."""
@@ -108,6 +149,7 @@ class SearchState:
             out.append(("q", text))
         for name in FACETS:
             out.extend((name, v) for v in filters.get(name, []))
+        out.extend(self.restrictions())
         if sort != "relevance":
             out.append(("sort", sort))
         if q.per_page != self.default_per_page:
@@ -157,7 +199,10 @@ class SearchState:
         return self._encoded_parts
 
     def clear_filters_url(self) -> str:
-        return self.url(filters={}, page=1)
+        """This search without any filter: facets and structured facts alike."""
+        qs = urlencode([(k, v) for k, v in self.params(filters={}, page=1)
+                        if k not in RESTRICTIONS])
+        return f"{self.path}?{qs}" if qs else self.path
 
     def page_url(self, page: int) -> str:
         return self.url(page=page)

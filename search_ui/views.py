@@ -29,6 +29,7 @@ from . import atom, ics, ui_settings
 from .app_services import services
 from .i18n import LOCALES, language_name, ui_language, user_languages
 from .searching import RESOURCE_ID_RE, run_search
+from .facts_view import facts_view
 from .present import (
     FACET_HEADINGS,
     Labels,
@@ -185,6 +186,8 @@ def resource_view(r: Resource, labels: Labels) -> dict[str, Any]:
                     "description": concept_text("theme", t, "descriptions")} for t in r.themes],
         "countries": [{"value": c, "label": labels("country", c)} for c in r.countries],
         "cities": r.cities,
+        # deadline, event dates, places with links to /search?city=… (search_ui/facts_view)
+        "facts": facts_view(r),
         "format": r.format,
         "licence": r.licence,
         "is_live": r.is_live,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -537,3 +538,142 @@ def test_query_vectors_are_moved_by_the_stored_shift(with_vectors):
     assert [rid for rid, _ in found] == exact_ranking(moved, vectors, live_ids)[:5]
     for rid, similarity in found:
         assert similarity == pytest.approx(float(vectors[rid] @ moved), abs=0.03)
+
+
+# -- structured facts: the city facet, open calls, upcoming events, date range, deadline sort ---
+#
+# Judged at a fixed moment (SearchQuery.now) so that both engines answer the same; the
+# reference is query.Restrictions.admits, the same rule as the engines'.
+
+FACTS_NOW = utc(2026, 6, 15) + timedelta(hours=12)
+
+
+def facts_corpus() -> list:
+    """Calls with deadlines around FACTS_NOW, events, dated news, places in two cities."""
+    hour, day = timedelta(hours=1), timedelta(days=1)
+
+    def res(rid, title, *, type="other", published=utc(2026, 1, 10), city=None, country="LT",
+            deadline=None, start=None, end=None, body="circular economy funding"):
+        r = make_resource(rid, title, body=body, type=type, published=published,
+                          countries=(country,), city=city)
+        r.deadline, r.event_start, r.event_end = deadline, start, end
+        return r
+
+    return [
+        res("call-hours", "Call closing in hours", type="funding", city="Kaunas",
+            deadline=FACTS_NOW + 3 * hour, published=utc(2026, 3, 1)),
+        res("call-weeks", "Call closing in weeks", type="funding", city="Vilnius",
+            deadline=FACTS_NOW + 20 * day, published=utc(2026, 2, 1)),
+        res("call-at-now", "Call closing this very second", type="funding",
+            deadline=FACTS_NOW, published=utc(2026, 1, 5)),
+        res("call-closed", "Call closed an hour ago", type="funding", city="Kaunas",
+            deadline=FACTS_NOW - hour, published=utc(2026, 4, 1)),
+        res("call-old", "Call closed last year", type="funding", country="IT", city="Prato",
+            deadline=FACTS_NOW - 300 * day, published=utc(2025, 5, 1)),
+        res("call-undated", "Call without a deadline", type="funding", published=utc(2026, 5, 1)),
+        res("event-running", "Event under way", type="event", city="Kaunas",
+            start=FACTS_NOW - day, end=FACTS_NOW + day, published=utc(2026, 3, 31)),
+        res("event-today", "Event started this morning", type="event",
+            start=FACTS_NOW - 3 * hour, published=utc(2026, 3, 30)),
+        res("event-next", "Event next month", type="event", start=FACTS_NOW + 30 * day,
+            end=FACTS_NOW + 31 * day, published=utc(2026, 3, 29)),
+        res("event-past", "Event last week", type="event", start=FACTS_NOW - 8 * day,
+            end=FACTS_NOW - 7 * day, published=utc(2026, 3, 28)),
+        res("news-march", "News of 31 March", published=utc(2026, 3, 31) + 23 * hour),
+        res("news-april", "News of 1 April", published=utc(2026, 4, 1)),
+    ]
+
+
+@pytest.fixture
+def facts_backend(empty_backend):
+    empty_backend.apply(facts_corpus())
+    return empty_backend
+
+
+def facts_search(backend, **kw) -> SearchResults:
+    kw.setdefault("per_page", 50)
+    return backend.search(SearchQuery(now=FACTS_NOW, **kw))
+
+
+def admitted(**kw) -> set[str]:
+    limits = SearchQuery(now=FACTS_NOW, **kw).restrictions()
+    return {r.id for r in facts_corpus() if limits.admits(r.deadline, r.event_until, r.date)}
+
+
+def test_open_keeps_exactly_the_calls_whose_deadline_has_not_passed(facts_backend):
+    found = facts_search(facts_backend, open=True)
+    assert set(ids(found)) == {"call-hours", "call-weeks", "call-at-now"} == admitted(open=True)
+    assert found.total == 3
+    # the facets count what the filter keeps
+    assert {v.value: v.count for v in found.facets["city"]} == {"Kaunas": 1, "Vilnius": 1}
+    assert {v.value: v.count for v in found.facets["type"]} == {"funding": 3}
+    # a moment later, the call closing "now" is closed
+    later = facts_backend.search(SearchQuery(open=True, now=FACTS_NOW + timedelta(seconds=1)))
+    assert set(ids(later)) == {"call-hours", "call-weeks"}
+
+
+def test_upcoming_keeps_the_events_not_yet_over(facts_backend):
+    found = facts_search(facts_backend, upcoming=True)
+    # under way, started today (an event without an end lasts the day it starts), to come
+    assert set(ids(found)) == {"event-running", "event-today", "event-next"}
+    assert set(ids(found)) == admitted(upcoming=True)
+    both = facts_search(facts_backend, upcoming=True, filters={"city": ["Kaunas"]})
+    assert ids(both) == ["event-running"]
+
+
+def test_the_date_range_takes_both_days_whole(facts_backend):
+    march = facts_search(facts_backend, date_from=utc(2026, 3, 31).date(),
+                         date_to=utc(2026, 3, 31).date())
+    assert set(ids(march)) == {"news-march", "event-running"}
+    spring = facts_search(facts_backend, date_from=utc(2026, 3, 30).date(),
+                          date_to=utc(2026, 4, 1).date())
+    expected = admitted(date_from=utc(2026, 3, 30).date(), date_to=utc(2026, 4, 1).date())
+    assert set(ids(spring)) == expected == {"event-today", "event-running", "news-march",
+                                            "news-april", "call-closed"}
+    assert ids(spring) == [r.id for r in sorted(
+        (r for r in facts_corpus() if r.id in expected), key=lambda r: r.date, reverse=True)]
+    until = facts_search(facts_backend, date_to=utc(2025, 12, 31).date())
+    assert ids(until) == ["call-old"]
+
+
+def test_deadline_sort_lists_open_calls_soonest_first_then_the_rest_newest_first(facts_backend):
+    everything = facts_search(facts_backend, sort="deadline")
+    open_first = ["call-at-now", "call-hours", "call-weeks"]
+    rest = [r.id for r in sorted((r for r in facts_corpus() if r.id not in open_first),
+                                 key=lambda r: r.date, reverse=True)]
+    assert ids(everything) == open_first + rest
+    assert everything.total == len(facts_corpus())
+    # page by page, the same order: pages straddling the open calls and the rest
+    paged = []
+    for page in range(1, 6):
+        got = facts_search(facts_backend, sort="deadline", per_page=2, page=page)
+        assert got.total == len(facts_corpus())
+        paged += ids(got)
+    assert paged == ids(everything)[:10]
+    # with words, the sort still orders by deadline (and the open filter keeps the open calls)
+    worded = facts_search(facts_backend, text="call", sort="deadline", open=True)
+    assert ids(worded) == open_first
+
+
+def test_city_facet_counts_and_filters_cities(facts_backend):
+    found = facts_search(facts_backend)
+    assert {v.value: v.count for v in found.facets["city"]} == {
+        "Kaunas": 3, "Vilnius": 1, "Prato": 1}
+    kaunas = facts_search(facts_backend, filters={"city": ["Kaunas"]})
+    assert set(ids(kaunas)) == {"call-hours", "call-closed", "event-running"}
+    # disjunctive like every facet: the other cities keep their counts
+    assert {v.value: v.count for v in kaunas.facets["city"]} == {
+        "Kaunas": 3, "Vilnius": 1, "Prato": 1}
+    assert kaunas.hits[0].doc["cities"] == ["Kaunas"]
+
+
+def test_hits_carry_the_deadline_and_event_dates(facts_backend):
+    (call,) = facts_search(facts_backend, filters={"city": ["Vilnius"]}).hits
+    assert call.doc["deadline"] == (FACTS_NOW + timedelta(days=20)).isoformat().replace(
+        "+00:00", "Z")
+    assert call.doc["start"] is None and call.doc["end"] is None
+    assert call.doc["places"] == [{"country": "LT", "city": "Vilnius"}]
+    event = next(h for h in facts_search(facts_backend, upcoming=True).hits
+                 if h.id == "event-next")
+    assert event.doc["start"].startswith("2026-07-15") and event.doc["end"].startswith(
+        "2026-07-16")

@@ -145,10 +145,12 @@ def test_api_shape(client, portal):
     assert data["total"] == 2
     first = data["results"][0]
     assert set(first) == {"id", "title", "url", "summary", "snippet", "language", "published", "date",
-                          "type", "themes", "format", "countries", "instances", "resource_url"}
+                          "type", "themes", "format", "countries", "deadline", "start", "end",
+                          "places", "instances", "resource_url"}
     assert first["resource_url"] == f"/resource/{first['id']}"
     assert "<mark>" in "".join(r["snippet"] for r in data["results"])
-    assert list(data["facets"]) == ["language", "type", "theme", "country", "source", "year"]
+    assert list(data["facets"]) == ["language", "type", "theme", "country", "city", "source",
+                                    "year"]
     assert {"value": "nl", "count": 2, "label": "Nederlands"} in data["facets"]["language"]
     sources = {v["value"]: v["label"] for v in data["facets"]["source"]}
     assert sources["amsterdam"] == "Gemeente Amsterdam"
@@ -157,7 +159,7 @@ def test_api_shape(client, portal):
 def test_facets_in_order_with_labels(client):
     doc = get_page(client, "/search")
     headings = [h.text_content() for h in doc.cssselect("aside section.facet h3")]
-    assert headings == ["Language", "Type", "Theme", "Country", "Source", "Year"]
+    assert headings == ["Language", "Type", "Theme", "Country", "City", "Source", "Year"]
     langs = facet(doc, "language")
     assert langs["de"]["label"] == "Deutsch" and langs["pl"]["label"] == "Polski"
     assert facet(doc, "country")["EU"]["label"] == "European Union"
@@ -278,7 +280,7 @@ def test_sort_switch(client):
     hidden = {(i.get("name"), i.get("value")) for i in form.cssselect("input[type=hidden]")}
     assert hidden == {("q", "circular economy"), ("language", "en")}
     options = {o.get("value"): o.get("selected") is not None for o in form.cssselect("select[name=sort] option")}
-    assert options == {"relevance": True, "date": False}
+    assert options == {"relevance": True, "date": False, "deadline": False}
     assert form.cssselect("button[type=submit]")  # works without JavaScript
 
 

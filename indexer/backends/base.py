@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..query import SearchQuery, SearchResults
-from ..resource import Resource
+from ..resource import Resource, as_utc
 
 
 class BackendUnavailable(RuntimeError):
@@ -58,6 +58,10 @@ def result_view(r: Resource) -> dict[str, Any]:
         "format": r.format,
         "countries": r.countries,
         "cities": r.cities,
+        "deadline": _iso(r.deadline),
+        "start": _iso(r.event_start),
+        "end": _iso(r.event_end),
+        "places": [p.to_json() for p in r.places],
         "instances": [
             {"source_id": i.source_id, "url": i.url}
             for i in (r.live_instances or r.instances)
@@ -67,7 +71,7 @@ def result_view(r: Resource) -> dict[str, Any]:
 
 def _iso(when) -> str | None:
     """ISO 8601, UTC written as ``Z``; None stays None."""
-    return when.isoformat().replace("+00:00", "Z") if when else None
+    return as_utc(when).isoformat().replace("+00:00", "Z") if when else None
 
 
 def facet_values(r: Resource) -> dict[str, list[str]]:
@@ -77,6 +81,7 @@ def facet_values(r: Resource) -> dict[str, list[str]]:
         "type": [r.type] if r.type else [],
         "theme": list(r.themes),
         "country": r.countries,
+        "city": r.cities,
         "source": r.source_ids or sorted({i.source_id for i in r.instances}),
         "year": [str(r.year)] if r.year else [],
     }

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, and_, bindparam, delete, insert, or_, select
 from sqlalchemy.engine import Connection
 
 from .. import neardup
+from ..resource import Place
 from .tables import instances_t, resource_bands_t, resources_t
 
 
@@ -117,9 +118,19 @@ def _strength(m: neardup.Match) -> tuple[float, float]:
 
 
 def union_places(a: list[dict], b: list[dict]) -> list[dict]:
-    out: list[dict] = []
-    for p in [*a, *b]:
-        p = {"country": p.get("country"), "city": p.get("city")}
-        if (p["country"] or p["city"]) and p not in out:
-            out.append(p)
-    return out
+    """The stored places of ``a`` then ``b`` (resource.Place.to_json), each place once; a
+    place known to both keeps ``a``'s entry, completed with what ``b`` knows of it (its
+    GeoNames id)."""
+    out: dict[tuple, Place] = {}
+    for raw in [*a, *b]:
+        if not isinstance(raw, dict):
+            continue
+        p = Place.from_json(raw)
+        if not (p.country or p.city or p.name):
+            continue
+        known = out.get(p.key)
+        if known is None:
+            out[p.key] = p
+        elif known.geonameid is None and p.geonameid is not None:
+            known.geonameid = p.geonameid
+    return [p.to_json() for p in out.values()]

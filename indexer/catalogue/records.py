@@ -40,10 +40,11 @@ def _resource_from_row(r) -> Resource:
         publisher=r["publisher"], authors=list(r["authors"] or []), published=r["published"],
         updated=r["updated"], language=r["language"], type=r["type"],
         themes=list(r["themes"] or []),
-        places=[Place(p.get("country"), p.get("city")) for p in (r["places"] or [])],
+        places=[Place.from_json(p) for p in (r["places"] or []) if isinstance(p, dict)],
         format=r["format"], licence=r["licence"], content_hash=r["content_hash"],
         harvested_at=r["harvested_at"], indexed_at=r["indexed_at"], instances=[],
         flags=list(r["flags"] or []),
+        deadline=r["deadline"], event_start=r["event_start"], event_end=r["event_end"],
     )
 
 

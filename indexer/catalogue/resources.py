@@ -214,9 +214,10 @@ class ResourcesMixin:
             publisher=res.publisher, authors=list(res.authors), published=res.published,
             updated=res.updated, language=res.language, type=res.type or "other",
             themes=list(res.themes),
-            places=[{"country": p.country, "city": p.city} for p in res.places],
+            places=union_places([], [p.to_json() for p in res.places]),
             format=res.format, licence=res.licence, content_hash=res.content_hash,
             harvested_at=res.harvested_at or now, flags=list(res.flags) or None,
+            deadline=res.deadline, event_start=res.event_start, event_end=res.event_end,
         )
 
     def _update_content(self, c: Connection, rid: str, res: Resource, now: datetime) -> None:
@@ -234,13 +235,12 @@ class ResourcesMixin:
     def _merge_metadata(self, c: Connection, rid: str, res: Resource) -> None:
         cur = c.execute(select(resources_t).where(resources_t.c.id == rid)).mappings().first()
         vals: dict[str, Any] = {
-            "places": union_places(cur["places"] or [],
-                                    [{"country": p.country, "city": p.city} for p in res.places]),
+            "places": union_places(cur["places"] or [], [p.to_json() for p in res.places]),
             "themes": sorted(set(cur["themes"] or []) | set(res.themes)),
         }
         if res.published and (cur["published"] is None or res.published < cur["published"]):
             vals["published"] = res.published
-        for k in ("publisher", "language", "licence"):
+        for k in ("publisher", "language", "licence", "deadline", "event_start", "event_end"):
             if not cur[k] and getattr(res, k):
                 vals[k] = getattr(res, k)
         if not cur["authors"] and res.authors:

@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ from .mapping import index_body
 from .queries import (
     compile_cursor_query,
     compile_query,
+    deadline_bodies,
     compile_vocabulary,
     sorted_by_date,
 )
@@ -383,6 +385,9 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
 
     def search(self, query: SearchQuery) -> SearchResults:
         started = time.perf_counter()
+        if query.now is None and (query.open or query.upcoming or query.sort == "deadline"):
+            # one moment for every request of this search (a deep page takes several)
+            query = replace(query, now=query.restrictions().now)
         parsed = parse_user_query(query.text) if query.text else UserQuery()
         results = answer_leniently(
             query, parsed, lambda plan: self._search_plan(query, plan),
@@ -440,10 +445,28 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
 
     def _search(self, query: SearchQuery, max_clauses: int, relax: str | None = None
                 ) -> dict[str, Any]:
+        if query.effective_sort == "deadline":
+            return self._deadline_search(query, max_clauses, relax)
         if query.offset + query.per_page <= self.result_window:
             body = compile_query(query, max_clauses=max_clauses, relax=relax)
             return self.es.search(index=self.index, body=body).body
         return self._deep_search(query, max_clauses, relax)
+
+    def _deadline_search(self, query: SearchQuery, max_clauses: int, relax: str | None = None
+                         ) -> dict[str, Any]:
+        """A page sorted by deadline (queries.deadline_bodies): the open calls' page, filled up
+        from the rest; one response as Elasticsearch would give it."""
+        first, rest = deadline_bodies(
+            compile_query(query, max_clauses=max_clauses, relax=relax), query)
+        resp = self.es.search(index=self.index, body=first).body
+        hits = list(resp["hits"]["hits"])
+        n_open = int(resp["hits"]["total"]["value"])
+        rest["from"] = max(0, query.offset - n_open)
+        rest["size"] = max(0, query.per_page - len(hits))
+        more = self.es.search(index=self.index, body=rest).body
+        hits += more["hits"]["hits"]
+        total = n_open + int(more["hits"]["total"]["value"])
+        return {**resp, "hits": {**resp["hits"], "hits": hits, "total": {"value": total}}}
 
     def _deep_search(self, query: SearchQuery, max_clauses: int, relax: str | None = None
                      ) -> dict[str, Any]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-SCHEMA_VERSION = 4  # stored in the mapping's _meta; bump when index_body() changes (3: listing)
+SCHEMA_VERSION = 5  # stored in the mapping's _meta; bump when index_body() changes (3: listing;
+# 5: the city facet, deadline and event_until)
 # 2: pre-analysed stems_<code>/parts_<code> fields; 4: the vector and vector_model fields
 DEFAULT_INDEX = "ccp-resources"
 

@@ -113,6 +113,9 @@ def index_mappings(vector_dims: int = DEFAULT_VECTOR_DIMS) -> dict[str, Any]:
             "date": {"type": "date"},
             "published": {"type": "date"},
             "updated": {"type": "date"},
+            # structured facts: when a call closes, when an event is over (Resource.event_until)
+            "deadline": {"type": "date"},
+            "event_until": {"type": "date"},
             "live": {"type": "boolean"},
             "listing": {"type": "boolean"},  # query.is_listing: its score is weighted down
             "view": {"type": "object", "enabled": False},
@@ -165,6 +168,8 @@ def document(r: Resource) -> dict[str, Any]:
             "date": _iso(r.date),
             "published": _iso(r.published),
             "updated": _iso(r.updated),
+            "deadline": _iso(r.deadline),
+            "event_until": _iso(r.event_until),
             "live": r.is_live,
             "listing": is_listing(r.title, r.body),
             "view": result_view(r),

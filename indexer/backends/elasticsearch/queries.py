@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 from ...analysis import (
@@ -22,6 +23,7 @@ from ...query import (
     PROXIMITY_BOOST,
     PROXIMITY_SLOP,
     SUGGEST_MIN_CHARS,
+    Restrictions,
     SearchQuery,
     TextPlan,
     fuzziness,
@@ -188,7 +190,48 @@ def _main_query(query: SearchQuery, plan: TextPlan | None) -> dict[str, Any]:
         clauses["filter"] = [{"term": {"live": True}}]
     if query.ids is not None:
         clauses.setdefault("filter", []).append({"ids": {"values": list(query.ids)}})
+    limits = restriction_filters(query.restrictions())
+    if limits:
+        clauses.setdefault("filter", []).extend(limits)
     return {"bool": clauses} if clauses else {"match_all": {}}
+
+
+def _es_time(when: datetime) -> str:
+    return when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def restriction_filters(limits: Restrictions) -> list[dict[str, Any]]:
+    """The structured-fact filters (query.Restrictions): the same bounds as the embedded
+    engine's range queries."""
+    out: list[dict[str, Any]] = []
+    if limits.open:
+        out.append({"range": {"deadline": {"gte": _es_time(limits.now)}}})
+    if limits.upcoming:
+        out.append({"range": {"event_until": {"gte": _es_time(limits.now)}}})
+    if limits.date_from or limits.date_before:
+        bounds: dict[str, str] = {}
+        if limits.date_from:
+            bounds["gte"] = _es_time(limits.date_from)
+        if limits.date_before:
+            bounds["lt"] = _es_time(limits.date_before)
+        out.append({"range": {"date": bounds}})
+    return out
+
+
+def deadline_bodies(body: dict[str, Any], query: SearchQuery
+                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two requests of a search sorted by deadline, from :func:`compile_query`'s body:
+    the calls still open (soonest deadline first; it keeps the aggregations, which ignore the
+    ``post_filter``) and the rest (newest first), each under the facet filters. The caller
+    pages across the two as the embedded engine does."""
+    still_open = {"range": {"deadline": {"gte": _es_time(query.restrictions().now)}}}
+    facets = _filters_except(query, None)
+    first = {**body, "post_filter": {"bool": {"filter": [*facets, still_open]}},
+             "sort": [{"deadline": {"order": "asc"}}, {"id": {"order": "asc"}}]}
+    rest = {k: v for k, v in body.items() if k not in ("aggs", "from", "search_after")}
+    rest["post_filter"] = {"bool": {"filter": facets, "must_not": [still_open]}}
+    rest["sort"] = _sort(True)
+    return first, rest
 
 
 def _ids_scoring_nothing(ids: Sequence[str]) -> dict[str, Any]:
@@ -229,7 +272,8 @@ def _sort(by_date: bool) -> list[dict[str, Any]]:
 
 
 def sorted_by_date(query: SearchQuery, parsed: UserQuery) -> bool:
-    return query.effective_sort == "date" or not parsed.groups
+    """Whether the hits are in a fixed order (date or deadline) rather than by score."""
+    return query.effective_sort in ("date", "deadline") or not parsed.groups
 
 
 def _post_filter(query: SearchQuery) -> dict[str, Any] | None:

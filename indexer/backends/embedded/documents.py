@@ -29,7 +29,7 @@ from ...analysis import analysed_fields, stem_language
 from ...query import is_listing
 from ...resource import Resource
 from ..base import facet_values, result_view
-from .schema import SET_SEPARATOR, SNIPPET_SOURCE_CHARS, date_key, doc_key
+from .schema import SET_SEPARATOR, SNIPPET_SOURCE_CHARS, date_key, doc_key, facts_fields
 
 # (kind, field, value): kind "t" text, "i" integer, "b" bytes
 Fields = list[tuple[str, str, Any]]
@@ -68,6 +68,7 @@ def analysed_document_fields(r: Resource) -> Fields:
         out += [("t", facet, value) for value in values]
         out.append(("t", f"{facet}_set", SET_SEPARATOR.join(values)))
     out.append(("i", "date", date_key(r)))
+    out += facts_fields(r)
     out.append(("i", "key", doc_key(r.id)))
     out.append(("t", "live", "yes" if r.is_live else "no"))
     out.append(("t", "listing", "yes" if is_listing(r.title, r.body) else "no"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 import tantivy
 
@@ -17,13 +18,13 @@ from ...analysis import (
 )
 from ...compounds import LANGUAGES as COMPOUND_LANGUAGES
 from ...query import FACETS
-from ...resource import Resource
+from ...resource import Resource, as_utc
 from ...stemming import PYTHON_LANGUAGES, stem
 
-SCHEMA_VERSION = 7  # 3: pre-analysed stems_<code>/parts_<code> fields; 4: the listing field;
+SCHEMA_VERSION = 8  # 3: pre-analysed stems_<code>/parts_<code> fields; 4: the listing field;
 # 5: the "key" fast field (vector search filters through it); 6: parts_<code> and title_stems
 # without positions; 7: the view and the snippet source stored as one zlib blob, the title
-# no longer stored apart
+# no longer stored apart; 8: the city facet, the deadline and event_until fast fields
 
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "write.lock"
@@ -68,6 +69,10 @@ def build_schema() -> tantivy.Schema:
         sb.add_text_field(facet, tokenizer_name="raw", index_option="basic")
         sb.add_text_field(f"{facet}_set", fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("date", fast=True)
+    # structured facts (see facts_fields): when a call closes (a sort key like "date"), when
+    # an event is over (seconds); absent when the resource has none
+    sb.add_integer_field("deadline", fast=True)
+    sb.add_integer_field("event_until", fast=True)
     # doc_key(id): how vector search (vectors.py) maps a document to its vector without
     # reading stored documents
     sb.add_integer_field("key", fast=True, indexed=False)
@@ -98,6 +103,31 @@ def date_key(r: Resource) -> int:
     slot = int(hashlib.blake2b(r.id.encode("utf-8"), digest_size=4).hexdigest(), 16) % TIE_SLOTS
     d = r.date
     return (int(d.timestamp()) * TIE_SLOTS if d else NO_DATE) + slot
+
+
+def moment_key(when: datetime) -> int:
+    """The value of a moment in the "date" and "deadline" sort keys (before the tie slot)."""
+    return int(as_utc(when).timestamp()) * TIE_SLOTS
+
+
+def deadline_key(r: Resource) -> int | None:
+    """The sort value of a resource's deadline (tie-broken like :func:`date_key`), or None."""
+    if r.deadline is None:
+        return None
+    slot = int(hashlib.blake2b(r.id.encode("utf-8"), digest_size=4).hexdigest(), 16) % TIE_SLOTS
+    return moment_key(r.deadline) + slot
+
+
+def facts_fields(r: Resource) -> list[tuple[str, str, int]]:
+    """The integer fields of a resource's structured facts (none when it has none)."""
+    out = []
+    key = deadline_key(r)
+    if key is not None:
+        out.append(("i", "deadline", key))
+    until = r.event_until
+    if until is not None:
+        out.append(("i", "event_until", int(until.timestamp())))
+    return out
 
 
 _COMPOUND_FIELDS = {f"text_{code}" for code in COMPOUND_LANGUAGES}

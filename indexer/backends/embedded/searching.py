@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import tantivy
@@ -27,6 +28,7 @@ from ...query import (
     PROXIMITY_SLOP,
     FacetValue,
     Hit,
+    Restrictions,
     SearchQuery,
     SearchResults,
     Snippet,
@@ -36,7 +38,16 @@ from ...query import (
     word_terms,
 )
 from ..base import BackendUnavailable
-from .schema import FACET_BUCKETS, SET_SEPARATOR, SNIPPET_CHARS, Occur, analysed_query
+from .schema import (
+    FACET_BUCKETS,
+    NO_DATE,
+    SET_SEPARATOR,
+    SNIPPET_CHARS,
+    TIE_SLOTS,
+    Occur,
+    analysed_query,
+    moment_key,
+)
 
 
 def _terms_specs(facets: Iterable[str]) -> dict[str, Any]:
@@ -231,6 +242,46 @@ class SearchMixin:
         q = tantivy.Query.term_set_query(self._schema, facet, values)
         return tantivy.Query.const_score_query(q, 0.0)  # filters don't change the ranking
 
+    def _restriction_queries(self, limits: Restrictions) -> list[tuple[Any, tantivy.Query]]:
+        """The structured-fact filters (query.Restrictions) as range queries on fast fields,
+        scoring nothing."""
+        Q, integer = tantivy.Query, tantivy.FieldType.Integer
+        ranges: list[tuple[str, int | None, int | None]] = []
+        if limits.open:
+            ranges.append(("deadline", moment_key(limits.now), None))
+        if limits.upcoming:
+            ranges.append(("event_until", int(limits.now.timestamp()), None))
+        if limits.date_from or limits.date_before:
+            low = moment_key(limits.date_from) if limits.date_from else NO_DATE + TIE_SLOTS
+            high = moment_key(limits.date_before) - 1 if limits.date_before else None
+            ranges.append(("date", low, high))
+        return [(Occur.Must, Q.const_score_query(
+            Q.range_query(self._schema, name, integer, low, high), 0.0))
+            for name, low, high in ranges]
+
+    def _by_deadline(self, searcher: tantivy.Searcher, main: tantivy.Query, offset: int,
+                     limit: int, now: datetime) -> tuple[list, int]:
+        """The page ``offset:offset+limit`` of ``main`` sorted by deadline: the calls still
+        open at ``now``, soonest deadline first, then every other match, newest first."""
+        Q = tantivy.Query
+        still_open = Q.range_query(self._schema, "deadline", tantivy.FieldType.Integer,
+                                   moment_key(now), None)
+        first = Q.boolean_query([(Occur.Must, main), (Occur.Must, still_open)])
+        rest = Q.boolean_query([(Occur.Must, main), (Occur.MustNot, still_open)])
+        found_open = searcher.search(first, limit, count=True, order_by_field="deadline",
+                                     offset=offset, order=tantivy.Order.Asc)
+        n_open = found_open.count or 0
+        hits = list(found_open.hits)
+        if len(hits) < limit:
+            found_rest = searcher.search(rest, limit - len(hits), count=True,
+                                         order_by_field="date", offset=max(0, offset - n_open),
+                                         order=tantivy.Order.Desc)
+            hits += found_rest.hits
+            n_rest = found_rest.count or 0
+        else:
+            n_rest = searcher.search(rest, 1, count=True).count or 0
+        return hits, n_open + n_rest
+
     @staticmethod
     def _combine(parts: list[tuple[Any, tantivy.Query]]) -> tantivy.Query:
         if not any(occur != Occur.MustNot for occur, _ in parts):
@@ -269,6 +320,8 @@ class SearchMixin:
             restrict.append((Occur.MustNot, self._gone_query))
         if query.ids is not None:
             restrict.append((Occur.Must, self._ids_query(query.ids)))
+        limits = query.restrictions()
+        restrict += self._restriction_queries(limits)
         filters = {f: self._filter_query(f, vals) for f, vals in query.filters.items()}
         lexical_total = None
         if query.also_ids and text_q is not None:
@@ -288,7 +341,11 @@ class SearchMixin:
         main = self._combine(base + [(Occur.Must, q) for q in filters.values()])
 
         by_date = query.effective_sort == "date" or not parsed.groups
-        if by_date:
+        if query.effective_sort == "deadline":
+            by_date = True  # hits carry sort values, not scores
+            found, total = self._by_deadline(searcher, main, query.offset, query.per_page,
+                                             limits.now)
+        elif by_date:
             result = searcher.search(
                 main, query.per_page, count=True, order_by_field="date",
                 offset=query.offset, order=tantivy.Order.Desc,
@@ -301,6 +358,7 @@ class SearchMixin:
             query.text, query.include_gone, query.facet_size,
             tuple(sorted((f, tuple(sorted(v))) for f, v in query.filters.items())),
             (plan.required, plan.fuzzy) if plan else None, query.ids, query.also_ids,
+            limits.cache_key(),
         )
         cached = facet_cache.get(facets_key)
         if cached is None:

@@ -1,0 +1,95 @@
+"""Places in the text: what a user of the city facet and of place autocomplete relies on."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from indexer.places import PlaceMention, find_places, suggest_places
+
+
+def names(title: str, text: str, language: str | None) -> list[str]:
+    return [p.name for p in find_places(title, text, language)]
+
+
+def test_prato_the_city_not_the_meadow_in_italian():
+    assert names("", "Il prato davanti alla scuola è stato seminato di nuovo.", "it") == []
+    assert names("", "A Prato il riuso dei tessuti è una tradizione.", "it") == ["Prato"]
+    place = find_places("Comune di Prato: il piano per il tessile circolare", "", "it")[0]
+    assert (place.kind, place.country, place.geonameid) == ("city", "IT", 3169921)
+
+
+def test_a_sentence_starting_with_the_word_is_not_the_city_unless_supported():
+    assert names("", "Prato e bosco sono stati curati dai volontari.", "it") == []
+    found = names("", "Prato ha approvato il piano. La Toscana lo finanzia.", "it")
+    assert "Prato" in found
+
+
+def test_nice_the_city_not_the_adjective_in_english():
+    assert names("Nice Ideas For A Greener Kitchen", "Nice work! It is a nice day.", "en") == []
+    assert names("", "The summit will be held in Nice next spring.", "en") == ["Nice"]
+    assert find_places("", "Delegates travelled to Nice.", "en")[0].country == "FR"
+
+
+def test_bath_reading_split_as_words_are_not_places():
+    text = "Reading is good for you. Split the dough in two. Bath time for the kids."
+    assert names("", text, "en") == []
+    assert set(names("", "Repair cafés opened in Reading and in Bath.", "en")) == {"Reading", "Bath"}
+
+
+def test_inflected_lithuanian_forms_are_the_city():
+    found = find_places("", "Kaune atidarytas pakartotinio naudojimo centras. Kauno miesto "
+                        "savivaldybė kviečia gyventojus.", "lt")
+    assert [p.name for p in found] == ["Kaunas"]
+    assert names("", "Vilniuje ir Klaipėdoje vyks mugės.", "lt") == ["Vilnius", "Klaipėda"]
+
+
+def test_inflected_forms_in_polish_finnish_and_czech():
+    assert names("", "Spotkanie odbędzie się w Krakowie.", "pl") == ["Kraków"]
+    assert names("", "Kierrätyskeskus avattiin Helsingissä.", "fi") == ["Helsinki"]
+    assert names("", "Konference se konala v Praze.", "cs") == ["Prague"]
+
+
+def test_exonyms_map_to_one_place():
+    hague = {find_places("", f"Het overleg vond plaats in {n}.", None)[0] for n in
+             ("Den Haag", "The Hague", "La Haye", "L'Aia", "'s-Gravenhage")}
+    assert [p.name for p in hague] == ["The Hague"]
+    brussels = {find_places("", f"Meeting in {n} today.", None)[0] for n in
+                ("Bruxelles", "Brussel", "Brüssel", "Bruxelas", "Bruselas")}
+    assert [p.name for p in brussels] == ["Brussels"]
+    assert names("", "Köln, Cologne, Kolonia", None) == ["Cologne"]
+    assert names("", "Wilno i Vilnius", "pl") == ["Vilnius"]
+
+
+def test_no_place_in_a_text_without_one():
+    text = ("Circular procurement: how to write tender criteria for reused furniture. "
+            "Home | About | Contact | Privacy policy")
+    assert find_places("Guide to circular procurement", text, "en") == []
+
+
+def test_most_salient_first_without_duplicates():
+    found = find_places("Ghent recycles textiles", "Ghent works with Antwerp. Ghent and Belgium.",
+                        "en")
+    assert [p.name for p in found] == ["Ghent", "Antwerp", "Belgium"]
+    assert len(found) == len(set(found))
+
+
+def test_place_mentions_are_frozen_values():
+    place = find_places("", "Lisboa e Porto lideram.", "pt")[0]
+    assert place == PlaceMention("Lisbon", "city", "PT", place.geonameid)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        place.name = "Lisboa"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("prefix, language, expected", [
+    ("Köl", "de", "Cologne"), ("Brux", "fr", "Brussels"), ("Wiln", "pl", "Vilnius"),
+    ("Kaun", "lt", "Kaunas"), ("Λιθ", "el", "Lithuania"), ("Helsin", "fi", "Helsinki"),
+])
+def test_suggest_places_completes_names_in_several_languages(prefix, language, expected):
+    suggested = suggest_places(prefix, language, 5)
+    assert suggested and suggested[0].name == expected
+    assert len(suggested) <= 5 and len(set(suggested)) == len(suggested)
+
+
+def test_suggest_places_empty_prefix_gives_nothing():
+    assert suggest_places("", "en", 5) == []
