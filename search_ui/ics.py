@@ -25,7 +25,7 @@ from indexer.query import MAX_PER_PAGE
 from indexer.resource import Resource
 
 from .app_services import services
-from .searching import run_search
+from .searching import RESOURCE_ID_RE, run_search
 
 __all__ = ["bp", "calendar", "escape_text", "events_url", "fold_line", "upcoming_first"]
 
@@ -162,9 +162,9 @@ def search_events():
 @bp.get("/resources/<resource_id>.ics")  # registered first: the address links use
 def resource_event(resource_id: str):
     """One event; 404 when the resource is not stored or has no event dates."""
-    from .views import stored_resource
-
-    r = stored_resource(resource_id)
+    r = services().catalogue.get_resource(resource_id) if RESOURCE_ID_RE.match(resource_id) else None
+    if r is None:
+        abort(404)
     if r.event_start is None:
         abort(404, description=f"{r.title or r.url} has no event dates")
     return _ics_response(calendar([r], name=r.title or r.url, page_url=_page_url), f"{r.id}.ics")
