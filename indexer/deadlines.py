@@ -221,7 +221,7 @@ def _zone_of(tz: str | None, default):
         if m and m.group(2):
             sign = 1 if m.group(2) == "+" else -1
             base += sign * (int(m.group(3)) * 60 + int(m.group(4) or 0))
-        return timezone(timedelta(minutes=base))
+        return timezone(timedelta(minutes=base)) if abs(base) <= 14 * 60 else default
     if re.search(r"brus|brux|bruk|briusel", name):
         return BRUSSELS
     if "paris" in name:

@@ -191,8 +191,11 @@ def test_expires_is_a_deadline_only_on_a_call():
 
 
 def test_nonsense_never_raises():
-    for text in ["", "31/02/2027 deadline", "Deadline: 99 March 2027", "Deadline 2027-13-45", "x" * 50000]:
+    for text in ["", "31/02/2027 deadline", "Deadline: 99 March 2027", "Deadline 2027-13-45", "x" * 50000,
+                 "Deadline: 15 March 2027 17:00 UTC+99", "Date: 29 February 2027, 25:61", "1.1.– 0 Μαΐου έως"]:
         assert isinstance(facts(text, None, kind="funding"), DateFacts)
+        assert isinstance(facts(text, "el", kind="event", structured={"deadline": text, "event_start": text}),
+                          DateFacts)
 
 
 # -- the demo's fixture web: calls and events whose dates stay past or future -----------------
