@@ -26,7 +26,7 @@ def _stems(*stems: str) -> re.Pattern:
 STRONG_RE = _words(
     # en
     r"deadlines?", r"closing\s+date", r"applications?\s+(?:close|must\s+be\s+(?:submitted|received)|are\s+due)",
-    r"due\s+(?:date|by)", r"(?:must\s+be\s+)?submit(?:ted)?\s+(?:by|before|no\s+later\s+than)", r"apply\s+(?:by|before|until)",
+    r"due\s+(?:date|by)", r"(?:proposals?|applications?|entries|submissions?|tenders?)\s+(?:are\s+)?due(?:\s+(?:on|by))?\s*:?", r"(?:must\s+be\s+)?submit(?:ted)?\s+(?:by|before|no\s+later\s+than)", r"apply\s+(?:by|before|until)",
     r"(?:no|not)\s+later\s+than", r"cut-?off\s+date", r"submissions?\s+(?:close|until|by)",
     # a key-dates list: "Submission of solutions: 31 May 2027", "Dépôt des dossiers : …"
     r"(?:submissions?|depot|einreichung|invio|indiening|submissao|presentacion|zlozenie)(?:\s+\w+){0,3}\s*:",

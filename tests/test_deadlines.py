@@ -103,6 +103,13 @@ def test_a_calls_registration_step_is_not_its_deadline():
     assert facts(text, "en", kind="funding").deadline is None
 
 
+def test_a_timetable_of_key_dates_gives_the_proposals_due_date():
+    text = ("Call opens: 1 September 2027. Information webinar: 15 September 2027. Proposals due: "
+            "3 November 2027 at noon CET. Evaluation: November–December 2027.")
+    got = facts(text, "en", kind="funding", published=datetime(2027, 9, 1, tzinfo=timezone.utc))
+    assert day_in_brussels(got.deadline) == date(2027, 11, 3)
+
+
 def test_a_shop_that_closes_is_no_deadline():
     text = "De kringloopwinkel sluit op 30 juni 2027 en opent op 15 juli 2027 op een nieuwe locatie."
     assert facts(text, "nl", kind="news").deadline is None
