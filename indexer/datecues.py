@@ -8,24 +8,28 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["APPLY_RE", "BOUNDARY_RE", "EVENT_RE", "EXTENDED_RE", "OTHER_RE", "PAST_RE", "POST_RE", "QUESTION_RE",
+__all__ = ["APPLY_RE", "BOUNDARY_RE", "EVENT_RE", "EXTENDED_RE", "FROM_RE", "OTHER_RE", "PAST_RE", "POST_RE",
+           "POST_WEAK_RE", "QUESTION_RE",
            "REGISTRATION_RE", "STRONG_RE", "WEAK_RE"]
 
 
+# \b, not (?<!\w): Python's engine rejects a position five times faster with it
 def _words(*alternatives: str) -> re.Pattern:
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")(?!\w)")
 
 
 def _stems(*stems: str) -> re.Pattern:
-    return re.compile(r"(?<!\w)(?:" + "|".join(stems) + r")")
+    return re.compile(r"\b(?:" + "|".join(stems) + r")")
 
 
 # Says that the date after it closes something: "Deadline:", "date limite", "Einreichungsfrist".
 STRONG_RE = _words(
     # en
-    r"deadlines?", r"closing\s+date", r"closes?(?:\s+on)?", r"applications?\s+(?:close|must\s+be\s+(?:submitted|received)|are\s+due)",
-    r"due\s+(?:date|by)", r"(?:must\s+be\s+)?submit(?:ted)?\s+(?:by|before|no\s+later\s+than)", r"apply\s+(?:by|before|until)",
+    r"deadlines?", r"closing\s+date", r"applications?\s+(?:close|must\s+be\s+(?:submitted|received)|are\s+due)",
+    r"due\s+(?:date|by)", r"(?:proposals?|applications?|entries|submissions?|tenders?)\s+(?:are\s+)?due(?:\s+(?:on|by))?\s*:?", r"(?:must\s+be\s+)?submit(?:ted)?\s+(?:by|before|no\s+later\s+than)", r"apply\s+(?:by|before|until)",
     r"(?:no|not)\s+later\s+than", r"cut-?off\s+date", r"submissions?\s+(?:close|until|by)",
+    # a key-dates list: "Submission of solutions: 31 May 2027", "Dépôt des dossiers : …"
+    r"(?:submissions?|depot|einreichung|invio|indiening|submissao|presentacion|zlozenie)(?:\s+\w+){0,3}\s*:",
     # fr
     r"dates?[- ]limites?", r"cloture(?:\s+des\s+candidatures)?", r"echeance", r"au\s+plus\s+tard(?:\s+le)?",
     r"delai\s+de\s+(?:depot|soumission|candidature|reponse)", r"limite\s+de\s+depot",
@@ -33,10 +37,10 @@ STRONG_RE = _words(
     r"\w*frist(?:en)?", r"(?:einsende|bewerbungs|abgabe|einreichungs|antrags|anmelde)schlus+", r"stichtag", r"spatestens(?:\s+(?:am|bis))?",
     r"einzureichen\s+bis(?:\s+zum)?",
     # it
-    r"scadenza", r"scade\s+il", r"termine\s+(?:ultimo|di\s+presentazione|per\s+la\s+presentazione|perentorio)",
+    r"scadenza", r"scade\s+il", r"si\s+chiud(?:e|ono)(?:\s+il)?", r"termine\s+(?:ultimo|di\s+presentazione|per\s+la\s+presentazione|perentorio)",
     r"entro\s+e\s+non\s+oltre(?:\s+il)?", r"non\s+oltre\s+il", r"chiusura\s+(?:del\s+bando|dell'avviso|delle\s+candidature)",
     # nl
-    r"uiterlijk(?:\s+op)?", r"sluitingsdatum", r"sluit\s+op", r"indienen\s+(?:kan\s+)?(?:tot|voor)",
+    r"uiterlijk(?:\s+op)?", r"sluitingsdatum", r"indienen\s+(?:kan\s+)?(?:tot|voor)",
     # pt / es
     r"prazo(?:\s+de\s+(?:candidatura|submissao|entrega))?", r"data[- ]limite", r"encerramento\s+das\s+candidaturas",
     r"plazo(?:\s+de\s+(?:presentacion|solicitud))?", r"fecha\s+(?:limite|de\s+cierre)", r"cierre\s+de\s+la\s+convocatoria",
@@ -64,7 +68,7 @@ STRONG_RE = _words(
 
 # "until" words: a deadline only with an application word in the sentence (or on a call's page).
 WEAK_RE = _words(
-    r"until", r"till", r"by", r"before", r"jusqu'(?:au|a|à)", r"avant\s+le", r"bis(?:\s+zum)?", r"entro(?:\s+il)?",
+    r"until", r"till", r"by", r"before", r"closes?(?:\s+on)?", r"sluit\s+op", r"ferme\s+le", r"schliesst\s+am", r"jusqu'(?:au|a|à)", r"avant\s+le", r"bis(?:\s+zum)?", r"entro(?:\s+il)?",
     r"fino\s+al", r"tot(?:\s+en\s+met)?", r"t/m", r"voor", r"ate(?:\s+ao\s+dia|\s+ao|\s+dia|\s+a)?", r"hasta(?:\s+el)?",
     r"antes\s+del?", r"termina[mn]?\s+(?:a|em|el|no\s+dia)", r"finaliza[mn]?(?:\s+el)?", r"ends?\s+on", r"do(?:\s+dnia)?", r"iki", r"asti", r"εωσ", r"μεχρι", r"innan", r"indtil", r"inden", r"til",
 )
@@ -72,6 +76,12 @@ WEAK_RE = _words(
 # Comes after the date: "15.3.2027 mennessä", "by 15 March at the latest".
 POST_RE = re.compile(r"\W{0,3}(?:mennessa|viimeistaan|at\s+the\s+latest|au\s+plus\s+tard|spatestens|uiterlijk"
                      r"|is\s+the\s+deadline|iki(?!\w))")
+
+# "until" after the date: "15.4.2027 asti" (a deadline only in a sentence about applying).
+POST_WEAK_RE = re.compile(r"\W{0,3}(?:asti|saakka|inclusive|einschliesslich|incluso|compreso)(?!\w)")
+
+# Before a range: "from 1 March to 15 April" (an application period, its end the deadline).
+FROM_RE = re.compile(r"\b(?:from|between|du|entre|vom|von|dal|tra|van|de|desde|od|nuo|απο|fra|fran|mellan)\s*$")
 
 APPLY_RE = _stems(
     r"applica", r"apply", r"submi", r"proposal", r"candidat", r"dossier", r"antra", r"bewerb", r"einreich",
@@ -84,7 +94,7 @@ APPLY_RE = _stems(
 REGISTRATION_RE = _stems(
     r"registration", r"register", r"sign\s+up", r"inscription", r"s'inscrire", r"anmeld", r"iscrizion", r"iscriver",
     r"aanmeld", r"rejestrac", r"zapis", r"registrac", r"registruot", r"ilmoittau", r"εγγραφ", r"anmal", r"tilmeld",
-    r"pamelding", r"ticket", r"book", r"reserv", r"prenot",
+    r"pamelding", r"ticket", r"book", r"reserv", r"prenot", r"δηλωσ(?:εισ|η)\s+συμμετοχ",
 )
 
 QUESTION_RE = _stems(
@@ -99,12 +109,18 @@ PAST_RE = _stems(
     r"praejusi", r"edellinen", r"edellise", r"viime\s+vuon", r"προηγουμεν", r"περσ", r"predchoz", r"minul[ey]",
     r"forra", r"foregaende", r"forrige", r"fjol", r"results?\s+(?:of|from)", r"closed", r"ended", r"expired",
     r"si\s+e\s+chius", r"s'est\s+termin", r"wurde\s+beendet", r"is\s+gesloten", r"zakoncz", r"zostal\s+zamkniet",
+    r"endete", r"abgelaufen", r"scadut", r"si\s+e\s+conclus", r"paattyi", r"skoncil", r"uplynul", r"gick\s+ut", r"udlob",
+    r"expiraram", r"termino\s+el", r"se\s+cerro", r"a\s+pris\s+fin", r"s'est\s+clos", r"liep\s+af", r"is\s+verlopen",
+    r"baigesi", r"εληξε", r"ελαβε\s+τελοσ",
 )
 
 EXTENDED_RE = _stems(
+    r"ursprunglich", r"originally", r"initialement", r"inizialmente", r"oorspronkelijk", r"inicialmente",
+    r"pierwotnie", r"pradzioje", r"alun\s+perin", r"αρχικα", r"puvodne", r"ursprungligen", r"oprindeligt",
     r"extended", r"extension", r"prolong", r"postponed", r"reportee?(?![dr])", r"verlanger", r"verschoben", r"prorog",
     r"verlengd", r"prorrog", r"ampliad", r"przedluz", r"pratest", r"pidenn", r"παραταθ", r"παραταση", r"prodlouz",
-    r"forlang", r"forlaeng",
+    r"forlang", r"forlaeng", r"riapert", r"re-?open", r"rouvert", r"wieder\s+geoffnet", r"erneut\s+geoffnet",
+    r"heropend", r"reabert", r"reabiert", r"ponownie\s+otwart", r"atnaujint",
 )
 
 # A date after these (in the same sentence) is about something else than the deadline.
@@ -130,5 +146,6 @@ EVENT_RE = _words(
     r"probehne", r"ager\s+rum", r"finder\s+sted", r"avholdes", r"conference\s+on", r"festival",
 )
 
-# Where a sentence ends: a new line, or a full stop after a word of 3+ letters, ; ! ?
-BOUNDARY_RE = re.compile(r"\n|[;!?](?:\s|$)|(?<=[^\W\d_]{3})\.(?:\s|$)")
+# Where a sentence ends: a new line; ; ! ?; a full stop after a word of 3+ letters, a year, a time or ')'
+BOUNDARY_RE = re.compile(r"\n|[;!?](?:\s|$)|\.(?=\s|$)(?:(?<=[^\W\d_]{3}\.)|(?<=(?:19|20)\d\d\.)"
+                         r"|(?<=\d[:.]\d\d\.)|(?<=\)\.))")

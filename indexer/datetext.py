@@ -43,6 +43,8 @@ _FOLD = _FoldTable()
 
 def fold(text: str) -> str:
     """``text`` lower case, without diacritics, the same length (positions carry over)."""
+    if text.isascii():
+        return text.lower()
     return text.translate(_FOLD)
 
 
@@ -77,12 +79,23 @@ _DE = r"(?:de\s+|del\s+|di\s+)?"
 _YR = r"(?:\s*,?\s*" + _DE + r"(?P<{0}>(?:19|20)\d\d)(?!\d)(?:\s*(?:r\.|m\.|g\.|roku))?)"
 _CONNECT = (
     r"\s*(?:[-–—‒]|to|till?|until|through|thru|au|jusqu'au|bis(?:\s+zum)?|al|fino\s+al|a|ao|ate(?:\s+ao?)?|"
-    r"hasta(?:\s+el)?|tot(?:\s+en\s+met)?|t/m|do|az|iki|εως|ως|μεχρι|asti)\s*"
+    r"hasta(?:\s+el)?|tot(?:\s+en\s+met)?|t/m|do|az|iki|εωσ|ωσ|μεχρι|asti)\s*"
+)
+
+# a weekday written inside a range: "du samedi 20 au dimanche 28 novembre"
+_WEEKDAY = (
+    r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?|lundi|mardi|mercredi|jeudi|vendredi|samedi"
+    r"|dimanche|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lunedi|martedi|mercoledi|giovedi"
+    r"|venerdi|sabato|domenica|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|segunda|terca|quarta"
+    r"|quinta|sexta|lunes|martes|miercoles|jueves|viernes|sabado|domingo|poniedzialek|wtorek|sroda|czwartek"
+    r"|piatek|sobota|niedziela|maanantai|tiistai|keskiviikko|torstai|perjantai|lauantai|sunnuntai|δευτερα|τριτη"
+    r"|τεταρτη|πεμπτη|παρασκευη|σαββατο|κυριακη|pondeli|utery|streda|ctvrtek|patek|nedele|mandag|tirsdag"
+    r"|onsdag|torsdag|fredag|lordag|sondag|mandag|tisdag)(?:-feira)?,?\s+"
 )
 
 _FORMS = {
     # 12–14 May 2027 / 3.–5. juni 2027 / from 3 to 5 June / del 3 al 5 de junio
-    "rdm": r"(?P<rd1>\d{1,2})" + _ORD + r"\.?" + _CONNECT + r"(?P<rd2>\d{1,2})" + _ORD + r"\.?\s*"
+    "rdm": r"(?P<rd1>\d{1,2})" + _ORD + r"\.?" + _CONNECT + r"(?:" + _WEEKDAY + r")?(?P<rd2>\d{1,2})" + _ORD + r"\.?\s*"
            + _DE + r"(?P<rmon>" + _MON + r")" + _YR.format("ry") + "?",
     # May 12–14, 2027 / birzelio 3–5 d.
     "rmd": r"(?P<smon>" + _MON + r")\s+(?P<sd1>\d{1,2})" + _ORD + r"\s*[-–—]\s*(?P<sd2>\d{1,2})" + _ORD
@@ -93,6 +106,8 @@ _FORMS = {
     # 18 and 19 May 2027 (two days in a row)
     "rand": r"(?P<ad1>\d{1,2})" + _ORD + r"\.?\s+(?:and|e|et|und|y|i|ir|och|og|en|και|a)\s+(?P<ad2>\d{1,2})" + _ORD
             + r"\.?\s*" + _DE + r"(?P<amon>" + _MON + r")" + _YR.format("ay") + "?",
+    # 10.–16.5.2027
+    "rdnum": r"(?P<ed1>\d{1,2})\.\s*[-–—]\s*(?P<ed2>\d{1,2})\.\s?(?P<em>\d{1,2})\.\s?(?P<ey>(?:19|20)\d\d)",
     # 1.2.–15.3.2027
     "rnum": r"(?P<nd1>\d{1,2})\.(?P<nm1>\d{1,2})\.(?P<ny1>(?:19|20)\d\d)?\s*[-–—]\s*"
             r"(?P<nd2>\d{1,2})\.(?P<nm2>\d{1,2})\.(?P<ny2>(?:19|20)\d\d)",
@@ -111,8 +126,13 @@ _FORMS = {
     "fmd": r"(?P<mmon>" + _MON + r")\s+(?P<mdd>\d{1,2})" + _ORD + r"(?!\d)(?:\s*d\.)?" + _YR.format("my") + "?",
 }
 _DATE_RE = re.compile(
-    r"(?<![\w.,/-])(?:" + "|".join(f"(?P<{k}>{p})" for k, p in _FORMS.items()) + r")(?![\w-]|\.\d)"
+    r"(?<![\w.,/-])(?=\w)(?:" + "|".join(f"(?P<{k}>{p})" for k, p in _FORMS.items()) + r")(?![\w-]|\.\d)"
 )
+
+_DIGIT_RE = re.compile(r"\d")
+_BEFORE_DIGIT = 40  # a month name (and a weekday) written before the day number
+_AFTER_DIGIT = 160
+_LONGEST = 80  # no date form is longer: one found at hi - _LONGEST or later was not cut
 
 _ZONE = (
     r"(?P<tz>cest|cet|utc|gmt|eest|eet|west|wet|bst|mesz|mez|oez|oesz"
@@ -185,6 +205,12 @@ def _read(m: re.Match, lang: str | None) -> tuple[Day, Day | None, tuple[int, in
             return None
         y = _int(g["ay"])
         return Day(y, mon, d1), Day(y, mon, d2), None, None
+    if kind == "rdnum":
+        y, mo = int(g["ey"]), int(g["em"])
+        d1, d2 = int(g["ed1"]), int(g["ed2"])
+        if d2 <= d1:
+            return None
+        return Day(y, mo, d1), Day(y, mo, d2), None, None
     if kind == "rnum":
         y2 = int(g["ny2"])
         first = Day(_int(g["ny1"]) or y2, int(g["nm1"]), int(g["nd1"]))
@@ -236,7 +262,7 @@ def _time_after(text: str, pos: int) -> tuple[int, tuple[int, int] | None, tuple
 
 
 _JOIN_RE = re.compile(r"\s*(?:[-–—‒]|to|till?|until|through|au|bis(?:\s+zum)?|al|ao|a|ate|hasta(?:\s+el)?|"
-                      r"tot(?:\s+en\s+met)?|t/m|do|az|iki|εως|μεχρι)\s*")
+                      r"tot(?:\s+en\s+met)?|t/m|do|az|iki|εωσ|μεχρι)\s*(?:" + _WEEKDAY + r")?")
 
 
 def mentions(folded: str, original: str | None = None, lang: str | None = None) -> list[Mention]:
@@ -248,9 +274,15 @@ def mentions(folded: str, original: str | None = None, lang: str | None = None) 
     out: list[Mention] = []
     pos, n = 0, len(folded)
     while pos < n:
-        m = _DATE_RE.search(folded, pos)
-        if m is None:
+        # every date has a digit: the expensive search runs only around the digits
+        digit = _DIGIT_RE.search(folded, pos)
+        if digit is None:
             break
+        hi = min(n, digit.start() + _AFTER_DIGIT)
+        m = _DATE_RE.search(folded, max(pos, digit.start() - _BEFORE_DIGIT), hi)
+        if m is None:
+            pos = max(digit.end(), hi - _LONGEST)
+            continue
         # a word that only looked like a date ("from 3") must not swallow the real one after it
         pos = m.start() + 1
         read = _read(m, lang)
@@ -277,7 +309,7 @@ def _merge_ranges(folded: str, found: list[Mention]) -> list[Mention]:
     merged: list[Mention] = []
     for m in found:
         prev = merged[-1] if merged else None
-        if (prev is not None and prev.last is None and m.last is None
+        if (prev is not None and prev.last is None and m.last is None and m.start - prev.end <= 40
                 and _JOIN_RE.fullmatch(folded, prev.end, m.start)):
             y = m.first.year
             first = prev.first

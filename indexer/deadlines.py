@@ -7,7 +7,7 @@ Sources, most trusted first:
    page's event markup) are taken as they are. schema.org nodes found anywhere in it (a list
    of JSON-LD nodes under any key, ``@graph`` documents, one node) give an ``Event``'s
    ``startDate``/``endDate`` and a call's ``applicationDeadline``, ``validThrough`` or, on a
-   ``Grant``/``FundingScheme``/``Offer``/``Demand`` node or a funding page, ``expires``.
+   ``Grant``/``MonetaryGrant``/``FundingScheme``/``Demand`` node or a funding page, ``expires``.
 2. The title and text, in any of the portal's languages. A date is a *deadline* only with a
    cue bound to it: a deadline word before it in the same sentence with no other date in
    between ("Deadline: 15 March 2027", "termine di presentazione: 15/03/2027 ore 12:00",
@@ -98,7 +98,7 @@ def find_dates(
 
 # --- structured data -------------------------------------------------------------------------
 _EVENT_TYPES = re.compile(r"event|festival|conference|exhibition|course", re.I)
-_CALL_TYPES = {"grant", "monetarygrant", "fundingscheme", "offer", "demand", "jobposting",
+_CALL_TYPES = {"grant", "monetarygrant", "fundingscheme", "demand", "jobposting",
                "educationaloccupationalprogram", "tender", "call"}
 
 
@@ -123,20 +123,26 @@ def _types(node: Mapping[str, Any]) -> list[str]:
 
 
 def _from_structured(structured: Mapping[str, Any] | None, resource_type: str | None):
-    deadline = start = end = None
+    """(deadline, start, end) the structured data states: its top-level dates (a record's, or
+    the page's event markup) first, then the schema.org nodes."""
     if not structured:
         return None, None, None
     deadline = _value(structured.get("deadline"), "deadline")
     start = _value(structured.get("event_start"), "start")
     end = _value(structured.get("event_end"), "end")
-    for node in _nodes({k: v for k, v in structured.items() if k not in ("deadline", "event_start", "event_end")}):
+    nodes = list(_nodes({k: v for k, v in structured.items() if k not in ("deadline", "event_start", "event_end")}))
+    # a call's page: its grant node, or the page of a funding call ("expires" is its deadline)
+    callish = resource_type == "funding" or any(t in _CALL_TYPES for n in nodes for t in _types(n))
+    for node in nodes:
         types = _types(node)
-        if start is None and any(_EVENT_TYPES.search(t) for t in types):
-            start = _value(node.get("startDate"), "start")
-            if start is not None and end is None:
+        if any(_EVENT_TYPES.search(t) for t in types):
+            node_start = _value(node.get("startDate"), "start")
+            if start is None:
+                start = node_start
+            # the event's end, when the node is the event the top-level start is about
+            if end is None and node_start is not None and _same_day(node_start, start):
                 end = _value(node.get("endDate"), "end")
         if deadline is None:
-            callish = any(t in _CALL_TYPES for t in types) or resource_type == "funding"
             for key in ("applicationDeadline", "validThrough", "expires") if callish else ("applicationDeadline",):
                 deadline = _value(node.get(key), "deadline")
                 if deadline is not None:
@@ -146,6 +152,10 @@ def _from_structured(structured: Mapping[str, Any] | None, resource_type: str | 
     if start is not None and end is None and is_all_day(start, None):
         end = _at(start.astimezone(BRUSSELS).date(), _END_OF_DAY, BRUSSELS)
     return deadline, start, end
+
+
+def _same_day(a: datetime, b: datetime | None) -> bool:
+    return b is not None and a.astimezone(BRUSSELS).date() == b.astimezone(BRUSSELS).date()
 
 
 def _value(value: Any, role: str) -> datetime | None:
@@ -211,7 +221,7 @@ def _zone_of(tz: str | None, default):
         if m and m.group(2):
             sign = 1 if m.group(2) == "+" else -1
             base += sign * (int(m.group(3)) * 60 + int(m.group(4) or 0))
-        return timezone(timedelta(minutes=base))
+        return timezone(timedelta(minutes=base)) if abs(base) <= 14 * 60 else default
     if re.search(r"brus|brux|bruk|briusel", name):
         return BRUSSELS
     if "paris" in name:
@@ -276,6 +286,18 @@ class _Context:
             return None
         return Day(y, day.month, day.day)
 
+    def _listed_year(self, i: int) -> Day | None:
+        """The year a list of days shares: "am 31. Januar, am 15. März und am 30. April 2027"."""
+        if (self.found[i].last or self.found[i].first).year is not None:
+            return None
+        end = self._sentence_end(i)
+        for m in self.found[i + 1:]:
+            if m.start >= end:
+                break
+            if m.first.year is not None:
+                return m.first
+        return None
+
     def _plausible(self, dt: datetime | None) -> bool:
         if dt is None:
             return False
@@ -283,10 +305,16 @@ class _Context:
         return datetime(2000, 1, 1, tzinfo=timezone.utc) <= dt <= limit
 
     # -- deadline
+    def _sentence_end(self, i: int) -> int:
+        m = self.found[i]
+        hi = min(len(self.folded), m.end + 40)
+        b = cues.BOUNDARY_RE.search(self.folded, m.end - 1, hi)  # "1. marts." ends a sentence
+        return b.start() if b else hi
+
     def _deadline_of(self, i: int) -> tuple[int, datetime] | None:
         m, f = self.found[i], self.folded
         sent = self._sentence_start(i)
-        sentence = f[sent:min(len(f), m.end + 40)]
+        sentence = f[sent:self._sentence_end(i)]
         tier = 0
         strong = self._cue(cues.STRONG_RE, i)
         post = cues.POST_RE.match(f, m.end, m.end + 30)
@@ -295,16 +323,30 @@ class _Context:
             if strong is not None and cues.OTHER_RE.search(f, strong.end(), m.start):
                 tier = 0
         if tier == 0:
-            weak = self._cue(cues.WEAK_RE, i)
+            weak = self._cue(cues.WEAK_RE, i) or cues.POST_WEAK_RE.match(f, m.end, m.end + 30)
+            if weak is None and m.last is not None:  # "from 1 March to 15 April": a period
+                weak = cues.FROM_RE.search(f, max(sent, m.start - 12), m.start)
+                if weak is None and self.type == "funding" and cues.APPLY_RE.search(sentence):
+                    weak = True  # a call's application period: "haetaan 1.–30.9.2027"
             if weak is not None and (cues.APPLY_RE.search(sentence) or cues.REGISTRATION_RE.search(sentence)
                                      or self.type == "funding") and not cues.OTHER_RE.search(f, sent, m.start):
                 tier = 2
-        if tier == 0 or cues.QUESTION_RE.search(f, sent, m.start) or cues.PAST_RE.search(sentence):
+        if tier == 0 or cues.QUESTION_RE.search(f, sent, m.start):
+            return None
+        # a past date ("closed on", "last year's") — unless the sentence reopens or extends it
+        if cues.PAST_RE.search(sentence) and not cues.EXTENDED_RE.search(sentence):
             return None
         if cues.REGISTRATION_RE.search(f, sent, m.start):
+            if self.type not in (None, "event"):
+                return None  # a call's registration step is not its deadline
             tier = 1
-        last = m.last or m.first
-        day = self._year(last, None) if m.last is None else self._year(last)
+        dt = self._closing(i)
+        return None if dt is None else (tier, dt)
+
+    def _closing(self, i: int) -> datetime | None:
+        """Mention ``i`` as a deadline: its (last) day, at its time or at the end of the day."""
+        m = self.found[i]
+        day = self._year(m.last or m.first, self._listed_year(i))
         if day is None:
             return None
         hm = (m.end_time or m.time) if m.last is not None and m.end_time else (m.time if m.last is None else None)
@@ -313,7 +355,22 @@ class _Context:
             return None
         if self.published is not None and dt < self.published - timedelta(days=1):
             return None  # a past edition's deadline, or a call reported on after it closed
-        return tier, dt
+        return dt
+
+    def _extended(self, i: int, dt: datetime) -> datetime | None:
+        """The new date when the deadline's sentence or the next one says it was extended."""
+        lo, hi = self._sentence_start(i), self._sentence_end(i)
+        nxt = cues.BOUNDARY_RE.search(self.folded, hi + 1, hi + 200)
+        nxt_end = nxt.start() if nxt else min(len(self.folded), hi + 200)
+        if cues.EXTENDED_RE.search(self.folded, hi, nxt_end):
+            end = nxt_end
+        elif cues.EXTENDED_RE.search(self.folded, lo, hi):
+            end = hi
+        else:
+            return None
+        later = [d for j in range(i, len(self.found)) if self.found[j].start < end
+                 for d in [self._closing(j)] if d is not None and d >= dt]
+        return max(later, default=None)
 
     def deadline(self) -> datetime | None:
         found: list[tuple[int, datetime, int]] = []
@@ -325,10 +382,11 @@ class _Context:
             return None
         best = max(t for t, _, _ in found)
         top = [(dt, i) for t, dt, i in found if t == best]
-        # an extension: the sentence that says so gives the new (latest) date
-        for dt, i in top:
-            if cues.EXTENDED_RE.search(self.folded, self._sentence_start(i), self.found[i].end + 40):
-                return max(d for d, j in top if self._sentence_start(j) == self._sentence_start(i))
+        # an extension: the sentence that says so (or the next one) gives the new, latest date
+        for dt, i in sorted(top):
+            extended = self._extended(i, dt)
+            if extended is not None:
+                return extended
         return min(dt for dt, _ in top)
 
     # -- event

@@ -33,17 +33,24 @@ MAX_TEXT_PLACES = 8
 
 @dataclass
 class Facts:
+    """What :func:`structured_facts` found: the resource's places and dates."""
+
     places: list[Place] = field(default_factory=list)
     deadline: datetime | None = None
     event_start: datetime | None = None
     event_end: datetime | None = None
 
     def signature(self) -> str:
-        """The dates as text, for the content hash: a record whose deadline moves is an update
-        even when its text is the same."""
+        """The dates and the places found in the text, as text, for the content hash: a record
+        whose deadline moves is an update even when its text is the same, and so is a page
+        stored before its places or dates were recognised. Empty when there are none (the
+        hash is then the text's alone, as it always was)."""
         parts = [as_utc(d).isoformat() if d else "" for d in
                  (self.deadline, self.event_start, self.event_end)]
-        return "|".join(parts) if any(parts) else ""
+        found = [f"{p.kind}:{p.country}:{p.name}" for p in self.places if p.origin == "text"]
+        if not any(parts) and not found:
+            return ""
+        return "|".join(parts + found)
 
 
 def stated_type(hints: Hints, guessed: str) -> str:

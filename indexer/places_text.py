@@ -111,12 +111,16 @@ _ADJECTIVE_ENDINGS = ("e", "en", "er", "es", "em")
 
 
 def noun_context(previous: str, language: str | None) -> bool:
-    """Does the (folded) word before a capitalised name make that name a noun?"""
+    """Does the word before a capitalised name make that name a noun? (An adjective is written
+    in lower case: "übriges Essen"; "München, Nürnberg" is a list of names.)"""
     markers = NOUN_MARKERS.get(language or "")
     if not markers or not previous:
         return False
-    return previous in markers or (len(previous) > 4 and previous.endswith(_ADJECTIVE_ENDINGS)
-                                   and previous not in CUES.get(language or "", ()))
+    folded = fold_token(previous)
+    if folded in markers:
+        return True
+    return (previous[0].islower() and len(folded) > 4 and folded.endswith(_ADJECTIVE_ENDINGS)
+            and folded not in CUES.get(language or "", ()))
 
 
 def inflection_candidates(folded: str, language: str | None):
@@ -130,4 +134,4 @@ def inflection_candidates(folded: str, language: str | None):
 
 
 def is_break(gap: str) -> bool:
-    return any(c in BREAK_CHARS for c in gap)
+    return not BREAK_CHARS.isdisjoint(gap)

@@ -61,7 +61,6 @@ def facts_view(r: Resource, now: datetime | None = None) -> dict[str, Any]:
             "start": iso(start), "start_text": long_date(start, lang),
             "end": None if same_day else iso(end),
             "end_text": None if same_day else long_date(end, lang),
-            "over": (r.event_until or start) < now,
         }
     for p in r.places:
         name = p.label

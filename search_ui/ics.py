@@ -25,9 +25,9 @@ from indexer.query import MAX_PER_PAGE
 from indexer.resource import Resource
 
 from .app_services import services
-from .searching import run_search
+from .searching import RESOURCE_ID_RE, run_search
 
-__all__ = ["bp", "calendar", "escape_text", "fold_line", "upcoming_first"]
+__all__ = ["bp", "calendar", "escape_text", "events_url", "fold_line", "upcoming_first"]
 
 bp = Blueprint("ics", __name__)
 
@@ -119,6 +119,15 @@ def upcoming_first(events: Iterable[Resource], now: datetime | None = None) -> l
     return upcoming + past
 
 
+def events_url(run) -> str | None:
+    """The /events.ics address of a search, when events are among the results shown."""
+    for hit in run.results.hits:
+        doc = hit.doc or {}
+        if doc.get("event_start") or doc.get("type") == "event":
+            return run.state.url(path=url_for("ics.search_events"), page=1)
+    return None
+
+
 def _page_url(rid: str) -> str:
     return url_for("portal.resource", resource_id=rid, _external=True)
 
@@ -149,13 +158,13 @@ def search_events():
     return _ics_response(calendar(upcoming_first(found), name=name, page_url=_page_url), "events.ics")
 
 
-@bp.get("/resources/<resource_id>.ics")
-@bp.get("/resource/<resource_id>.ics")
+@bp.get("/resource/<resource_id>.ics")  # beside the page's own address
+@bp.get("/resources/<resource_id>.ics")  # registered first: the address links use
 def resource_event(resource_id: str):
     """One event; 404 when the resource is not stored or has no event dates."""
-    from .views import stored_resource
-
-    r = stored_resource(resource_id)
+    r = services().catalogue.get_resource(resource_id) if RESOURCE_ID_RE.match(resource_id) else None
+    if r is None:
+        abort(404)
     if r.event_start is None:
         abort(404, description=f"{r.title or r.url} has no event dates")
     return _ics_response(calendar([r], name=r.title or r.url, page_url=_page_url), f"{r.id}.ics")

@@ -25,7 +25,7 @@ from indexer.backends.base import INDEX_MISSING, BackendUnavailable
 from indexer.query import MAX_PAGE, MAX_PER_PAGE
 from indexer.resource import Resource
 
-from . import atom, jsonld, ui_settings
+from . import atom, ics, jsonld, ui_settings
 from .app_services import services
 from .i18n import LOCALES, language_name, ui_language, user_languages
 from .searching import RESOURCE_ID_RE, run_search
@@ -76,6 +76,7 @@ def search():
         api_url=state.url(path=url_for("api.search")),
         expansion=list(getattr(results, "expansion", None) or []),
         mine=my_languages_link(state, results),
+        events_ics_url=ics.events_url(run),
     )
 
 
@@ -191,6 +192,7 @@ def resource_view(r: Resource, labels: Labels) -> dict[str, Any]:
         "format": r.format,
         "licence": r.licence,
         "is_live": r.is_live,
+        "ics_url": url_for("ics.resource_event", resource_id=r.id) if r.event_start else None,
         "translations": [],
         "instances": [
             {

@@ -77,6 +77,47 @@ def test_an_extended_deadline_wins():
     assert day_in_brussels(facts(text, "en", kind="funding").deadline) == date(2027, 3, 15)
 
 
+def test_a_deadline_extended_in_the_next_sentence_is_the_new_date():
+    text = "Einsendeschluss war ursprünglich der 15. Juni 2027; er wurde auf den 30. Juni 2027 verlängert."
+    assert day_in_brussels(facts(text, "de", kind="funding").deadline) == date(2027, 6, 30)
+    text = "Deadline: 1 March 2027. Because of the holidays it has been extended to 15 March 2027."
+    assert day_in_brussels(facts(text, "en", kind="funding").deadline) == date(2027, 3, 15)
+
+
+def test_a_reopened_call_has_its_new_deadline():
+    text = ("Il termine per la presentazione delle domande, già scaduto il 31 maggio 2027, "
+            "è riaperto fino al 30 giugno 2027.")
+    assert day_in_brussels(facts(text, "it", kind="funding").deadline) == date(2027, 6, 30)
+
+
+def test_a_list_of_days_shares_its_year_and_past_deadlines_are_none():
+    text = "Die Fristen endeten am 31. Januar, am 15. März und am 30. April 2027."
+    assert facts(text, "de", kind="news", published=datetime(2027, 7, 1, tzinfo=timezone.utc)).deadline is None
+
+
+def test_a_calls_registration_step_is_not_its_deadline():
+    text = ("Registration of teams: by 30 April 2027. Submission of solutions: 31 May 2027, 17:00 CEST. "
+            "Pitch day: 24 June 2027.")
+    assert day_in_brussels(facts(text, "en", kind="funding").deadline) == date(2027, 5, 31)
+    text = "Registration of teams: by 30 April 2027. Pitch day: 24 June 2027."
+    assert facts(text, "en", kind="funding").deadline is None
+
+
+def test_a_timetable_of_key_dates_gives_the_proposals_due_date():
+    text = ("Call opens: 1 September 2027. Information webinar: 15 September 2027. Proposals due: "
+            "3 November 2027 at noon CET. Evaluation: November–December 2027.")
+    got = facts(text, "en", kind="funding", published=datetime(2027, 9, 1, tzinfo=timezone.utc))
+    assert day_in_brussels(got.deadline) == date(2027, 11, 3)
+
+
+def test_a_shop_that_closes_is_no_deadline():
+    text = "De kringloopwinkel sluit op 30 juni 2027 en opent op 15 juli 2027 op een nieuwe locatie."
+    assert facts(text, "nl", kind="news").deadline is None
+    text = "The exhibition closes on 30 June 2027."
+    assert facts(text, "en", kind="news").deadline is None
+    assert day_in_brussels(facts("The call closes on 30 June 2027.", "en", kind="funding").deadline) == date(2027, 6, 30)
+
+
 def test_questions_deadline_is_not_the_deadline_and_registration_only_without_another():
     text = ("Questions may be sent until 20 February 2027. Deadline for applications: 15 March 2027.")
     assert day_in_brussels(facts(text, "en", kind="funding").deadline) == date(2027, 3, 15)
@@ -92,6 +133,18 @@ def test_until_counts_only_in_a_sentence_about_applying():
     assert day_in_brussels(got.deadline) == date(2027, 3, 15)
 
 
+def test_an_application_period_closes_at_its_end_and_until_may_follow_the_date():
+    got = facts("Žádosti je možné podávat od 1. 3. 2027 do 15. 4. 2027.", "cs", kind="funding")
+    assert day_in_brussels(got.deadline) == date(2027, 4, 15)
+    got = facts("Avustusta voi hakea 15.4.2027 asti.", "fi", kind="funding")
+    assert day_in_brussels(got.deadline) == date(2027, 4, 15)
+
+
+def test_what_the_next_sentence_says_does_not_undo_a_deadline():
+    text = "Ansøgningsfristen er 1. marts 2027. Forrige års frist var 1. marts 2026."
+    assert day_in_brussels(facts(text, "da", kind="funding").deadline) == date(2027, 3, 1)
+
+
 def test_a_year_missing_from_a_date_comes_from_the_publication_date():
     got = facts("Deadline: 15 January", "en", published=datetime(2026, 11, 20, tzinfo=timezone.utc))
     assert day_in_brussels(got.deadline) == date(2027, 1, 15)
@@ -105,6 +158,9 @@ def test_a_year_missing_from_a_date_comes_from_the_publication_date():
     ("fr", "Le forum aura lieu du 3 au 5 juin à Lyon.", date(2027, 6, 3), date(2027, 6, 5)),
     ("pl", "Konferencja odbędzie się 30 czerwca – 2 lipca 2027 r.", date(2027, 6, 30), date(2027, 7, 2)),
     ("lt", "Renginys vyks 2027 m. birželio 3 d. Kaune.", date(2027, 6, 3), date(2027, 6, 3)),
+    ("el", "Το φεστιβάλ θα πραγματοποιηθεί από 21 έως 23 Μαΐου 2027.", date(2027, 5, 21), date(2027, 5, 23)),
+    ("fi", "Korjausviikkoa vietetään 10.–16.5.2027 Tampereella.", date(2027, 5, 10), date(2027, 5, 16)),
+    ("fr", "Du samedi 20 au dimanche 28 novembre 2027, ateliers de réparation.", date(2027, 11, 20), date(2027, 11, 28)),
 ])
 def test_event_dates_and_ranges(lang, text, start, end):
     got = facts(text, lang, kind="event")
@@ -137,6 +193,14 @@ def test_structured_data_comes_first():
     assert day_in_brussels(got.deadline) == date(2027, 4, 30)
 
 
+def test_the_page_markups_start_and_the_event_nodes_end_go_together():
+    # what the normaliser passes: the event start its markup gives, and the JSON-LD nodes
+    structured = {"event_start": "2027-05-12",
+                  "@graph": [{"@type": "Event", "startDate": "2027-05-12", "endDate": "2027-05-14"}]}
+    got = facts("", None, kind="event", structured=structured)
+    assert (day_in_brussels(got.event_start), day_in_brussels(got.event_end)) == (date(2027, 5, 12), date(2027, 5, 14))
+
+
 def test_record_dates_given_as_days_keep_their_day():
     hints = {"deadline": datetime(2027, 3, 15, tzinfo=timezone.utc),
              "event_start": date(2027, 5, 12), "event_end": "2027-05-14"}
@@ -153,5 +217,63 @@ def test_expires_is_a_deadline_only_on_a_call():
 
 
 def test_nonsense_never_raises():
-    for text in ["", "31/02/2027 deadline", "Deadline: 99 March 2027", "Deadline 2027-13-45", "x" * 50000]:
+    for text in ["", "31/02/2027 deadline", "Deadline: 99 March 2027", "Deadline 2027-13-45", "x" * 50000,
+                 "Deadline: 15 March 2027 17:00 UTC+99", "Date: 29 February 2027, 25:61", "1.1.– 0 Μαΐου έως"]:
         assert isinstance(facts(text, None, kind="funding"), DateFacts)
+        assert isinstance(facts(text, "el", kind="event", structured={"deadline": text, "event_start": text}),
+                          DateFacts)
+
+
+# -- the demo's fixture web: calls and events whose dates stay past or future -----------------
+def _fixture_pages(web):
+    """(article, normalised resource, schema.org nodes) of every dated fixture article, fetched
+    over HTTP from the running fixture web and normalised as the harvester would."""
+    import urllib.request
+
+    from lxml import html as lxml_html
+
+    from ccp.fixtureweb.sites import SPECS, article_path
+    from config.models import SOURCE_ADAPTER
+    from indexer.metadata.jsonld import json_ld_nodes
+    from indexer.normalise import normalise
+    from indexer.resource import RawDocument
+
+    sources = {s["url"].split("/")[2] if "url" in s else s["start_urls"][0].split("/")[2]: s
+               for s in web.demo_sources()}
+    out = []
+    for site, content in web.content.items():
+        for a in content.articles:
+            if a.deadline is None and a.event_start is None:
+                continue
+            url = web.url(site, article_path(SPECS[site], a))
+            with urllib.request.urlopen(url, timeout=10) as resp:  # noqa: S310 - 127.0.0.1
+                body, headers = resp.read(), {k.lower(): v for k, v in resp.headers.items()}
+            source = SOURCE_ADAPTER.validate_python(sources[url.split("/")[2]])
+            r = normalise(RawDocument(source.id, url, url, body=body, headers=headers), source)
+            out.append((a, r, json_ld_nodes(lxml_html.fromstring(body))))
+    return out
+
+
+def test_the_fixture_webs_calls_and_events_get_their_dates_and_open_now_is_exact(web):
+    pages = _fixture_pages(web)
+    today = datetime.now(timezone.utc)
+    assert sum(1 for a, _r, _n in pages if a.deadline) >= 4 and sum(1 for a, _r, _n in pages if a.event_start) >= 3
+    langs = {a.lang for a, _r, _n in pages}
+    assert {"en", "it", "lt", "pt"} <= langs
+    open_now, expected_open = set(), set()
+    for article, r, nodes in pages:
+        got = find_dates(r.title, r.body, r.language, resource_type=r.type, structured={"jsonld": nodes},
+                         published=r.published)
+        assert day_in_brussels(got.deadline) == article.deadline, (article.slug, got)
+        assert day_in_brussels(got.event_start) == article.event_start, (article.slug, got)
+        assert day_in_brussels(got.event_end) == article.event_end, (article.slug, got)
+        if article.metadata == "jsonld":  # the page's schema.org data alone gives the same
+            assert find_dates("", "", None, resource_type=r.type, structured={"jsonld": nodes},
+                              published=None) == got, article.slug
+        if got.deadline and got.deadline > today:
+            open_now.add(article.slug)
+        if article.deadline and article.deadline >= today.astimezone(BRUSSELS).date():
+            expected_open.add(article.slug)
+    # relative to the day the fixture web is built: some calls are open, some closed
+    assert open_now == expected_open and open_now
+    assert {a.slug for a, _r, _n in pages if a.deadline} - open_now

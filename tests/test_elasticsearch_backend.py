@@ -265,6 +265,35 @@ def test_pages_beyond_the_result_window_are_reached_with_search_after(
         drop(windowed)
 
 
+def test_deadline_sort_beyond_the_result_window_walks_both_parts(es_url):  # noqa: F811
+    from datetime import timedelta
+
+    now = utc(2026, 6, 1)
+    resources = docs(17)
+    for i, r in enumerate(resources):  # eight open calls, four closed, five without deadline
+        if i < 12:
+            r.deadline = now + timedelta(days=(i * 7) % 12 - 4)
+    index = unique_index()
+    windowed = make_backend(es_url, index)
+    deep = make_backend(es_url, index, result_window=4)  # same index, tiny window
+    try:
+        windowed.apply(resources)
+        expected, got = [], []
+        for page in range(1, 8):
+            q = SearchQuery(sort="deadline", page=page, per_page=3, now=now)
+            a, b = windowed.search(q), deep.search(q)
+            assert a.total == b.total == 17
+            expected += [h.id for h in a.hits]
+            got += [h.id for h in b.hits]
+        assert got == expected and len(set(got)) == 17
+        still_open = sorted((r for r in resources if r.deadline and r.deadline >= now),
+                            key=lambda r: r.deadline)
+        assert got[:len(still_open)] == [r.id for r in still_open]
+    finally:
+        deep.close()
+        drop(windowed)
+
+
 def test_ids_lists_every_document(es_backend):
     es_backend.apply(docs(30))
     assert es_backend.ids() == {f"d{i:03d}" for i in range(30)}

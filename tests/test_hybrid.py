@@ -176,6 +176,20 @@ def test_filters_pages_and_date_sort_work_on_the_fused_result(hybrid):
     assert dates == sorted(dates, reverse=True) and FOOD <= set(_ids(by_date))
 
 
+def test_a_date_range_restricts_what_the_vectors_add_too(hybrid):
+    from datetime import date
+
+    spring = dict(date_from=date(2024, 2, 1), date_to=date(2024, 4, 30))  # it, nl, pl
+    for mode in ("hybrid", "dense"):
+        found = hybrid.search(SearchQuery(text="maisto švaistymas", mode=mode, **spring))
+        assert set(_ids(found)) == {"it-food", "nl-food", "pl-food"}, mode
+        # page by page, every page full: a vector hit outside the range is never ranked
+        pages = [hybrid.search(SearchQuery(text="maisto švaistymas", mode=mode, per_page=1,
+                                           page=n, **spring)) for n in (1, 2, 3)]
+        assert [len(p.hits) for p in pages] == [1, 1, 1], mode
+        assert {h.id for p in pages for h in p.hits} == set(_ids(found))
+
+
 def test_without_vectors_the_hybrid_search_is_the_lexical_one(tmp_path):
     backend = EmbeddedBackend(tmp_path / "index")
     try:

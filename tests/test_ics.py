@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import icalendar
 
+from indexer.deadlines import BRUSSELS
 from indexer.resource import Resource
 from search_ui.ics import calendar, fold_line, upcoming_first
 
@@ -88,3 +89,78 @@ def test_resources_without_event_dates_are_left_out():
     body = calendar([Resource(id="n1", title="News", url="https://x.example/n")], name="P",
                     page_url=page_url, now=NOW)
     assert parse(body).walk("VEVENT") == []
+
+
+# -- the routes, on a real catalogue and index -------------------------------------------------
+import pytest  # noqa: E402
+
+from tests.browser_support import _res, build_portal  # noqa: E402
+
+
+def _events_portal(data_dir):
+    def at(days, hour=0):
+        base = datetime.now(timezone.utc).replace(hour=hour, minute=0, second=0, microsecond=0)
+        return base + timedelta(days=days)
+
+    def whole_days(first: int, last: int):
+        start = datetime.combine((datetime.now(BRUSSELS) + timedelta(days=first)).date(), time(0), BRUSSELS)
+        end = datetime.combine((datetime.now(BRUSSELS) + timedelta(days=last)).date(), time(23, 59, 59), BRUSSELS)
+        return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+    upcoming = _res("https://events.example/repair-festival", "Repair festival", "en", "event", at(-10),
+                    body="Repair festival with circular workshops.", summary="Bring broken things; we fix them, together.",
+                    instances=(("urbact", "https://events.example/repair-festival", "live"),))
+    upcoming.event_start, upcoming.event_end = whole_days(20, 22)
+    past = _res("https://events.example/circular-summit", "Circular summit", "en", "event", at(-60),
+                body="The circular summit of cities.", instances=(("urbact", "https://events.example/circular-summit", "live"),))
+    past.event_start, past.event_end = at(-30, 8), at(-30, 16)
+    news = _res("https://news.example/circular-news", "Circular news", "en", "news", at(-5),
+                body="Circular news without any event.", instances=(("ecesp", "https://news.example/circular-news", "live"),))
+    return build_portal(data_dir, [upcoming, past, news]), upcoming, past, news
+
+
+@pytest.fixture(scope="module")
+def events_site(tmp_path_factory):
+    from search_ui import create_app
+
+    portal, upcoming, past, news = _events_portal(tmp_path_factory.mktemp("events"))
+    app = create_app({"TESTING": True}, settings=portal.settings, catalogue=portal.catalogue,
+                     backend=portal.backend)
+    yield app.test_client(), upcoming, past, news
+    portal.close()
+
+
+def test_a_searchs_events_as_a_calendar_upcoming_first(events_site):
+    client, upcoming, past, news = events_site
+    resp = client.get("/events.ics?q=circular")
+    assert resp.status_code == 200 and resp.mimetype == "text/calendar"
+    events = parse(resp.data).walk("VEVENT")
+    assert [str(e["UID"]) for e in events] == [f"{upcoming.id}@circular-city-portal", f"{past.id}@circular-city-portal"]
+    first = events[0]
+    assert first.decoded("DTSTART") == upcoming.event_start.astimezone(BRUSSELS).date()  # all day
+    assert first.decoded("DTEND") == upcoming.event_end.astimezone(BRUSSELS).date() + timedelta(days=1)
+    assert str(first["URL"]) == upcoming.url
+    assert f"/resource/{upcoming.id}" in str(first["DESCRIPTION"])
+    assert events[1].decoded("DTSTART") == past.event_start  # a timed event, in UTC
+    # the search's filters apply: only news, no events
+    assert parse(client.get("/events.ics?type=news").data).walk("VEVENT") == []
+
+
+def test_one_event_as_a_calendar_and_none_for_a_resource_without_dates(events_site):
+    client, upcoming, _past, news = events_site
+    for path in (f"/resources/{upcoming.id}.ics", f"/resource/{upcoming.id}.ics"):
+        resp = client.get(path)
+        assert resp.status_code == 200
+        (ev,) = parse(resp.data).walk("VEVENT")
+        assert str(ev["SUMMARY"]) == "Repair festival"
+    assert client.get(f"/resources/{news.id}.ics").status_code == 404
+    assert client.get("/resources/0123456789abcdef0123.ics").status_code == 404
+
+
+def test_the_pages_link_the_calendars_where_there_are_events(events_site):
+    client, upcoming, _past, news = events_site
+    page = client.get("/search?q=circular").get_data(as_text=True)
+    assert 'href="/events.ics?q=circular"' in page
+    assert "events.ics" not in client.get("/search?type=news").get_data(as_text=True)
+    assert f'href="/resources/{upcoming.id}.ics"' in client.get(f"/resource/{upcoming.id}").get_data(as_text=True)
+    assert ".ics" not in client.get(f"/resource/{news.id}").get_data(as_text=True)

@@ -37,6 +37,39 @@ def test_bath_reading_split_as_words_are_not_places():
     assert set(names("", "Repair cafés opened in Reading and in Bath.", "en")) == {"Reading", "Bath"}
 
 
+def test_essen_the_city_not_the_meal_in_german():
+    assert names("", "Das Essen war gut. Beim Essen reden wir über übriges Essen.", "de") == []
+    assert names("", "Die Stadt Essen eröffnet ein Reparaturzentrum.", "de") == ["Essen"]
+    assert names("", "Ob im Hof oder in der Halle: kompostieren geht überall.", "de") == []
+    assert set(names("", "Auch Basel und Bern prüfen das Modell.", "de")) == {"Basel", "Bern"}
+    assert names("", "Firmen aus München, Nürnberg und Augsburg.", "de") == \
+        ["Munich", "Nuremberg", "Augsburg"]
+
+
+def test_abbreviations_only_where_they_are_names():
+    assert names("", "Free delivery across the UK.", "en") == ["United Kingdom"]
+    assert names("", "The NICE guidance on waste in hospitals was updated.", "en") == []
+
+
+def test_words_that_are_towns_in_polish_czech_and_english():
+    assert names("", "Łódź, wiosła i kamizelki można wypożyczyć na miejscu.", "pl") == []
+    assert names("", "Władze Łodzi przeznaczą stare przędzalnie na mieszkania.", "pl") == ["Łódź"]
+    assert names("", "Most bude opraven z recyklovaného betonu.", "cs") == []
+    assert names("", "Město Most rozdá kompostéry.", "cs") == ["Most"]
+    assert names("", "Sale ends Sunday, everything must go.", "en") == []
+
+
+def test_greek_names_and_their_genitive():
+    found = names("", "Σχολεία της Θεσσαλονίκης και της Αθήνας στην Ελλάδα.", "el")
+    assert found == ["Thessaloniki", "Athens", "Greece"]
+
+
+def test_unknown_language_still_finds_unambiguous_places():
+    assert names("", "Partners from Kaunas, Ljubljana and Tallinn met.", None) == \
+        ["Kaunas", "Ljubljana", "Tallinn"]
+    assert find_places("", "", None) == [] and find_places(None, None, None) == []  # type: ignore[arg-type]
+
+
 def test_inflected_lithuanian_forms_are_the_city():
     found = find_places("", "Kaune atidarytas pakartotinio naudojimo centras. Kauno miesto "
                         "savivaldybė kviečia gyventojus.", "lt")
@@ -59,6 +92,21 @@ def test_exonyms_map_to_one_place():
     assert [p.name for p in brussels] == ["Brussels"]
     assert names("", "Köln, Cologne, Kolonia", None) == ["Cologne"]
     assert names("", "Wilno i Vilnius", "pl") == ["Vilnius"]
+
+
+@pytest.mark.parametrize("language, local, english", [
+    ("de", "Wien", "Vienna"), ("fr", "Bruxelles", "Brussels"), ("bg", "София", "Sofia"),
+    ("hr", "Zagreb", "Zagreb"), ("el", "Λευκωσία", "Nicosia"), ("cs", "Praha", "Prague"),
+    ("da", "København", "Copenhagen"), ("et", "Tallinn", "Tallinn"), ("fi", "Helsinki", "Helsinki"),
+    ("el", "Αθήνα", "Athens"), ("hu", "Budapest", "Budapest"), ("it", "Roma", "Rome"),
+    ("lv", "Rīga", "Riga"), ("lt", "Vilnius", "Vilnius"), ("mt", "Valletta", "Valletta"),
+    ("pl", "Warszawa", "Warsaw"), ("pt", "Lisboa", "Lisbon"), ("ro", "București", "Bucharest"),
+    ("sk", "Bratislava", "Bratislava"), ("sl", "Ljubljana", "Ljubljana"), ("sv", "Stockholm", "Stockholm"),
+    ("es", "Madrid", "Madrid"), ("nl", "Amsterdam", "Amsterdam"), ("ga", "Baile Átha Cliath", "Dublin"),
+])
+def test_every_eu_capital_under_its_own_name(language, local, english):
+    found = find_places("", f"Partners met in {local}, {local} hosted the meeting.", language)
+    assert [(p.name, p.kind) for p in found] == [(english, "city")]
 
 
 def test_no_place_in_a_text_without_one():
@@ -89,6 +137,13 @@ def test_suggest_places_completes_names_in_several_languages(prefix, language, e
     suggested = suggest_places(prefix, language, 5)
     assert suggested and suggested[0].name == expected
     assert len(suggested) <= 5 and len(set(suggested)) == len(suggested)
+
+
+def test_suggest_places_prefers_places_of_the_users_language():
+    assert suggest_places("Gra", "de", 3)[0].name == "Graz"
+    assert suggest_places("Gra", "es", 3)[0].name == "Granada"
+    assert suggest_places("Gra", "lt", 3)[0].name == "Greece"  # Graikija
+    assert "Greece" not in [p.name for p in suggest_places("Gra", "en", 3)]
 
 
 def test_suggest_places_empty_prefix_gives_nothing():

@@ -159,6 +159,22 @@ def test_the_city_facet_counts_cities_and_filters_by_them(client):
     assert kaunas["query"]["filters"] == {"city": ["Kaunas"]}
 
 
+def test_the_command_line_search_takes_the_same_filters(portal):
+    from tests.test_cli import ccp
+
+    out = ccp("search", "--json", "--open", "--sort", "deadline",
+              data_dir=portal.settings.data_dir)
+    assert out.exit_code == 0, out.output
+    assert [r["id"] for r in json.loads(out.stdout)["results"]] == [
+        _id("call-soon"), _id("call-later")]
+    day = (NOW - 20 * DAY).date().isoformat()
+    out = ccp("search", "--json", "--city", "Kaunas", "--date-from", day, "--date-to", day,
+              data_dir=portal.settings.data_dir)
+    assert [r["id"] for r in json.loads(out.stdout)["results"]] == [_id("call-closed")]
+    bad = ccp("search", "--date-from", "15/03/2027", data_dir=portal.settings.data_dir)
+    assert bad.exit_code == 2 and "--date-from" in bad.output
+
+
 # -- the search page, without script -------------------------------------------------------------
 def test_the_search_page_filters_and_keeps_every_filter_in_its_links(client):
     doc = page(client, "/search?open=1&sort=deadline&per_page=1")
@@ -273,6 +289,32 @@ def test_a_catalogue_records_deadline_reaches_the_search_results_and_its_update_
     # a stated type that is not one of the portal's: the classifier's guess stays
     assert harvested(first, "Call for tenders").type != "Call for tenders"
     backend.close()
+    cat.close()
+
+
+def test_a_page_stored_before_its_places_were_found_is_updated_once(tmp_path):
+    from dataclasses import replace
+
+    from indexer.normalise import content_hash
+
+    cat = Catalogue(f"sqlite:///{tmp_path / 'catalogue.db'}")
+    cat.create_all()
+    cat.sync_sources([_source()])
+    raw = RawDocument(
+        source_id="records", url="https://records.example/news/3",
+        final_url="https://records.example/news/3",
+        body=_record_page("Repair cafés", "Kaunas opened three repair cafés in its libraries; "
+                          "volunteers fix lamps, bikes and clothes every Saturday."),
+        headers={"content-type": "text/html; charset=utf-8"})
+    now = normalise(raw, _source())
+    assert [(p.city, p.origin) for p in now.places] == [("Kaunas", "text")]
+    # as the portal stored it before places were recognised: no places, the text's hash
+    before = replace(now, places=[], content_hash=content_hash(now.body),
+                     instances=[replace(i) for i in now.instances])
+    assert cat.ingest(before) == "added"
+    assert cat.ingest(normalise(raw, _source())) == "updated"
+    assert cat.get_resource(now.id).cities == ["Kaunas"]
+    assert cat.ingest(normalise(raw, _source())) == "unchanged"
     cat.close()
 
 

@@ -173,29 +173,41 @@ def _vector_status(env: Env, cat, backend) -> None:
 @click.argument("query", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
 @click.option("--page", default=1, show_default=True)
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
-              show_default=True)
+@click.option("--sort", type=click.Choice(["relevance", "date", "deadline"]),
+              default="relevance", show_default=True,
+              help="deadline: the calls still open first, the soonest deadline first.")
 @click.option("--language", multiple=True, help="Filter by language (ISO 639-1); repeatable.")
 @click.option("--type", "type_", multiple=True, help="Filter by resource type; repeatable.")
 @click.option("--country", multiple=True, help="Filter by country; repeatable.")
 @click.option("--source", multiple=True, help="Filter by source id; repeatable.")
 @click.option("--year", multiple=True, help="Filter by year; repeatable.")
 @click.option("--theme", multiple=True, help="Filter by theme; repeatable.")
+@click.option("--city", multiple=True, help="Filter by city; repeatable.")
+@click.option("--open", "open_", is_flag=True, help="Only calls whose deadline has not passed.")
+@click.option("--upcoming", is_flag=True, help="Only events not yet over.")
+@click.option("--date-from", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Only resources dated this day (YYYY-MM-DD) or later.")
+@click.option("--date-to", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Only resources dated this day (YYYY-MM-DD) or earlier.")
 @click.option("--mode", type=click.Choice(["hybrid", "lexical", "dense"]), default="hybrid",
               show_default=True,
               help="hybrid: words, the concept named and vectors fused (as the search page); "
                    "lexical: words only; dense: vectors only.")
 @pass_env
 def search(env: Env, query, as_json, page, sort, language, type_, country, source, year, theme,
-           mode):
+           city, open_, upcoming, date_from, date_to, mode):
     """Search the index from the terminal."""
     from indexer.hybrid import HybridSearch
     from indexer.query import QueryError, SearchQuery
 
     filters = {k: list(v) for k, v in dict(language=language, type=type_, country=country,
-                                             source=source, year=year, theme=theme).items() if v}
+                                             city=city, source=source, year=year,
+                                             theme=theme).items() if v}
     try:
-        q = SearchQuery(text=" ".join(query), filters=filters, page=page, sort=sort, mode=mode)
+        q = SearchQuery(text=" ".join(query), filters=filters, page=page, sort=sort, mode=mode,
+                        open=open_, upcoming=upcoming,
+                        date_from=date_from.date() if date_from else None,
+                        date_to=date_to.date() if date_to else None)
     except QueryError as exc:
         click.secho(str(exc), fg="red", err=True)
         sys.exit(2)
@@ -215,7 +227,9 @@ def search(env: Env, query, as_json, page, sort, language, type_, country, sourc
     for i, hit in enumerate(results.hits, start=q.offset + 1):
         d = hit.doc
         click.secho(f"\n{i}. {d['title']}", bold=True)
+        closes = f"deadline {d['deadline'][:10]}" if d.get("deadline") else ""
         meta = " · ".join(x for x in (d.get("language"), d.get("type"), (d.get("date") or "")[:10],
+                                      closes,
                                       ", ".join(sorted({x["source_id"] for x in d["instances"]})))
                           if x)
         click.echo(f"   {meta}")

@@ -25,6 +25,19 @@ Format (one file per site, or several files for one site — articles are groupe
           - a list item
           - another one
 
+Funding calls and events may carry their dates, relative to the day the fixture web is built
+(so a deadline in the past stays past and one in the future stays future whenever it runs)::
+
+        published: -20                        # a whole number: days before the build day
+        deadline: 25                          # days after (negative: before) the build day,
+        event_start: 40                       # or an ISO date
+        event_end: 42
+
+``{deadline}``, ``{event_start}`` and ``{event_end}`` in the title, description and body are
+written as the site writes dates in the article's language. With ``metadata: jsonld`` the
+dates are in the page's schema.org data too (an ``Event`` node; ``expires`` and a
+``MonetaryGrant`` node for a call); otherwise only the text has them.
+
 Body paragraphs are separated by blank lines; a paragraph starting with ``## `` is a heading,
 one whose lines all start with ``- `` is a bullet list.
 
@@ -35,7 +48,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -61,8 +74,9 @@ _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 _LANG_RE = re.compile(r"^[a-z]{2}$")
 _ARTICLE_KEYS = {
     "slug", "lang", "title", "published", "updated", "author", "description", "metadata",
-    "kind", "also_on", "categories", "body",
+    "kind", "also_on", "categories", "body", "deadline", "event_start", "event_end",
 }
+_DATE_KEYS = ("deadline", "event_start", "event_end")
 _REQUIRED = ("slug", "lang", "title", "published", "description", "metadata", "kind", "body")
 _FILE_KEYS = {"site", "title", "articles"}
 
@@ -97,6 +111,10 @@ class Article:
     also_on: tuple[tuple[str, str], ...] = ()  # (site, slug) of republished copies
     origin: tuple[str, str] | None = None  # (site, slug) of the original, for copies
     source_file: str = ""
+    # a funding call's deadline and an event's days (resolved against the build day)
+    deadline: date | None = None
+    event_start: date | None = None
+    event_end: date | None = None
 
     @property
     def modified(self) -> datetime:
@@ -150,7 +168,32 @@ def parse_body(body: str) -> list[Block]:
     return blocks
 
 
-def _when(value: Any, key: str, where: str) -> datetime:
+def build_day() -> date:
+    """The day the fixture web is built: relative dates in the content count from it."""
+    return datetime.now(timezone.utc).date()
+
+
+def _day(value: Any, key: str, where: str, today: date) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ContentError(f"{where}: {key}: must be a number of days or an ISO date")
+    if isinstance(value, int):
+        return today + timedelta(days=value)
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ContentError(f"{where}: {key}: {value!r} is not a number of days or an ISO date") from None
+
+
+def _when(value: Any, key: str, where: str, today: date | None = None) -> datetime:
+    if isinstance(value, int) and not isinstance(value, bool):
+        day = (today or build_day()) + timedelta(days=value)
+        return datetime.combine(day, time(9, 0), tzinfo=timezone.utc)
     if isinstance(value, datetime):
         when = value
     elif isinstance(value, date):
@@ -180,7 +223,21 @@ def _text(value: Any, key: str, where: str, required: bool = True) -> str | None
     return value.strip()
 
 
-def _parse_article(raw: Any, site: str, index: int, file: str) -> Article:
+def _with_dates(text: str, dates: dict[str, date | None], lang: str, where: str) -> str:
+    from .labels import visible_date
+
+    for key in _DATE_KEYS:
+        token = "{" + key + "}"
+        if token in text:
+            day = dates[key]
+            if day is None:
+                raise ContentError(f"{where}: {token} is used but {key} is not set")
+            text = text.replace(token, visible_date(datetime.combine(day, time(12, 0)), lang))
+    return text
+
+
+def _parse_article(raw: Any, site: str, index: int, file: str, today: date | None = None) -> Article:
+    today = today or build_day()
     where = f"{file}: articles[{index}]"
     if not isinstance(raw, dict):
         raise ContentError(f"{where}: must be a mapping")
@@ -204,7 +261,7 @@ def _parse_article(raw: Any, site: str, index: int, file: str) -> Article:
     kind = raw["kind"]
     if kind not in ("html", "pdf"):
         raise ContentError(f"{where}: kind: must be html or pdf")
-    published = _when(raw["published"], "published", where)
+    published = _when(raw["published"], "published", where, today)
     updated = None
     if raw.get("updated") is not None:
         updated = _when(raw["updated"], "updated", where)
@@ -235,25 +292,30 @@ def _parse_article(raw: Any, site: str, index: int, file: str) -> Article:
         if not isinstance(target_slug, str) or not _SLUG_RE.match(target_slug):
             raise ContentError(f"{where}: also_on: slug {target_slug!r} is not a valid slug")
         also_on.append((target, target_slug))
+    dates = {key: _day(raw.get(key), key, where, today) for key in _DATE_KEYS}
+    if dates["event_end"] is not None and (dates["event_start"] is None or dates["event_end"] < dates["event_start"]):
+        raise ContentError(f"{where}: event_end: needs an event_start on or before it")
     body = _text(raw["body"], "body", where)
     assert body is not None
+    body = _with_dates(body, dates, lang, where)
     if not parse_body(body):
         raise ContentError(f"{where}: body: has no text")
     return Article(
         site=site,
         slug=slug,
         lang=lang,
-        title=_text(raw["title"], "title", where) or "",
+        title=_with_dates(_text(raw["title"], "title", where) or "", dates, lang, where),
         published=published,
         updated=updated,
         author=_text(raw.get("author"), "author", where, required=False),
-        description=_text(raw["description"], "description", where) or "",
+        description=_with_dates(_text(raw["description"], "description", where) or "", dates, lang, where),
         metadata=metadata,
         kind=kind,
         body=body,
         categories=tuple(c.strip() for c in categories),
         also_on=tuple(also_on),
         source_file=file,
+        **dates,
     )
 
 

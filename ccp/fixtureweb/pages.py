@@ -154,9 +154,31 @@ class HtmlPagesMixin:
                     "contentUrl": self.abs(article_path(spec, article)),
                     "encodingFormat": "application/pdf",
                 }
-            text = json.dumps(data, ensure_ascii=False, indent=1).replace("</", "<\\/")
-            return f'<script type="application/ld+json">\n{text}\n</script>\n'
+            extra = self.dated_nodes(article, url, data)
+            scripts = []
+            for node in [data, *extra]:
+                text = json.dumps(node, ensure_ascii=False, indent=1).replace("</", "<\\/")
+                scripts.append(f'<script type="application/ld+json">\n{text}\n</script>\n')
+            return "".join(scripts)
         return ""
+
+    def dated_nodes(self, article: Article, url: str, data: dict) -> list[dict]:
+        """A call's deadline (``expires`` on the article, and a grant node) and an event's
+        days (an Event node), as schema.org; the extra nodes go in their own script."""
+        nodes: list[dict] = []
+        if article.deadline is not None:
+            data["expires"] = article.deadline.isoformat()
+            nodes.append({"@context": "https://schema.org", "@type": "MonetaryGrant",
+                          "name": article.title, "url": url,
+                          "funder": {"@type": "Organization", "name": self.spec.publisher}})
+        if article.event_start is not None:
+            event = {"@context": "https://schema.org", "@type": "Event", "name": article.title,
+                     "url": url, "startDate": article.event_start.isoformat(),
+                     "organizer": {"@type": "Organization", "name": self.spec.publisher}}
+            if article.event_end is not None:
+                event["endDate"] = article.event_end.isoformat()
+            nodes.append(event)
+        return nodes
 
     def body_html(self, article: Article) -> str:
         parts = []

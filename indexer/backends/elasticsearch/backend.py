@@ -50,8 +50,8 @@ from .errors import (
 )
 from .mapping import index_body
 from .queries import (
-    compile_cursor_query,
     compile_query,
+    cursor_of,
     deadline_bodies,
     compile_vocabulary,
     sorted_by_date,
@@ -486,48 +486,54 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
         from the rest; one response as Elasticsearch would give it."""
         first, rest = deadline_bodies(
             compile_query(query, max_clauses=max_clauses, relax=relax), query)
-        resp = self.es.search(index=self.index, body=first).body
+        resp = self._page_of(first, query.offset, query.per_page)
         hits = list(resp["hits"]["hits"])
         n_open = int(resp["hits"]["total"]["value"])
-        rest["from"] = max(0, query.offset - n_open)
-        rest["size"] = max(0, query.per_page - len(hits))
-        more = self.es.search(index=self.index, body=rest).body
+        more = self._page_of(rest, max(0, query.offset - n_open), query.per_page - len(hits))
         hits += more["hits"]["hits"]
         total = n_open + int(more["hits"]["total"]["value"])
         return {**resp, "hits": {**resp["hits"], "hits": hits, "total": {"value": total}}}
 
-    def _deep_search(self, query: SearchQuery, max_clauses: int, relax: str | None = None
-                     ) -> dict[str, Any]:
-        """A page beyond the result window: walk to it with search_after in a point in time."""
+    def _page_of(self, body: dict[str, Any], offset: int, size: int) -> dict[str, Any]:
+        """``size`` hits of ``body`` from ``offset``: with from/size inside the result window,
+        else walking to ``offset`` with search_after in a point in time (``body`` sorts on a
+        unique tie-breaker, the id, so that the walk is exact)."""
+        body = {k: v for k, v in body.items() if k not in ("from", "search_after")}
+        if offset + size <= self.result_window:
+            return self.es.search(index=self.index, body={**body, "from": offset,
+                                                          "size": size}).body
         pit_id = self.es.open_point_in_time(index=self.index, keep_alive=PIT_KEEP_ALIVE)["id"]
         try:
             cursor: list[Any] | None = None
-            remaining = query.offset
+            remaining = offset
             while remaining > 0:
-                size = min(remaining, self.result_window)
-                body = compile_cursor_query(query, size=size, search_after=cursor,
-                                            max_clauses=max_clauses, relax=relax)
-                body["pit"] = {"id": pit_id, "keep_alive": PIT_KEEP_ALIVE}
-                resp = self.es.search(body=body).body
+                step = cursor_of(body, size=min(remaining, self.result_window),
+                                 search_after=cursor)
+                step["pit"] = {"id": pit_id, "keep_alive": PIT_KEEP_ALIVE}
+                resp = self.es.search(body=step).body
                 pit_id = resp.get("pit_id", pit_id)
-                hits = resp["hits"]["hits"]
-                if hits:
-                    cursor = hits[-1]["sort"]
-                    remaining -= len(hits)
-                if len(hits) < size:
+                found = resp["hits"]["hits"]
+                if found:
+                    cursor = found[-1]["sort"]
+                    remaining -= len(found)
+                if len(found) < step["size"]:
                     break
-            body = compile_query(query, search_after=cursor, max_clauses=max_clauses, relax=relax)
-            if cursor is None:
-                del body["search_after"]
-            if remaining > 0:  # the page is past the last hit: totals and facets only
-                body["size"] = 0
-            body["pit"] = {"id": pit_id, "keep_alive": PIT_KEEP_ALIVE}
-            return self.es.search(body=body).body
+            last = {**body, "size": size if remaining <= 0 else 0,
+                    "pit": {"id": pit_id, "keep_alive": PIT_KEEP_ALIVE}}
+            if cursor is not None:
+                last["search_after"] = cursor
+            return self.es.search(body=last).body
         finally:
             try:
                 self.es.close_point_in_time(id=pit_id)
             except (ApiError, TransportError) as e:
                 log.warning("could not close an Elasticsearch point in time: %s", error_text(e))
+
+    def _deep_search(self, query: SearchQuery, max_clauses: int, relax: str | None = None
+                     ) -> dict[str, Any]:
+        """A page beyond the result window: walk to it with search_after in a point in time."""
+        body = compile_query(query, max_clauses=max_clauses, relax=relax)
+        return self._page_of(body, query.offset, query.per_page)
 
     def _hits(self, raw_hits: list[dict[str, Any]], *, by_date: bool) -> list[Hit]:
         hits = []

@@ -113,8 +113,11 @@ def index_mappings(vector_dims: int = DEFAULT_VECTOR_DIMS) -> dict[str, Any]:
             "date": {"type": "date"},
             "published": {"type": "date"},
             "updated": {"type": "date"},
-            # structured facts: when a call closes, when an event is over (Resource.event_until)
+            # structured facts: when a call closes, when an event starts and ends, when it is
+            # over (Resource.event_until: its end, else the end of the day it starts)
             "deadline": {"type": "date"},
+            "event_start": {"type": "date"},
+            "event_end": {"type": "date"},
             "event_until": {"type": "date"},
             "live": {"type": "boolean"},
             "listing": {"type": "boolean"},  # query.is_listing: its score is weighted down
@@ -169,6 +172,8 @@ def document(r: Resource) -> dict[str, Any]:
             "published": _iso(r.published),
             "updated": _iso(r.updated),
             "deadline": _iso(r.deadline),
+            "event_start": _iso(r.event_start),
+            "event_end": _iso(r.event_end),
             "event_until": _iso(r.event_until),
             "live": r.is_live,
             "listing": is_listing(r.title, r.body),

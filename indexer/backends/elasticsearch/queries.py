@@ -374,22 +374,20 @@ def compile_cursor_query(
 ) -> dict[str, Any]:
     """A sort-values-only request over the same hits as :func:`compile_query`, used to walk to
     a deep page: the last hit's ``sort`` is the ``search_after`` of the next request."""
-    parsed = parse_limited(query, max_clauses)
-    plan = strict_plan(query, parsed) if relax is None else plan_text(
-        parsed, query_languages(query), relax)
-    body: dict[str, Any] = {
-        "query": _main_query(query, plan),
-        "size": size,
-        "sort": _sort(sorted_by_date(query, parsed)),
-        "track_total_hits": False,
-        "_source": False,
-    }
+    return cursor_of(compile_query(query, max_clauses=max_clauses, relax=relax), size=size,
+                     search_after=search_after)
+
+
+def cursor_of(body: dict[str, Any], *, size: int,
+              search_after: Sequence[Any] | None = None) -> dict[str, Any]:
+    """The sort-values-only request over the hits of the search ``body`` (its query, post
+    filter and sort; no aggregations, no sources, no highlights)."""
+    out = {k: body[k] for k in ("query", "size", "sort", "track_total_hits", "_source",
+                                "post_filter") if k in body}
+    out.update(size=size, track_total_hits=False, _source=False)
     if search_after is not None:
-        body["search_after"] = list(search_after)
-    post_filter = _post_filter(query)
-    if post_filter is not None:
-        body["post_filter"] = post_filter
-    return body
+        out["search_after"] = list(search_after)
+    return out
 
 
 def vocabulary_fields() -> list[str]:

@@ -70,8 +70,9 @@ def build_schema() -> tantivy.Schema:
         sb.add_text_field(f"{facet}_set", fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("date", fast=True)
     # structured facts (see facts_fields): when a call closes (a sort key like "date"), when
-    # an event is over (seconds); absent when the resource has none
+    # an event starts and when it is over (seconds); absent when the resource has none
     sb.add_integer_field("deadline", fast=True)
+    sb.add_integer_field("event_start", fast=True)
     sb.add_integer_field("event_until", fast=True)
     # doc_key(id): how vector search (vectors.py) maps a document to its vector without
     # reading stored documents
@@ -124,6 +125,8 @@ def facts_fields(r: Resource) -> list[tuple[str, str, int]]:
     key = deadline_key(r)
     if key is not None:
         out.append(("i", "deadline", key))
+    if r.event_start is not None:
+        out.append(("i", "event_start", int(as_utc(r.event_start).timestamp())))
     until = r.event_until
     if until is not None:
         out.append(("i", "event_until", int(until.timestamp())))
