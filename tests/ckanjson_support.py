@@ -4,40 +4,11 @@ holds of a source."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from contextlib import contextmanager
-
-import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from indexer.catalogue import Catalogue
 from indexer.catalogue.tables import instances_t
-
-PG_URL = os.environ.get("CCP_TEST_DATABASE_URL")
-
-
-@contextmanager
-def database(kind: str):
-    """None for SQLite (the settings' default file), or the URL of a fresh PostgreSQL
-    database dropped afterwards."""
-    if kind == "sqlite":
-        yield None
-        return
-    if not PG_URL:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI must run the harvest tests on PostgreSQL: set CCP_TEST_DATABASE_URL")
-        pytest.skip("no PostgreSQL: set CCP_TEST_DATABASE_URL to run this on it")
-    name = f"ccp_cj_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+from tests.pg_support import database  # noqa: F401 - the ckan/json tests take it from here
 
 
 def instances(cat: Catalogue, source_id: str) -> dict[str, tuple[str, str | None, str]]:

@@ -21,7 +21,7 @@ from indexer.catalogue import Catalogue
 from indexer.indexing import drain
 from indexer.resource import Resource
 from tests.browser_support import SOURCES, Portal, build_portal, sample_resources
-from tests.test_catalogue import PG_URL, _drop_pg_database, _pg_database
+from tests.pg_support import PG_URL, create_pg_database, drop_pg_database
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 NS = {"o": OAI, "dc": "http://purl.org/dc/elements/1.1/",
@@ -55,7 +55,7 @@ def make_portal(data_dir: Path, resources: list[Resource] | None = None) -> Port
     if not PG_URL:
         return build_portal(data_dir, resources)
     settings = Settings.from_env({}, data_dir=data_dir)
-    settings.database_url = _pg_database(PG_URL)
+    settings.database_url = create_pg_database(PG_URL)
     cat = Catalogue(settings.catalogue_url)
     cat.create_all()
     cat.sync_sources(FeedSource(id=sid, name=name, type="feed", url=f"https://{sid}.example/f",
@@ -71,7 +71,7 @@ def make_portal(data_dir: Path, resources: list[Resource] | None = None) -> Port
 def close_portal(portal: Portal) -> None:
     portal.close()
     if PG_URL:
-        _drop_pg_database(PG_URL, portal.settings.database_url)
+        drop_pg_database(PG_URL, portal.settings.database_url)
 
 
 

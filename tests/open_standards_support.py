@@ -5,11 +5,8 @@ JSON-LD document loader, and the check of an API answer against the OpenAPI desc
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
-import uuid
-from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import jsonschema
@@ -17,7 +14,6 @@ import lxml.html
 from pyld import jsonld
 from referencing import Registry
 from referencing import Resource as SchemaResource
-from sqlalchemy import create_engine, text
 from werkzeug.datastructures import MultiDict
 
 from config.models import FeedSource
@@ -27,6 +23,7 @@ from indexer.catalogue import Catalogue
 from indexer.indexing import drain
 from search_ui.jsonld import resource_jsonld, script_json
 from tests.browser_support import SOURCES, Portal, _res, sample_resources, utc
+from tests.pg_support import PG_URL, pg_database  # noqa: F401 - the tests take them from here
 
 S = "http://schema.org/"  # schema.org's own context maps terms to http://schema.org/
 SCRIPT_TITLE = 'Closing </script><script>alert("ld")</script> & <!-- tricks'
@@ -54,22 +51,6 @@ def extra_resources():
     return [event, call, data, script]
 
 
-PG_URL = os.environ.get("CCP_TEST_DATABASE_URL")
-
-
-@contextmanager
-def pg_database(base_url: str):
-    """A fresh database on the PostgreSQL test server, dropped after."""
-    name = f"ccp_os_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def build_open_portal(data_dir, database_url: str | None = None) -> Portal:

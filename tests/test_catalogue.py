@@ -6,11 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from indexer.backends.embedded import EmbeddedBackend
 from indexer.catalogue import ADDED, MERGED, UNCHANGED, UPDATED, Catalogue
@@ -19,26 +18,7 @@ from indexer.resource import Instance, Place, Resource, resource_id_for
 from indexer.schema import SchemaBehind, current_revision, head_revision
 
 from .conftest import ROOT
-
-PG_URL = os.environ.get("CCP_TEST_DATABASE_URL")
-
-
-def _pg_database(base_url: str) -> str:
-    """A fresh database on the test server for one test."""
-    name = f"ccp_t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base_url.rsplit("/", 1)[0] + "/" + name
-
-
-def _drop_pg_database(base_url: str, url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+from .pg_support import pg_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -46,13 +26,8 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'catalogue.sqlite3'}"
         return
-    if not PG_URL:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI must run the catalogue tests on PostgreSQL: set CCP_TEST_DATABASE_URL")
-        pytest.skip("no PostgreSQL: set CCP_TEST_DATABASE_URL to run these on it")
-    url = _pg_database(PG_URL)
-    yield url
-    _drop_pg_database(PG_URL, url)
+    with pg_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -11,12 +11,10 @@ add`` recognises a catalogue.
 
 from __future__ import annotations
 
-import os
-import uuid
 from urllib.parse import urlparse
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from ccp.fixtureweb.dcat import DcatCatalogue
 from harvesters.discover import discover
@@ -26,8 +24,8 @@ from indexer.dcat import CatalogueError, parse_catalogue
 from indexer.query import SearchQuery
 
 from .conftest import harvest, make_settings, write_sources
+from .pg_support import database
 
-PG_URL = os.environ.get("CCP_TEST_DATABASE_URL")
 FORMATS = {"ttl": "/catalogue.ttl", "rdf": "/catalogue.rdf", "jsonld": "/catalogue.jsonld"}
 
 
@@ -177,21 +175,8 @@ def test_titles_and_descriptions_are_read_in_the_datasets_language():
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request):
-    if request.param == "sqlite":
-        yield None
-        return
-    if not PG_URL:
-        pytest.skip("no PostgreSQL: set CCP_TEST_DATABASE_URL to run this on it")
-    name = f"ccp_t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with database(request.param) as url:
+        yield url
 
 
 def _documents(cat: DcatCatalogue) -> list[str]:

@@ -16,12 +16,17 @@ import pytest
 import yaml
 
 from ccp.fixtureweb.oaipmh import ID_PREFIX, OaiPmhProvider
+from config import load_sources
 from harvesters.discover import build_definition, discover
-from harvesters.oaipmh_dc import portal_language, record_date, record_hints, resource_type
+from harvesters.oaipmh_dc import (
+    portal_language,
+    record_date,
+    record_hints,
+    resource_type,
+)
 from harvesters.oaipmh_xml import NotOaiPmh, parse_envelope, parse_list_records
 from indexer.backends import get_backend
 from indexer.catalogue import Catalogue
-from config import load_sources
 from indexer.query import SearchQuery
 
 from .conftest import FIXTURE_ALLOWANCE, ROOT, harvest, make_settings, write_sources
@@ -43,11 +48,11 @@ def database():
     if not base:
         yield None
         return
-    from .test_catalogue import _drop_pg_database, _pg_database
+    from .pg_support import create_pg_database, drop_pg_database
 
-    url = _pg_database(base)
+    url = create_pg_database(base)
     yield url
-    _drop_pg_database(base, url)
+    drop_pg_database(base, url)
 
 
 def _settings(tmp_path, provider, database=None, **source):

@@ -290,12 +290,12 @@ def test_twenty_processes_starting_on_an_empty_data_dir_all_get_the_schema(tmp_p
     import os
 
     env = _process_env(tmp_path / "data", tmp_path)
-    from .test_catalogue import _drop_pg_database, _pg_database
+    from .pg_support import create_pg_database, drop_pg_database
 
     test_db = os.environ.get("CCP_TEST_DATABASE_URL")
     fresh_db = None
     if test_db:  # the same race on PostgreSQL, in an empty database of its own
-        fresh_db = env["CCP_DATABASE_URL"] = _pg_database(test_db)
+        fresh_db = env["CCP_DATABASE_URL"] = create_pg_database(test_db)
     try:
         procs = [subprocess.Popen([sys.executable, "-m", "ccp.cli", "runs"], env=env, cwd=ROOT,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -303,7 +303,7 @@ def test_twenty_processes_starting_on_an_empty_data_dir_all_get_the_schema(tmp_p
         results = [(p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for p in procs]
     finally:
         if fresh_db:
-            _drop_pg_database(test_db, fresh_db)
+            drop_pg_database(test_db, fresh_db)
     for p in procs:
         p.stdout.close()
         p.stderr.close()
@@ -409,7 +409,6 @@ def _kill_once_harvesting(proc: subprocess.Popen, data: Path) -> list[int]:
 
 
 def test_a_harvest_killed_with_sigkill_is_closed_and_its_lock_released_at_once(web, tmp_path):
-    import time
 
     from indexer.catalogue import Catalogue
 
@@ -440,7 +439,6 @@ def test_a_harvest_killed_with_sigkill_is_closed_and_its_lock_released_at_once(w
 
 
 def test_the_next_harvest_takes_over_the_lock_of_a_killed_one(web, tmp_path):
-    import time
 
     data, sources = tmp_path / "data", tmp_path / "sources"
     write_sources(sources, [_feed(web, "killed-too", "/slow?seconds=20&killed-too")])

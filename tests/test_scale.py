@@ -188,9 +188,9 @@ def test_ccp_demo_on_elasticsearch_and_postgresql_matches_the_embedded_demo(tmp_
     import sys
 
     from .conftest import ROOT
-    from .test_catalogue import PG_URL, _drop_pg_database, _pg_database
+    from .pg_support import PG_URL, create_pg_database, drop_pg_database
 
-    pg = _pg_database(PG_URL) if PG_URL else None
+    pg = create_pg_database(PG_URL) if PG_URL else None
     stacks = {
         "embedded": {},
         "scale": {"CCP_SEARCH_BACKEND": "elasticsearch", "CCP_ELASTICSEARCH_URL": es_url,
@@ -227,5 +227,5 @@ def test_ccp_demo_on_elasticsearch_and_postgresql_matches_the_embedded_demo(tmp_
                 ))
     finally:
         if pg:
-            _drop_pg_database(PG_URL, pg)
+            drop_pg_database(PG_URL, pg)
     assert answers["scale"] == answers["embedded"]
