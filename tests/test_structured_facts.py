@@ -36,7 +36,7 @@ HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 
 def _resource(slug: str, title: str, type_: str, published: datetime, *, city=None,
-              country="LT", deadline=None, start=None, end=None) -> Resource:
+              country="LT", deadline=None, start=None, end=None, found=()) -> Resource:
     url = f"https://kaunas.example/{slug}"
     return Resource(
         id=resource_id_for(url), title=title, url=url, summary=f"{title}.",
@@ -44,7 +44,7 @@ def _resource(slug: str, title: str, type_: str, published: datetime, *, city=No
         instances=[Instance(source_id="urbact", url=url, first_seen=published,
                             last_seen=published)],
         published=published, language="en", type=type_,
-        places=[Place(country=country, city=city)] if city or country else [],
+        places=([Place(country=country, city=city)] if city or country else []) + list(found),
         harvested_at=published, deadline=deadline, event_start=start, event_end=end)
 
 
@@ -53,7 +53,9 @@ def facts_resources() -> list[Resource]:
         _resource("call-soon", "Kaunas call closing soon", "funding", NOW - 40 * DAY,
                   city="Kaunas", deadline=NOW + 6 * HOUR),
         _resource("call-later", "Vilnius call closing later", "funding", NOW - 50 * DAY,
-                  city="Vilnius", deadline=NOW + 30 * DAY),
+                  city="Vilnius", deadline=NOW + 30 * DAY,
+                  found=[Place(country="LT", name="Vilnius County", kind="region",
+                               geonameid=864485, origin="text")]),
         _resource("call-closed", "Kaunas call that closed", "funding", NOW - 20 * DAY,
                   city="Kaunas", deadline=NOW - 2 * HOUR),
         _resource("call-long-closed", "Call closed last year", "funding", NOW - 400 * DAY,
@@ -228,6 +230,8 @@ def test_the_resource_page_shows_the_deadline_event_dates_and_places(client):
         (NOW + 32 * DAY).isoformat().replace("+00:00", "Z")]
     de = page(client, f"/de/resource/{_id('call-later')}")
     assert de.cssselect("#deadline")[0].text_content().strip().startswith("Endet am ")
+    assert de.cssselect("#regions")[0].text_content() == "Vilnius County"
+    assert [a.text_content() for a in de.cssselect("#places a")] == ["Vilnius"]
 
 
 def _brussels():
