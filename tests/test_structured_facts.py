@@ -24,7 +24,14 @@ from indexer.catalogue.tables import resources_t
 from indexer.indexing import drain
 from indexer.normalise import normalise
 from indexer.query import SearchQuery
-from indexer.resource import Hints, Instance, Place, RawDocument, Resource, resource_id_for
+from indexer.resource import (
+    Hints,
+    Instance,
+    Place,
+    RawDocument,
+    Resource,
+    resource_id_for,
+)
 from search_ui import create_app
 from tests.browser_support import build_portal, serve_app
 from tests.conftest import harvest, make_settings, write_sources
@@ -150,7 +157,8 @@ def test_a_bad_date_is_refused_with_the_reason(client):
     doc = page(client, "/search?date_from=tomorrow", 400)
     assert "The parameter date_from must be a date written as YYYY-MM-DD." in doc.text_content()
     doc = page(client, "/fr/search?date_from=2027-01-02&date_to=2027-01-01", 400)
-    assert "La date de début ne peut pas être postérieure à la date de fin." in doc.text_content()
+    said = "La date de début ne peut pas être postérieure à la date de fin."
+    assert said in doc.text_content()
 
 
 def test_the_city_facet_counts_cities_and_filters_by_them(client):
@@ -253,8 +261,8 @@ def _source(**kw):
                          url="https://records.example/sitemap.xml", **kw)
 
 
-def test_a_catalogue_records_deadline_reaches_the_search_results_and_its_update_too(tmp_path,
-                                                                                     db_url):
+def test_a_catalogue_records_deadline_reaches_the_search_results_and_its_update_too(
+        tmp_path, db_url):  # noqa: F811
     cat = Catalogue(db_url)
     cat.create_all()
     cat.sync_sources([_source()])
@@ -322,7 +330,7 @@ def test_a_page_stored_before_its_places_were_found_is_updated_once(tmp_path):
     cat.close()
 
 
-def test_old_place_rows_still_load_and_new_ones_keep_what_they_know(db_url):
+def test_old_place_rows_still_load_and_new_ones_keep_what_they_know(db_url):  # noqa: F811
     cat = Catalogue(db_url)
     cat.create_all()
     res = _resource("old", "An old row", "report", NOW - DAY)
