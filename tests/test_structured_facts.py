@@ -330,6 +330,35 @@ def test_a_page_stored_before_its_places_were_found_is_updated_once(tmp_path):
     cat.close()
 
 
+def test_a_city_has_one_name_however_the_source_and_the_text_name_it(tmp_path):
+    from dataclasses import replace
+
+    from indexer.normalise import content_hash
+
+    source = _source(city="Den Haag", country="NL", language="nl")
+    cat = Catalogue(f"sqlite:///{tmp_path / 'catalogue.db'}")
+    cat.create_all()
+    cat.sync_sources([source])
+    raw = RawDocument(
+        source_id="records", url="https://records.example/nieuws/9",
+        final_url="https://records.example/nieuws/9",
+        body=_record_page("Repair cafés", "The Hague opens two repair cafés; Rotterdam follows "
+                          "in the spring with one in every district."),
+        headers={"content-type": "text/html; charset=utf-8"})
+    res = normalise(raw, source)
+    hague = [p for p in res.places if p.country == "NL" and p.city == "The Hague"]
+    assert len(hague) == 1 and hague[0].geonameid and hague[0].origin == "source"
+    assert "Den Haag" not in res.cities and "Rotterdam" in res.cities
+    # stored before: the configured name, no GeoNames id; the update leaves one Hague
+    before = replace(res, places=[Place(country="NL", city="Den Haag")],
+                     content_hash=content_hash(res.body),
+                     instances=[replace(i) for i in res.instances])
+    assert cat.ingest(before) == "added"
+    assert cat.ingest(normalise(raw, source)) == "updated"
+    assert cat.get_resource(res.id).cities == ["Rotterdam", "The Hague"]
+    cat.close()
+
+
 def test_old_place_rows_still_load_and_new_ones_keep_what_they_know(db_url):  # noqa: F811
     cat = Catalogue(db_url)
     cat.create_all()
