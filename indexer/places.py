@@ -242,7 +242,7 @@ def _frequent(key: str, place_index: int, language: str | None, g: Gazetteer) ->
     freqs = g.common.get(key)
     if not freqs:
         return False
-    small = place.kind == "city" and g.population[place_index] < SMALL_CITY
+    small = g.population[place_index] < SMALL_CITY  # a region's size is unknown: as a town
     threshold = SMALL_COMMON_ZIPF if small else COMMON_ZIPF
     values = [freqs[language]] if language in freqs else [] if language else freqs.values()
     return any(zipf >= threshold and margin >= COMMON_MARGIN for zipf, margin in values)

@@ -11,8 +11,9 @@ gettext catalogues (LGPL); word frequencies from wordfreq, to mark names that ar
 
 Scope: the EU, the EEA, the UK, Switzerland and the candidate countries. Cities of at least
 `MIN_POPULATION` inhabitants (bench/README.md has the measurement behind the threshold) and the
-capitals under it (Valletta, Vaduz); a "city" within 8 km of one five times its size is a
-district of it (Buda, Pest, Wandsbek) and is left out.
+capitals under it (Valletta, Vaduz); a "city" within 8 km of one five times its size, or of
+one with its name inside a word of its own, is a district of it (Wandsbek; Buda and Pest of
+Budapest) and is left out.
 """
 from __future__ import annotations
 
@@ -133,11 +134,15 @@ def _cities(places, names):
               if c["countrycode"] in COUNTRIES and c["population"] >= MIN_POPULATION]
     cities.extend(_small_capitals({c["geonameid"] for c in cities}))
     cities.sort(key=lambda c: (-c["population"], c["geonameid"]))
-    kept = []
+    everything: dict[tuple[int, int], list[dict]] = {}  # bigger places by 0.1° cell
+    kept: dict[tuple[int, int], list[dict]] = {}  # the same, without the districts left out
     for city in cities:
-        if any(_district_of(city, big) for big in kept if big["population"] >= 5 * city["population"]):
+        district = _is_district(city, everything, kept)
+        _cell_add(everything, city)
+        if district != "small":
+            _cell_add(kept, city)  # Pest still takes in its own districts (Újpest)
+        if district:
             continue
-        kept.append(city)
         name = CITY_ENGLISH.get(city["name"], city["name"])
         index = len(places)
         places.append([name, "city", city["countrycode"], city["geonameid"], city["population"]])
@@ -163,11 +168,45 @@ def _small_capitals(known: set[int]) -> list[dict]:
     return sorted(found.values(), key=lambda c: c["geonameid"])
 
 
-def _district_of(city, big) -> bool:
+def _cell(city) -> tuple[int, int]:
+    return int(city["latitude"] * 10), int(city["longitude"] * 10)
+
+
+def _cell_add(grid, city) -> None:
+    grid.setdefault(_cell(city), []).append(city)
+
+
+def _near(grid, city, radius: int = 2):
+    row, col = _cell(city)
+    for r in range(row - radius, row + radius + 1):
+        for c in range(col - radius, col + radius + 1):
+            yield from grid.get((r, c), ())
+
+
+def _is_district(city, everything, kept) -> str:
+    """Wandsbek (in Hamburg: five times smaller, within 8 km of a kept city), Pest (a piece of
+    the word Budapest, a metropolis), "Budapest XV. kerület" (named after the bigger place,
+    within 15 km)."""
+    if any(big["population"] >= 5 * city["population"] and _distance2(city, big) < 64
+           for big in _near(kept, city)):
+        return "small"
+    name = fold(city["name"])
+    for big in _near(everything, city):
+        big_name = fold(big["name"])
+        if big["population"] >= 1_000_000 and _distance2(city, big) < 64 \
+                and any(name in w and name != w for w in big_name.split()):
+            return "named"  # only a metropolis (Londonderry is not London and Derry)
+        if name.startswith(big_name + " ") and _distance2(city, big) < 225:
+            return "named"
+    return ""
+
+
+def _distance2(city, big) -> float:
+    """Squared distance in km (flat approximation, good over a few tens of km)."""
     lat = math.radians((city["latitude"] + big["latitude"]) / 2)
     dx = (city["longitude"] - big["longitude"]) * 111.3 * math.cos(lat)
     dy = (city["latitude"] - big["latitude"]) * 111.3
-    return dx * dx + dy * dy < 64
+    return dx * dx + dy * dy
 
 
 def _countries(places, names):

@@ -46,6 +46,11 @@ def test_essen_the_city_not_the_meal_in_german():
         ["Munich", "Nuremberg", "Augsburg"]
 
 
+def test_districts_are_not_cities_of_their_own():
+    assert names("", "Pest control in the kitchen. Buda is a dog's name.", "en") == []
+    assert names("", "Recycling in Budapest and Derry.", "en") == ["Budapest", "Derry"]
+
+
 def test_abbreviations_only_where_they_are_names():
     assert names("", "Free delivery across the UK.", "en") == ["United Kingdom"]
     assert names("", "The NICE guidance on waste in hospitals was updated.", "en") == []
