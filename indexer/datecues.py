@@ -26,8 +26,10 @@ def _stems(*stems: str) -> re.Pattern:
 STRONG_RE = _words(
     # en
     r"deadlines?", r"closing\s+date", r"applications?\s+(?:close|must\s+be\s+(?:submitted|received)|are\s+due)",
-    r"due\s+(?:date|by)", r"(?:must\s+be\s+)?submit(?:ted)?\s+(?:by|before|no\s+later\s+than)", r"apply\s+(?:by|before|until)",
+    r"due\s+(?:date|by)", r"(?:proposals?|applications?|entries|submissions?|tenders?)\s+(?:are\s+)?due(?:\s+(?:on|by))?\s*:?", r"(?:must\s+be\s+)?submit(?:ted)?\s+(?:by|before|no\s+later\s+than)", r"apply\s+(?:by|before|until)",
     r"(?:no|not)\s+later\s+than", r"cut-?off\s+date", r"submissions?\s+(?:close|until|by)",
+    # a key-dates list: "Submission of solutions: 31 May 2027", "Dépôt des dossiers : …"
+    r"(?:submissions?|depot|einreichung|invio|indiening|submissao|presentacion|zlozenie)(?:\s+\w+){0,3}\s*:",
     # fr
     r"dates?[- ]limites?", r"cloture(?:\s+des\s+candidatures)?", r"echeance", r"au\s+plus\s+tard(?:\s+le)?",
     r"delai\s+de\s+(?:depot|soumission|candidature|reponse)", r"limite\s+de\s+depot",
@@ -107,6 +109,9 @@ PAST_RE = _stems(
     r"praejusi", r"edellinen", r"edellise", r"viime\s+vuon", r"προηγουμεν", r"περσ", r"predchoz", r"minul[ey]",
     r"forra", r"foregaende", r"forrige", r"fjol", r"results?\s+(?:of|from)", r"closed", r"ended", r"expired",
     r"si\s+e\s+chius", r"s'est\s+termin", r"wurde\s+beendet", r"is\s+gesloten", r"zakoncz", r"zostal\s+zamkniet",
+    r"endete", r"abgelaufen", r"scadut", r"si\s+e\s+conclus", r"paattyi", r"skoncil", r"uplynul", r"gick\s+ut", r"udlob",
+    r"expiraram", r"termino\s+el", r"se\s+cerro", r"a\s+pris\s+fin", r"s'est\s+clos", r"liep\s+af", r"is\s+verlopen",
+    r"baigesi", r"εληξε", r"ελαβε\s+τελοσ",
 )
 
 EXTENDED_RE = _stems(
@@ -114,7 +119,8 @@ EXTENDED_RE = _stems(
     r"pierwotnie", r"pradzioje", r"alun\s+perin", r"αρχικα", r"puvodne", r"ursprungligen", r"oprindeligt",
     r"extended", r"extension", r"prolong", r"postponed", r"reportee?(?![dr])", r"verlanger", r"verschoben", r"prorog",
     r"verlengd", r"prorrog", r"ampliad", r"przedluz", r"pratest", r"pidenn", r"παραταθ", r"παραταση", r"prodlouz",
-    r"forlang", r"forlaeng",
+    r"forlang", r"forlaeng", r"riapert", r"re-?open", r"rouvert", r"wieder\s+geoffnet", r"erneut\s+geoffnet",
+    r"heropend", r"reabert", r"reabiert", r"ponownie\s+otwart", r"atnaujint",
 )
 
 # A date after these (in the same sentence) is about something else than the deadline.

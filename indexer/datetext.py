@@ -43,6 +43,8 @@ _FOLD = _FoldTable()
 
 def fold(text: str) -> str:
     """``text`` lower case, without diacritics, the same length (positions carry over)."""
+    if text.isascii():
+        return text.lower()
     return text.translate(_FOLD)
 
 
@@ -307,7 +309,7 @@ def _merge_ranges(folded: str, found: list[Mention]) -> list[Mention]:
     merged: list[Mention] = []
     for m in found:
         prev = merged[-1] if merged else None
-        if (prev is not None and prev.last is None and m.last is None
+        if (prev is not None and prev.last is None and m.last is None and m.start - prev.end <= 40
                 and _JOIN_RE.fullmatch(folded, prev.end, m.start)):
             y = m.first.year
             first = prev.first

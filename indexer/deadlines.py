@@ -286,6 +286,18 @@ class _Context:
             return None
         return Day(y, day.month, day.day)
 
+    def _listed_year(self, i: int) -> Day | None:
+        """The year a list of days shares: "am 31. Januar, am 15. März und am 30. April 2027"."""
+        if (self.found[i].last or self.found[i].first).year is not None:
+            return None
+        end = self._sentence_end(i)
+        for m in self.found[i + 1:]:
+            if m.start >= end:
+                break
+            if m.first.year is not None:
+                return m.first
+        return None
+
     def _plausible(self, dt: datetime | None) -> bool:
         if dt is None:
             return False
@@ -314,12 +326,19 @@ class _Context:
             weak = self._cue(cues.WEAK_RE, i) or cues.POST_WEAK_RE.match(f, m.end, m.end + 30)
             if weak is None and m.last is not None:  # "from 1 March to 15 April": a period
                 weak = cues.FROM_RE.search(f, max(sent, m.start - 12), m.start)
+                if weak is None and self.type == "funding" and cues.APPLY_RE.search(sentence):
+                    weak = True  # a call's application period: "haetaan 1.–30.9.2027"
             if weak is not None and (cues.APPLY_RE.search(sentence) or cues.REGISTRATION_RE.search(sentence)
                                      or self.type == "funding") and not cues.OTHER_RE.search(f, sent, m.start):
                 tier = 2
-        if tier == 0 or cues.QUESTION_RE.search(f, sent, m.start) or cues.PAST_RE.search(sentence):
+        if tier == 0 or cues.QUESTION_RE.search(f, sent, m.start):
+            return None
+        # a past date ("closed on", "last year's") — unless the sentence reopens or extends it
+        if cues.PAST_RE.search(sentence) and not cues.EXTENDED_RE.search(sentence):
             return None
         if cues.REGISTRATION_RE.search(f, sent, m.start):
+            if self.type not in (None, "event"):
+                return None  # a call's registration step is not its deadline
             tier = 1
         dt = self._closing(i)
         return None if dt is None else (tier, dt)
@@ -327,7 +346,7 @@ class _Context:
     def _closing(self, i: int) -> datetime | None:
         """Mention ``i`` as a deadline: its (last) day, at its time or at the end of the day."""
         m = self.found[i]
-        day = self._year(m.last or m.first)
+        day = self._year(m.last or m.first, self._listed_year(i))
         if day is None:
             return None
         hm = (m.end_time or m.time) if m.last is not None and m.end_time else (m.time if m.last is None else None)

@@ -84,6 +84,32 @@ def test_a_deadline_extended_in_the_next_sentence_is_the_new_date():
     assert day_in_brussels(facts(text, "en", kind="funding").deadline) == date(2027, 3, 15)
 
 
+def test_a_reopened_call_has_its_new_deadline():
+    text = ("Il termine per la presentazione delle domande, già scaduto il 31 maggio 2027, "
+            "è riaperto fino al 30 giugno 2027.")
+    assert day_in_brussels(facts(text, "it", kind="funding").deadline) == date(2027, 6, 30)
+
+
+def test_a_list_of_days_shares_its_year_and_past_deadlines_are_none():
+    text = "Die Fristen endeten am 31. Januar, am 15. März und am 30. April 2027."
+    assert facts(text, "de", kind="news", published=datetime(2027, 7, 1, tzinfo=timezone.utc)).deadline is None
+
+
+def test_a_calls_registration_step_is_not_its_deadline():
+    text = ("Registration of teams: by 30 April 2027. Submission of solutions: 31 May 2027, 17:00 CEST. "
+            "Pitch day: 24 June 2027.")
+    assert day_in_brussels(facts(text, "en", kind="funding").deadline) == date(2027, 5, 31)
+    text = "Registration of teams: by 30 April 2027. Pitch day: 24 June 2027."
+    assert facts(text, "en", kind="funding").deadline is None
+
+
+def test_a_timetable_of_key_dates_gives_the_proposals_due_date():
+    text = ("Call opens: 1 September 2027. Information webinar: 15 September 2027. Proposals due: "
+            "3 November 2027 at noon CET. Evaluation: November–December 2027.")
+    got = facts(text, "en", kind="funding", published=datetime(2027, 9, 1, tzinfo=timezone.utc))
+    assert day_in_brussels(got.deadline) == date(2027, 11, 3)
+
+
 def test_a_shop_that_closes_is_no_deadline():
     text = "De kringloopwinkel sluit op 30 juni 2027 en opent op 15 juli 2027 op een nieuwe locatie."
     assert facts(text, "nl", kind="news").deadline is None
