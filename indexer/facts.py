@@ -17,13 +17,15 @@ and what a catalogue record states about it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from .deadlines import find_dates
-from .places import find_places
+from .places import PlaceMention, find_places, gazetteer
+from .places_text import fold
 from .resource import RESOURCE_TYPES, Hints, Place, as_utc
 
 # The places of a text kept on its resource: a report naming thirty cities in passing is about
@@ -59,11 +61,34 @@ def stated_type(hints: Hints, guessed: str) -> str:
     return stated if stated in RESOURCE_TYPES else guessed
 
 
+@functools.lru_cache(maxsize=1024)
+def configured_city(name: str, country: str | None) -> PlaceMention | None:
+    """The gazetteer's city that a source's configured ``city`` names: of the places known by
+    that name (in any language) in the source's country, the most populous city; None when
+    the gazetteer has none. A configured name is taken as meant (no word-or-place doubt)."""
+    g = gazetteer()
+    best: tuple[int, PlaceMention] | None = None
+    for index, _primary in g.names.get(fold(name), ()):
+        place = g.places[index]
+        if place.kind != "city" or (country and country != "EU" and place.country != country):
+            continue
+        if best is None or g.population[index] > best[0]:
+            best = (g.population[index], place)
+    return best[1] if best else None
+
+
 def source_places(source: Any) -> list[Place]:
-    """The place a source's configuration gives (its city and country), if any."""
+    """The place a source's configuration gives (its city and country), if any. A city the
+    gazetteer knows takes its name there ("Den Haag" -> "The Hague"), so that the city facet
+    has one value for a city however sources and texts name it."""
     country, city = getattr(source, "country", None), getattr(source, "city", None)
     if not (country or city):
         return []
+    if city:
+        known = configured_city(city, country)
+        if known is not None:
+            return [Place(country=known.country, city=known.name, name=known.name, kind="city",
+                          geonameid=known.geonameid)]
     return [Place(country=country, city=city, name=city, kind="city" if city else "country")]
 
 

@@ -103,7 +103,10 @@ class Place:
     @property
     def key(self) -> tuple:
         """What makes two places the same place (a source's city and the same city found in
-        the text are one; a country is one place however it was named)."""
+        the text are one; a country is one place however it was named). A place the gazetteer
+        identified is its GeoNames id."""
+        if self.geonameid is not None:
+            return ("geonames", self.geonameid)
         if self.city:
             return ("city", self.country, self.city)
         if self.kind == "region":

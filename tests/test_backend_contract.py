@@ -552,9 +552,9 @@ def facts_corpus() -> list:
     """Calls with deadlines around FACTS_NOW, events, dated news, places in two cities."""
     hour, day = timedelta(hours=1), timedelta(days=1)
 
-    def res(rid, title, *, type="other", published=utc(2026, 1, 10), city=None, country="LT",
+    def res(rid, title, *, type="other", published=None, city=None, country="LT",
             deadline=None, start=None, end=None, body="circular economy funding"):
-        r = make_resource(rid, title, body=body, type=type, published=published,
+        r = make_resource(rid, title, body=body, type=type, published=published or utc(2026, 1, 10),
                           countries=(country,), city=city)
         r.deadline, r.event_start, r.event_end = deadline, start, end
         return r

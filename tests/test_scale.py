@@ -79,7 +79,7 @@ def test_demo_gives_the_same_results_on_elasticsearch_and_embedded(web, tmp_path
             # resource ids come from the first URL a resource was seen at, which depends on
             # the order the sources answered: compare what each hit is, by where it lives
             assert {_where(h) for h in a.hits} == {_where(h) for h in b.hits}, (text, filters)
-            for facet in ("language", "type", "country", "source", "year", "theme"):
+            for facet in ("language", "type", "country", "city", "source", "year", "theme"):
                 assert {(f.value, f.count) for f in a.facets[facet]} == \
                     {(f.value, f.count) for f in b.facets[facet]}, (text, filters, facet)
             if not text:  # newest first on both, up to ties on the same date

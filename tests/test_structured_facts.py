@@ -24,7 +24,14 @@ from indexer.catalogue.tables import resources_t
 from indexer.indexing import drain
 from indexer.normalise import normalise
 from indexer.query import SearchQuery
-from indexer.resource import Hints, Instance, Place, RawDocument, Resource, resource_id_for
+from indexer.resource import (
+    Hints,
+    Instance,
+    Place,
+    RawDocument,
+    Resource,
+    resource_id_for,
+)
 from search_ui import create_app
 from tests.browser_support import build_portal, serve_app
 from tests.conftest import harvest, make_settings, write_sources
@@ -36,7 +43,7 @@ HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 
 def _resource(slug: str, title: str, type_: str, published: datetime, *, city=None,
-              country="LT", deadline=None, start=None, end=None) -> Resource:
+              country="LT", deadline=None, start=None, end=None, found=()) -> Resource:
     url = f"https://kaunas.example/{slug}"
     return Resource(
         id=resource_id_for(url), title=title, url=url, summary=f"{title}.",
@@ -44,7 +51,7 @@ def _resource(slug: str, title: str, type_: str, published: datetime, *, city=No
         instances=[Instance(source_id="urbact", url=url, first_seen=published,
                             last_seen=published)],
         published=published, language="en", type=type_,
-        places=[Place(country=country, city=city)] if city or country else [],
+        places=([Place(country=country, city=city)] if city or country else []) + list(found),
         harvested_at=published, deadline=deadline, event_start=start, event_end=end)
 
 
@@ -53,7 +60,9 @@ def facts_resources() -> list[Resource]:
         _resource("call-soon", "Kaunas call closing soon", "funding", NOW - 40 * DAY,
                   city="Kaunas", deadline=NOW + 6 * HOUR),
         _resource("call-later", "Vilnius call closing later", "funding", NOW - 50 * DAY,
-                  city="Vilnius", deadline=NOW + 30 * DAY),
+                  city="Vilnius", deadline=NOW + 30 * DAY,
+                  found=[Place(country="LT", name="Vilnius County", kind="region",
+                               geonameid=864485, origin="text")]),
         _resource("call-closed", "Kaunas call that closed", "funding", NOW - 20 * DAY,
                   city="Kaunas", deadline=NOW - 2 * HOUR),
         _resource("call-long-closed", "Call closed last year", "funding", NOW - 400 * DAY,
@@ -148,7 +157,8 @@ def test_a_bad_date_is_refused_with_the_reason(client):
     doc = page(client, "/search?date_from=tomorrow", 400)
     assert "The parameter date_from must be a date written as YYYY-MM-DD." in doc.text_content()
     doc = page(client, "/fr/search?date_from=2027-01-02&date_to=2027-01-01", 400)
-    assert "La date de début ne peut pas être postérieure à la date de fin." in doc.text_content()
+    said = "La date de début ne peut pas être postérieure à la date de fin."
+    assert said in doc.text_content()
 
 
 def test_the_city_facet_counts_cities_and_filters_by_them(client):
@@ -228,6 +238,8 @@ def test_the_resource_page_shows_the_deadline_event_dates_and_places(client):
         (NOW + 32 * DAY).isoformat().replace("+00:00", "Z")]
     de = page(client, f"/de/resource/{_id('call-later')}")
     assert de.cssselect("#deadline")[0].text_content().strip().startswith("Endet am ")
+    assert de.cssselect("#regions")[0].text_content() == "Vilnius County"
+    assert [a.text_content() for a in de.cssselect("#places a")] == ["Vilnius"]
 
 
 def _brussels():
@@ -249,8 +261,8 @@ def _source(**kw):
                          url="https://records.example/sitemap.xml", **kw)
 
 
-def test_a_catalogue_records_deadline_reaches_the_search_results_and_its_update_too(tmp_path,
-                                                                                     db_url):
+def test_a_catalogue_records_deadline_reaches_the_search_results_and_its_update_too(
+        tmp_path, db_url):  # noqa: F811
     cat = Catalogue(db_url)
     cat.create_all()
     cat.sync_sources([_source()])
@@ -318,7 +330,36 @@ def test_a_page_stored_before_its_places_were_found_is_updated_once(tmp_path):
     cat.close()
 
 
-def test_old_place_rows_still_load_and_new_ones_keep_what_they_know(db_url):
+def test_a_city_has_one_name_however_the_source_and_the_text_name_it(tmp_path):
+    from dataclasses import replace
+
+    from indexer.normalise import content_hash
+
+    source = _source(city="Den Haag", country="NL", language="nl")
+    cat = Catalogue(f"sqlite:///{tmp_path / 'catalogue.db'}")
+    cat.create_all()
+    cat.sync_sources([source])
+    raw = RawDocument(
+        source_id="records", url="https://records.example/nieuws/9",
+        final_url="https://records.example/nieuws/9",
+        body=_record_page("Repair cafés", "The Hague opens two repair cafés; Rotterdam follows "
+                          "in the spring with one in every district."),
+        headers={"content-type": "text/html; charset=utf-8"})
+    res = normalise(raw, source)
+    hague = [p for p in res.places if p.country == "NL" and p.city == "The Hague"]
+    assert len(hague) == 1 and hague[0].geonameid and hague[0].origin == "source"
+    assert "Den Haag" not in res.cities and "Rotterdam" in res.cities
+    # stored before: the configured name, no GeoNames id; the update leaves one Hague
+    before = replace(res, places=[Place(country="NL", city="Den Haag")],
+                     content_hash=content_hash(res.body),
+                     instances=[replace(i) for i in res.instances])
+    assert cat.ingest(before) == "added"
+    assert cat.ingest(normalise(raw, source)) == "updated"
+    assert cat.get_resource(res.id).cities == ["Rotterdam", "The Hague"]
+    cat.close()
+
+
+def test_old_place_rows_still_load_and_new_ones_keep_what_they_know(db_url):  # noqa: F811
     cat = Catalogue(db_url)
     cat.create_all()
     res = _resource("old", "An old row", "report", NOW - DAY)

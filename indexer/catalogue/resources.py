@@ -206,6 +206,13 @@ class ResourcesMixin:
         return (near.resource_id, "near", url, m.resemblance, m.containment), sk
 
     @staticmethod
+    def _published_elsewhere(c: Connection, rid: str, source_id: str) -> bool:
+        """Whether resource ``rid`` has an instance at another source than ``source_id``."""
+        return c.execute(select(instances_t.c.id).where(
+            instances_t.c.resource_id == rid, instances_t.c.source_id != source_id).limit(1)
+        ).first() is not None
+
+    @staticmethod
     def _served_by(c: Connection, rid: str, source_id: str) -> bool:
         """Whether ``source_id`` still serves resource ``rid`` at a live instance."""
         return c.execute(_SERVED_BY, {"rid": rid, "sid": source_id}).first() is not None
@@ -228,7 +235,10 @@ class ResourcesMixin:
         existing = c.execute(select(resources_t.c.places, resources_t.c.url)
                              .where(resources_t.c.id == rid)).first()
         if existing is not None:
-            row["places"] = union_places(existing[0] or [], row["places"])
+            # the places of a resource published once are what its page says now; one
+            # published in several places keeps what the others' copies said too
+            if self._published_elsewhere(c, rid, res.instances[0].source_id):
+                row["places"] = union_places(existing[0] or [], row["places"])
             row["url"] = existing[1]  # the resource keeps its canonical URL
         sk = neardup.sketch(res.body)
         c.execute(update(resources_t).where(resources_t.c.id == rid)
