@@ -160,6 +160,19 @@ def resolve(host: str, port: int | None = None) -> list[IPAddress]:
     return out
 
 
+def refused_address(url: str, allowance: str | Iterable[IPNetwork] | None
+                    ) -> IPAddress | None:
+    """The first address the host of ``url`` resolves to that the harvester may not connect
+    to, or None (also for a URL without a host, or a host that does not resolve)."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+        addresses = resolve(host, port) if host else []
+    except (ValueError, OSError, UnicodeError):
+        return None
+    return next((ip for ip in addresses if refusal(ip, allowance)), None)
+
+
 def check_url(url: str, allowance: str | Iterable[IPNetwork] | None) -> str | None:
     """A one-line refusal naming the URL, the address and the setting, or None if the URL
     may be fetched.

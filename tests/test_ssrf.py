@@ -10,10 +10,11 @@ server never sees a request, every refusal is in the run report by URL with the 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
-from email.utils import format_datetime
 from datetime import datetime, timezone
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -522,7 +523,17 @@ def test_the_admin_add_source_form_refuses_internal_urls_without_a_request(quiet
         resp = client.post("/admin/sources/new", data=_form(token, url))
         assert resp.status_code == 400, url
         error = " ".join(page(resp).cssselect("#url-error")[0].text_content().split())
-        assert f"{url}: refused: " in error and address in error and SETTING in error
+        said = re.search(rf"{re.escape(url)}: refused: it leads to ([0-9a-f.:]+), a private "
+                         "or local address", error)
+        assert said, error
+        assert not address[0].isdigit() or said.group(1) == address.split(" is ")[0]
+        assert SETTING in error
+    url, address = _refused_urls(*quiet)[0]  # said in the interface's language too
+    resp = client.post("/lt/admin/sources/new", data=_form(token, url))
+    error = " ".join(page(resp).cssselect("#url-error")[0].text_content().split())
+    assert resp.status_code == 400 and f"{url}: atmesta: " in error
+    assert address.split(" is ")[0] in error
+    assert "privatus arba vietinis adresas" in error and SETTING in error
     assert cat.tasks() == []  # no discovery queued
 
 

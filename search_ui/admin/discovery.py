@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from config.editing import scan_sources, source_file_text, write_source_file
 from config.loader import SourceConfigError
 from config.models import COUNTRIES, LANGUAGES, SourceBase
-from config.netpolicy import check_url
+from config.netpolicy import SETTING, refused_address
 from indexer.resource import utcnow
 
 from ..app_services import services
@@ -77,8 +77,10 @@ def _check_new_source(form: dict[str, str], existing: set[str],
                           n=MAX_URL)
     elif not host or parts.scheme not in ("http", "https"):
         errors["url"] = _("Enter a full address starting with http:// or https://.")
-    elif (refused := check_url(url, allowance)):
-        errors["url"] = refused
+    elif (refused := refused_address(url, allowance)) is not None:
+        errors["url"] = _("%(url)s: refused: it leads to %(address)s, a private or local "
+                          "address the portal does not fetch; an operator can allow it with "
+                          "%(setting)s.", url=url, address=str(refused), setting=SETTING)
     for key, limit in (("name", 200), ("publisher", 200), ("city", 100)):
         if len(form[key]) > limit:
             errors[key] = _("At most %(n)s characters.", n=limit)
