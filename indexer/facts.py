@@ -43,7 +43,7 @@ class Facts:
     event_end: datetime | None = None
 
     def signature(self) -> str:
-        """The dates and the places found in the text, as text, for the content hash: a record
+        """The dates and the places found in the text, as text, for the served hash: a record
         whose deadline moves is an update even when its text is the same, and so is a page
         stored before its places or dates were recognised. Empty when there are none (the
         hash is then the text's alone, as it always was)."""

@@ -50,7 +50,7 @@ from .extract import (
     parse_html,
     select_texts,
 )
-from .facts import Facts, stated_type, structured_facts
+from .facts import stated_type, structured_facts
 from .language import detect_language
 from .metadata import PageMetadata, clean_author, extract_metadata, is_site_name, share_words
 from .metadata.jsonld import json_ld_nodes
@@ -95,12 +95,11 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(t.encode("utf-8")).hexdigest()
 
 
-def _hash(body: str, raw_body: bytes, facts: Facts) -> str:
-    """The content hash: of the text, and of its structured facts when it has any (see
-    :meth:`indexer.facts.Facts.signature`)."""
+def _hash(body: str, raw_body: bytes, signature: str = "") -> str:
+    """The hash of the text (of the bytes when there is no text), with ``signature`` (the
+    structured facts, :meth:`indexer.facts.Facts.signature`) when it is given."""
     if not body:
         return hashlib.sha256(raw_body).hexdigest()
-    signature = facts.signature()
     return content_hash(f"{body}\n\x00{signature}" if signature else body)
 
 
@@ -389,7 +388,8 @@ def normalise(raw: RawDocument, source, *, taxonomy=None) -> Resource:
         places=facts.places,
         format=fmt,
         licence=hints.licence or licence,
-        content_hash=_hash(body, raw.body, facts),
+        content_hash=_hash(body, raw.body),
+        served_hash=_hash(body, raw.body, facts.signature()),
         deadline=facts.deadline,
         event_start=facts.event_start,
         event_end=facts.event_end,

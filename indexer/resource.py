@@ -144,7 +144,11 @@ class Resource:
     places: list[Place] = field(default_factory=list)
     format: str = "html"
     licence: str | None = None
-    content_hash: str = ""
+    content_hash: str = ""  # of the normalised main text: its identity for deduplication
+    # what the instance served: the text's hash with its structured facts (a moved deadline,
+    # places found in the text), so a change of those alone is an update; not stored with the
+    # resource (each instance keeps the one it served last); "": the content hash
+    served_hash: str = ""
     harvested_at: datetime | None = None
     indexed_at: datetime | None = None
     # what a reader should know, e.g. "no-text-layer": a PDF without text (a scan), kept and

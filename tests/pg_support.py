@@ -7,12 +7,14 @@ PostgreSQL variants of the tests are skipped, except under CI, where they must r
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import ProgrammingError
 
 PG_URL = os.environ.get("CCP_TEST_DATABASE_URL")
 
@@ -37,11 +39,22 @@ def create_pg_database(base_url: str) -> str:
 
 
 def drop_pg_database(base_url: str, url: str) -> None:
+    """Drop the database of ``url``, closing its connections. An autovacuum worker that has
+    just started on it cannot be closed by the tests' unprivileged role: wait for it."""
     name = url.rsplit("/", 1)[1]
     admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        for attempt in range(40):
+            try:
+                with admin.connect() as c:
+                    c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                return
+            except ProgrammingError as exc:  # "must be a member of the role whose process…"
+                if "must be a member of the role" not in str(exc) or attempt == 39:
+                    raise
+                time.sleep(0.25)
+    finally:
+        admin.dispose()
 
 
 @contextmanager

@@ -149,7 +149,7 @@ class ResourcesMixin:
     @staticmethod
     def _instance_params(rid: str, res: Resource, inst: Instance, now: datetime) -> dict:
         return {"v_rid": rid, "v_sid": inst.source_id, "v_url": inst.url, "v_guid": inst.guid,
-                "v_hash": res.content_hash, "v_first": inst.first_seen or now,
+                "v_hash": res.served_hash or res.content_hash, "v_first": inst.first_seen or now,
                 "v_last": inst.last_seen or now}
 
     def _own_seen(self, c: Connection, res: Resource, inst: Instance, own, now: datetime
@@ -169,14 +169,15 @@ class ResourcesMixin:
             inst_vals["guid"] = inst.guid
         # compare with what *this instance* served last time, so two sources that carry
         # slightly different copies do not overwrite each other on every run
-        if own["content_hash"] == res.content_hash:
+        served = res.served_hash or res.content_hash
+        if own["content_hash"] == served:
             if len(inst_vals) == 2:
                 c.execute(_SEEN, {"iid": own["id"], "v_seen": inst_vals["last_seen"]})
             else:
                 c.execute(update(instances_t).where(instances_t.c.id == own["id"])
                           .values(**inst_vals))
             return (UPDATED if revived or "url" in inst_vals else UNCHANGED), rid
-        inst_vals["content_hash"] = res.content_hash
+        inst_vals["content_hash"] = served
         c.execute(update(instances_t).where(instances_t.c.id == own["id"]).values(**inst_vals))
         self._update_content(c, rid, res, now)
         return UPDATED, rid

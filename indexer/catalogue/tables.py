@@ -121,7 +121,7 @@ instances_t = Table(
     Column("source_id", String(64), nullable=False),
     Column("url", Text, nullable=False),
     Column("guid", Text),
-    Column("content_hash", String(64)),  # of the text this instance last served
+    Column("content_hash", String(64)),  # what this instance last served (Resource.served_hash)
     Column("first_seen", UTCDateTime),
     Column("last_seen", UTCDateTime),
     Column("status", String(8), nullable=False, default="live"),
