@@ -97,6 +97,15 @@ def _build_month_index(tables: list[str]) -> dict[str, int]:
     return index
 
 
+def month_names() -> dict[str, frozenset[str]]:
+    """Every full month name of the tables, folded, with the languages it is a month of."""
+    out: dict[str, set[str]] = {}
+    for language, table in [*_MONTHS.items(), ("hr", _MONTHS_HR), ("hr", _MONTHS_HR_GEN)]:
+        for name in table.split():
+            out.setdefault(_fold(name), set()).add(language)
+    return {name: frozenset(languages) for name, languages in out.items()}
+
+
 _MONTH_INDEX = _build_month_index(list(_MONTHS.values()))
 _MONTH_INDEX_HR = {**_MONTH_INDEX, **_build_month_index([_MONTHS_HR, _MONTHS_HR_GEN])}
 # the common abbreviation wins over the Finnish "marraskuu" (November)

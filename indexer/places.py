@@ -22,13 +22,22 @@ from __future__ import annotations
 import bisect
 import gzip
 import json
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from indexer.places_text import (CUES, NAME_GAP, TOKEN, fold_token, inflection_candidates,
-                                 is_break, noun_context)
+from indexer.dates import month_names
+from indexer.places_text import (
+    CUES,
+    NAME_GAP,
+    TOKEN,
+    fold_token,
+    inflection_candidates,
+    is_break,
+    noun_context,
+)
 
 GAZETTEER = Path(__file__).parent / "data" / "places.json.gz"
 COMMON_MARGIN = 1.0  # ...and this much more frequent than in the other languages (Zipf)
@@ -154,6 +163,9 @@ def _scan(text: str, language: str | None, g: Gazetteer, in_title: bool, offset:
             i += 1
             continue
         folded = _fold(word)
+        if _a_month(folded, language, text, tokens[i]):  # "until 20 March", "Março de 2027"
+            i += 1
+            continue
         matched = _match_at(tokens, i, text, folded, g, 1)
         inflected = False
         if matched is None:
@@ -170,6 +182,23 @@ def _scan(text: str, language: str | None, g: Gazetteer, in_title: bool, offset:
                          _fold(previous) in cues, inflected, noun_context(previous, language)))
         i += matched[1]
     return hits
+
+
+_MONTHS = month_names()
+_NEAR_NUMBER = re.compile(r"\d\W{0,3}$|^\W{0,3}\d")
+
+
+def _a_month(folded: str, language: str | None, text: str, token) -> bool:
+    """A month's name (March; the town of March is rare beside it): one of the text's
+    language, or of any language when it stands beside a number (a day, a year)."""
+    languages = _MONTHS.get(folded)
+    if not languages:
+        return False
+    if language is None or language in languages:
+        return True
+    start, end = token.span()
+    return bool(_NEAR_NUMBER.search(text[max(0, start - 5):start])
+                or _NEAR_NUMBER.search(text[end:end + 5]))
 
 
 def _match_at(tokens, i, text: str, folded: str, g: Gazetteer, shortest: int):

@@ -153,3 +153,13 @@ def test_suggest_places_prefers_places_of_the_users_language():
 
 def test_suggest_places_empty_prefix_gives_nothing():
     assert suggest_places("", "en", 5) == []
+
+
+def test_a_month_is_not_the_town_of_the_same_name():
+    # "March" is a town in England and "Augusta" one in Sicily, but beside a day or a year,
+    # or in a language whose month it is, the word is the month
+    text = ("Applications ran between March and November 2024; the programme in Porto "
+            "continues until 20 March 2026.")
+    assert names("", text, "en") == ["Porto"]
+    assert names("", "Od 2 augusta 2027 u Zagrebu.", "hr") == ["Zagreb"]
+    assert "Augusta" in names("", "Augusta ospita il forum sul riuso.", "it")
