@@ -40,6 +40,15 @@ __all__ = ["DEFAULT_TIMEOUT", "NormalisePool", "WorkerFailure", "default_workers
 # seconds one document may take in a worker: normalising a page takes milliseconds, a PDF of
 # hundreds of pages a few seconds; far beyond that the worker is stuck on a hostile document
 DEFAULT_TIMEOUT = 120.0
+# how long a new worker may take to start (imports, the taxonomy, the models a first document
+# loads) before it takes documents: its start-up never counts against a document's timeout
+STARTUP_TIMEOUT = 120.0
+_WARM_UP = RawDocument(source_id="", url="https://warm-up.invalid/", final_url="https://warm-up.invalid/",
+                       body=("<html><head><title>Circular economy in Kaunas</title></head><body>"
+                             "<main><p>The call for circular economy projects in Kaunas closes "
+                             "on 15 March 2027. Repair cafés, reuse centres and food waste "
+                             "prevention in schools are eligible.</p></main></body></html>"
+                             ).encode(), headers={"content-type": "text/html; charset=utf-8"})
 
 
 class WorkerFailure(Exception):
@@ -77,6 +86,8 @@ def _worker_main(conn, other_end, sources: dict[str, Any], taxonomy) -> None:
 
         taxonomy = load_taxonomy()
     _watch_parent()
+    _warm_up(sources, taxonomy)
+    conn.send(("ready", None))
     while True:
         try:
             job = conn.recv()
@@ -95,6 +106,18 @@ def _worker_main(conn, other_end, sources: dict[str, Any], taxonomy) -> None:
             conn.send(answer)
         except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be pickled
             conn.send(("error", f"could not be read: {exc.__class__.__name__}: {exc}"))
+
+
+def _warm_up(sources: dict[str, Any], taxonomy) -> None:
+    """Load what the first document would (language models, the places gazetteer, the
+    extractors) before taking documents, so that a document's timeout measures its own work."""
+    source = next(iter(sources.values()), None)
+    if source is None:
+        return
+    try:
+        normalise(_WARM_UP, source, taxonomy=taxonomy)
+    except Exception:  # noqa: BLE001 - a warm-up that fails leaves the first document to pay
+        log.debug("normalising worker: warm-up failed", exc_info=True)
 
 
 def _watch_parent(every: float = 0.5) -> None:
@@ -116,6 +139,7 @@ class _Slot:
         self.index = index
         self.proc = None
         self.conn = None
+        self.ready = False
         self.thread = threading.Thread(target=self._loop, name=f"ccp-normalise-{index}",
                                        daemon=True)
 
@@ -127,7 +151,7 @@ class _Slot:
                                  self.pool.taxonomy if fork else None), daemon=True)
         proc.start()
         theirs.close()
-        self.proc, self.conn = proc, mine
+        self.proc, self.conn, self.ready = proc, mine, False
 
     def stop_worker(self, kill: bool = False) -> None:
         proc, conn = self.proc, self.conn
@@ -172,6 +196,10 @@ class _Slot:
         if self.proc is None or not self.proc.is_alive():
             self.stop_worker(kill=True)
             self.start_worker(fork=False)
+        if not self.ready:
+            failure = self._await_start()
+            if failure is not None:
+                return failure
         try:
             self.conn.send((raw, source_id))
         except OSError:  # it died while receiving the document
@@ -192,6 +220,19 @@ class _Slot:
             return NormaliseError(value)
         return WorkerFailure(value)
 
+
+    def _await_start(self) -> WorkerFailure | None:
+        """Wait until a new worker says it is ready; a failure if it died or never did."""
+        if not self.conn.poll(STARTUP_TIMEOUT):
+            self.stop_worker(kill=True)
+            return WorkerFailure(f"the normalising worker did not start within "
+                                 f"{STARTUP_TIMEOUT:g} s; it was stopped")
+        try:
+            kind, _ = self.conn.recv()
+        except (EOFError, OSError):
+            return self._died()
+        self.ready = kind == "ready"
+        return None
 
     def _died(self) -> WorkerFailure:
         """The worker ended while it had the document: why, for the run's report."""
