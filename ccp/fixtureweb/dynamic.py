@@ -12,7 +12,7 @@ from .response import Response
 
 DEFAULT_HUGE_BYTES = 11 * 1024 * 1024
 MAX_HUGE_BYTES = 512 * 1024 * 1024
-MAX_SLOW_SECONDS = 30.0
+MAX_SLOW_SECONDS = 90.0
 
 
 def _int_arg(query: str, name: str, default: float) -> float:
