@@ -10,27 +10,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from search_ui import create_app
-from tests.browser_support import build_portal, require_chromium, serve_app
+from tests.test_browser import base_url, portal  # noqa: F401 - the sample portal, served
 
 pytestmark = pytest.mark.browser
 
 TITLE = "Amsterdam Circulair 2020-2025 Strategie"
 
 
-@pytest.fixture(scope="module")
-def portal(tmp_path_factory):
-    require_chromium()
-    p = build_portal(tmp_path_factory.mktemp("suggest-portal"))
-    yield p
-    p.close()
-
-
-@pytest.fixture(scope="module")
-def base_url(portal):
-    app = create_app(settings=portal.settings, catalogue=portal.catalogue, backend=portal.backend)
-    with serve_app(app) as url:
-        yield url
 
 
 def test_typing_shows_suggestions_and_choosing_one_searches(page, base_url):
