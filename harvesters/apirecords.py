@@ -13,15 +13,12 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
-from indexer.catalogue.tables import instances_t
 from indexer.dates import parse_date
 from indexer.language import normalise_language_code
 from indexer.resource import RESOURCE_TYPES, as_utc
 
 __all__ = ["ApiAnswerError", "day_end", "day_start", "deadline_of", "json_answer",
-           "language_of", "live_guids", "moment", "resource_type_of", "since_last_success",
+           "language_of", "moment", "resource_type_of", "since_last_success",
            "text_of"]
 
 # a date without a time: a deadline closes at the end of that day in Brussels (the EU's
@@ -164,28 +161,7 @@ def resource_type_of(value: Any, mapping: dict[str, str] | None = None) -> str |
 
 
 def since_last_success(catalogue, source_id: str, overlap_minutes: int) -> datetime | None:
-    """When the source's last successful run started (its source health and that run's
-    report), less ``overlap_minutes``; None before its first success."""
-    health = catalogue.source_health().get(source_id)
-    if health is None or health.last_success_at is None:
-        return None
-    since = as_utc(health.last_success_at)
-    if health.last_run_id is not None:
-        try:
-            report = catalogue.run_report(health.last_run_id)
-        except KeyError:
-            report = None
-        for s in report.sources if report else ():
-            if s.source_id == source_id and s.status == "succeeded" and s.started_at:
-                since = min(since, as_utc(s.started_at))
-    return since - timedelta(minutes=overlap_minutes)
-
-
-def live_guids(catalogue, source_id: str) -> list[tuple[str, str]]:
-    """(guid, url) of the source's live instances that have a GUID: what a catalogue source
-    holds, to be withdrawn when its records are deleted."""
-    with catalogue.engine.connect() as c:
-        rows = c.execute(select(instances_t.c.guid, instances_t.c.url).where(
-            instances_t.c.source_id == source_id, instances_t.c.status == "live",
-            instances_t.c.guid.is_not(None))).all()
-    return [(r[0], r[1]) for r in rows]
+    """When the source's last successful run started, less ``overlap_minutes``; None before
+    its first success."""
+    started = catalogue.last_success_started(source_id)
+    return None if started is None else as_utc(started) - timedelta(minutes=overlap_minutes)

@@ -36,7 +36,6 @@ from .apirecords import (
     ApiAnswerError,
     json_answer,
     language_of,
-    live_guids,
     moment,
     since_last_success,
     text_of,
@@ -298,7 +297,7 @@ class CkanSpider(SourceSpider):
         """The source's live documents in the catalogue by dataset id (read once a run)."""
         if self._stored is None:
             self._stored = defaultdict(list)
-            for guid, url in live_guids(self.ctx.catalogue, self.source.id):
+            for guid, url in self.ctx.catalogue.live_guids(self.source.id):
                 if "/" in guid:
                     self._stored[guid.split("/", 1)[0]].append((guid, url))
         return self._stored

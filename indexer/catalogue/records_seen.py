@@ -28,15 +28,20 @@ def record_of(guid: str) -> str:
 
 
 class RecordsSeenMixin:
+    def live_guids(self, source_id: str) -> list[tuple[str, str]]:
+        """(GUID, URL) of the live instances of ``source_id`` that have a GUID: what a
+        catalogue source holds, to be withdrawn when its records are deleted."""
+        q = select(instances_t.c.guid, instances_t.c.url).where(
+            instances_t.c.source_id == source_id, instances_t.c.status == "live",
+            instances_t.c.guid.isnot(None))
+        with self.engine.connect() as c:
+            return [(guid, url) for guid, url in c.execute(q)]
+
     def record_guids(self, source_id: str) -> dict[str, list[str]]:
         """{record GUID: [the GUIDs of its live instances]} of ``source_id``."""
-        q = select(instances_t.c.guid).where(instances_t.c.source_id == source_id,
-                                             instances_t.c.status == "live",
-                                             instances_t.c.guid.isnot(None))
         out: dict[str, list[str]] = {}
-        with self.engine.connect() as c:
-            for (guid,) in c.execute(q):
-                out.setdefault(record_of(guid), []).append(guid)
+        for guid, _ in self.live_guids(source_id):
+            out.setdefault(record_of(guid), []).append(guid)
         return out
 
     def touch_records(self, source_id: str, records: Iterable[str], *,
