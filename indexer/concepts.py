@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 from .analysis import parse_user_query
 from .keywords import Matcher, Phrase, longest, tokens
-from .query import MAX_QUERY_LENGTH, is_stopword
+from .query import MAX_QUERY_LENGTH
+from .textplan import is_stopword
 
 __all__ = ["Expansion", "expand"]
 

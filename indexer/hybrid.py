@@ -37,8 +37,8 @@ from typing import Any
 
 from .backends.base import SearchBackend
 from .concepts import expand
-from .query import LISTING_WEIGHT, MAX_PER_PAGE, Hit, SearchQuery, SearchResults
-
+from .query import MAX_PER_PAGE, Hit, SearchQuery, SearchResults
+from .textplan import LISTING_WEIGHT
 
 __all__ = ["HybridSearch", "fuse"]
 
@@ -52,7 +52,7 @@ EXPANSION_WEIGHT = 0.3  # the concept terms' list's weight in the fusion
 # The words are retried leniently (fewer words, similar spellings) only when the vectors and the
 # concept found fewer than this: pages that share one incidental word with the query would
 # otherwise push out the other languages' pages about the same thing (the lexical search alone
-# fills its page, query.MIN_HITS).
+# fills its page, textplan.MIN_HITS).
 LENIENT_BELOW = 3
 QUERY_CACHE = 512  # query embeddings kept per process
 
@@ -63,7 +63,7 @@ def fuse(lexical: list[str], dense: list[str], k: int | None = None,
     """Reciprocal rank fusion of rankings (ids, best first): (id, fused score), best first; ties
     keep the lexical order. ``more``: further (ranking, weight) pairs. ``k`` and
     ``dense_weight`` default to :data:`RRF_K` and :data:`DENSE_WEIGHT`. A ``listing`` page's
-    share of the lexical ranking is multiplied by query.LISTING_WEIGHT, as the engines weigh its
+    share of the lexical ranking is multiplied by textplan.LISTING_WEIGHT, as the engines weigh its
     score (a rank carries no score: a tag page ranked 2nd by its words would otherwise count
     as much as the page it lists)."""
     k = RRF_K if k is None else k

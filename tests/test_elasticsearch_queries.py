@@ -42,11 +42,11 @@ from indexer.backends.elasticsearch import (  # noqa: E402
 from indexer.backends.elasticsearch.queries import compile_vocabulary  # noqa: E402
 from indexer.query import (  # noqa: E402
     FACETS,
-    LISTING_WEIGHT,
     RELAXED_SPELLING,
     RELAXED_WORDS,
     SearchQuery,
 )
+from indexer.textplan import LISTING_WEIGHT  # noqa: E402
 from tests.search_corpus import make_resource, utc  # noqa: E402
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -14,11 +14,8 @@ import yaml
 
 from indexer.backends.base import SearchBackend
 from indexer.backends.embedded import EmbeddedBackend
-from indexer.query import (
-    RELAXED_SPELLING,
-    RELAXED_WORDS,
-    SearchQuery,
-    SearchResults,
+from indexer.query import RELAXED_SPELLING, RELAXED_WORDS, SearchQuery, SearchResults
+from indexer.textplan import (
     best_correction,
     edit_distance,
     fuzziness,

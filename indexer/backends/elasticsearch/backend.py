@@ -14,27 +14,15 @@ from typing import TYPE_CHECKING, Any
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
 from ...analysis import UserQuery, parse_user_query
-from ...embeddings.centering import shifted_query
-from ...query import (
-    FACETS,
-    Hit,
-    SearchQuery,
-    SearchResults,
-    TextPlan,
-    answer_leniently,
-)
+from ...query import FACETS, Hit, SearchQuery, SearchResults
+from ...textplan import TextPlan, answer_leniently
 from ..base import BackendUnavailable, SearchBackend
 from .bulk import IndexingMixin
 from .constants import (
-    DEFAULT_VECTOR_DIMS,
-    VECTOR_META_SECONDS,
-    KNN_CANDIDATES_PER_HIT,
-    KNN_MAX_CANDIDATES,
-    VECTOR_FIELD,
-    VECTOR_MODEL_FIELD,
     BULK_CHUNK_BYTES,
     BULK_CHUNK_DOCS,
     DEFAULT_INDEX,
+    DEFAULT_VECTOR_DIMS,
     MAX_QUERY_CLAUSES,
     MAX_RESULT_WINDOW,
     PIT_KEEP_ALIVE,
@@ -51,9 +39,9 @@ from .errors import (
 from .mapping import index_body
 from .queries import (
     compile_query,
+    compile_vocabulary,
     cursor_of,
     deadline_bodies,
-    compile_vocabulary,
     sorted_by_date,
 )
 from .results import (
@@ -62,33 +50,16 @@ from .results import (
     lexical_total,
     vocabulary_from_response,
 )
+from .vectors import VectorsMixin
 
 if TYPE_CHECKING:
     from config.settings import Settings
 
 
-def knn_body(vector, k: int, filters: dict[str, list[str]], include_gone: bool,
-             model: str | None) -> dict[str, Any]:
-    """The search body of a filtered kNN search (facet filters as in a SearchQuery)."""
-    restrict: list[dict[str, Any]] = [{"terms": {f: list(v)}} for f, v in filters.items() if v]
-    if not include_gone:
-        restrict.append({"term": {"live": True}})
-    if model:
-        restrict.append({"term": {VECTOR_MODEL_FIELD: model}})
-    knn: dict[str, Any] = {
-        "field": VECTOR_FIELD,
-        "query_vector": [float(x) for x in vector],
-        "k": k,
-        "num_candidates": min(KNN_MAX_CANDIDATES, max(100, KNN_CANDIDATES_PER_HIT * k)),
-    }
-    if restrict:
-        knn["filter"] = restrict
-    return {"knn": knn, "size": k, "_source": False, "track_total_hits": False}
-
 log = logging.getLogger(__name__)
 
 
-class ElasticsearchBackend(IndexingMixin, SearchBackend):
+class ElasticsearchBackend(IndexingMixin, VectorsMixin, SearchBackend):
     """Elasticsearch behind the alias ``index``; one writer at a time (the outbox drain)."""
 
     name = "elasticsearch"
@@ -332,56 +303,6 @@ class ElasticsearchBackend(IndexingMixin, SearchBackend):
             return False, (f"{message}; built with schema version {schema}, this version needs "
                            f"{SCHEMA_VERSION}: rebuild the index")
         return status in ("green", "yellow"), message
-
-    # -- vectors ----------------------------------------------------------------------------
-    def vector_search(self, vector, k: int = 100, filters: dict[str, list[str]] | None = None,
-                      include_gone: bool = False, *, model: str | None = None
-                      ) -> list[tuple[str, float]]:
-        """kNN over the ``vector`` field (HNSW, ``num_candidates`` = 4 k), the filters inside
-        the kNN search so ``k`` matching documents come back."""
-        if k <= 0:
-            return []
-        k = min(k, KNN_MAX_CANDIDATES)
-        with self._engine("searching vectors"):
-            shift = self._vector_meta().get("query_shift")
-            if shift:
-                vector = shifted_query(vector, shift)
-            try:
-                resp = self.es.search(index=self.index, body=knn_body(
-                    vector, k, filters or {}, include_gone, model)).body
-            except NotFoundError:
-                return []
-        # cosine similarity from Elasticsearch's _score = (1 + cosine) / 2
-        return [(h["_id"], 2.0 * float(h["_score"]) - 1.0) for h in resp["hits"]["hits"]]
-
-    def vector_count(self) -> int:
-        with self._engine("counting vectors"):
-            try:
-                return int(self.es.count(index=self.index,
-                                         query={"exists": {"field": VECTOR_FIELD}})["count"])
-            except NotFoundError:
-                return 0
-
-    def vector_model(self) -> str | None:
-        with self._engine("reading the index's vector model"):
-            return self._vector_meta(fresh=True).get("model")
-
-    def _vector_meta(self, fresh: bool = False) -> dict[str, Any]:
-        """``_meta.ccp_vectors`` of the live index (model, query shift), read again at most
-        every VECTOR_META_SECONDS (or now with ``fresh``)."""
-        cached = self._vector_meta_cache
-        if not fresh and cached and time.monotonic() - cached[0] < VECTOR_META_SECONDS:
-            return cached[1]
-        try:
-            mappings = self.es.indices.get_mapping(index=self.index).body
-        except NotFoundError:
-            mappings = {}
-        meta: dict[str, Any] = {}
-        for body in mappings.values():
-            meta = (body.get("mappings", {}).get("_meta", {}) or {}).get("ccp_vectors") or {}
-            break
-        self._vector_meta_cache = (time.monotonic(), meta)
-        return meta
 
     def search(self, query: SearchQuery) -> SearchResults:
         started = time.perf_counter()

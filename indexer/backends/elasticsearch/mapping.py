@@ -13,9 +13,10 @@ from ...analysis import (
     query_terms,
     stems_field,
 )
-from ...query import FACETS, is_listing
-from ...stemming import PYTHON_LANGUAGES, stem
+from ...query import FACETS
 from ...resource import Resource
+from ...stemming import PYTHON_LANGUAGES, stem
+from ...textplan import is_listing
 from ..base import facet_values, result_view
 from .constants import (
     DEFAULT_VECTOR_DIMS,
@@ -120,7 +121,7 @@ def index_mappings(vector_dims: int = DEFAULT_VECTOR_DIMS) -> dict[str, Any]:
             "event_end": {"type": "date"},
             "event_until": {"type": "date"},
             "live": {"type": "boolean"},
-            "listing": {"type": "boolean"},  # query.is_listing: its score is weighted down
+            "listing": {"type": "boolean"},  # textplan.is_listing: its score is weighted down
             "view": {"type": "object", "enabled": False},
             # the embedding of title, summary and lead (indexer.embeddings), searched with kNN
             VECTOR_FIELD: {"type": "dense_vector", "dims": vector_dims, "index": True,

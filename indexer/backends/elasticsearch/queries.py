@@ -15,16 +15,14 @@ from ...analysis import (
     pre_analysed_fields,
     title_part_sets,
 )
-from ...query import (
-    FACETS,
+from ...query import FACETS, Restrictions, SearchQuery
+from ...textplan import (
     FUZZY_SCORE,
     LISTING_WEIGHT,
     PREFERRED_SCORE,
     PROXIMITY_BOOST,
     PROXIMITY_SLOP,
     SUGGEST_MIN_CHARS,
-    Restrictions,
-    SearchQuery,
     TextPlan,
     fuzziness,
     plan_text,
@@ -249,7 +247,7 @@ def _lexical_aggregation(query: SearchQuery, plan: TextPlan | None) -> dict[str,
 
 def weigh_listings(text: dict[str, Any]) -> dict[str, Any]:
     """``text`` with the score of listing pages multiplied by LISTING_WEIGHT (see
-    query.is_listing), as the embedded engine weighs them."""
+    textplan.is_listing), as the embedded engine weighs them."""
     return {"function_score": {
         "query": text,
         "functions": [{"filter": {"term": {"listing": True}}, "weight": LISTING_WEIGHT}],
@@ -333,7 +331,7 @@ def compile_query(
 
     Hits are ``query.per_page`` documents from ``query.offset`` (``from``), or after the sort
     values ``search_after`` when given (deep pages; see :func:`compile_cursor_query`).
-    ``relax`` compiles a lenient retry (see :func:`indexer.query.answer_leniently`).
+    ``relax`` compiles a lenient retry (see :func:`indexer.textplan.answer_leniently`).
     """
     parsed = parse_limited(query, max_clauses)
     plan = strict_plan(query, parsed) if relax is None else plan_text(

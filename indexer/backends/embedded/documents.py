@@ -26,8 +26,8 @@ from typing import Any
 import tantivy
 
 from ...analysis import analysed_fields, stem_language
-from ...query import is_listing
 from ...resource import Resource
+from ...textplan import is_listing
 from ..base import facet_values, result_view
 from .schema import SET_SEPARATOR, SNIPPET_SOURCE_CHARS, date_key, doc_key, facts_fields
 

@@ -78,7 +78,7 @@ def build_schema() -> tantivy.Schema:
     # reading stored documents
     sb.add_integer_field("key", fast=True, indexed=False)
     sb.add_text_field("live", tokenizer_name="raw", index_option="basic")
-    # "yes" for a listing page (query.is_listing): its score is weighted down
+    # "yes" for a listing page (textplan.is_listing): its score is weighted down
     sb.add_text_field("listing", tokenizer_name="raw", index_option="basic")
     # zlib of the JSON of base.result_view(resource) and the text snippets are cut from
     # (documents.stored_blob)

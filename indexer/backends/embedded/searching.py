@@ -15,23 +15,25 @@ from ...analysis import (
     TITLE_STEMS_BOOST,
     UserQuery,
     cached_analyzer,
-    title_part_sets,
     parse_user_query,
+    title_part_sets,
 )
 from ...highlight import Highlighter
 from ...query import (
     FACETS,
-    FUZZY_SCORE,
-    LISTING_WEIGHT,
-    PREFERRED_SCORE,
-    PROXIMITY_BOOST,
-    PROXIMITY_SLOP,
     FacetValue,
     Hit,
     Restrictions,
     SearchQuery,
     SearchResults,
     Snippet,
+)
+from ...textplan import (
+    FUZZY_SCORE,
+    LISTING_WEIGHT,
+    PREFERRED_SCORE,
+    PROXIMITY_BOOST,
+    PROXIMITY_SLOP,
     TextPlan,
     answer_leniently,
     fuzziness,
@@ -202,7 +204,7 @@ class SearchMixin:
     def _top(self, searcher: tantivy.Searcher, main: tantivy.Query, offset: int, limit: int
              ) -> tuple[list[tuple[float, Any]], int]:
         """The page ``offset:offset+limit`` of ``main`` by relevance, listing pages' scores
-        multiplied by LISTING_WEIGHT (see query.is_listing), and the number of matches.
+        multiplied by LISTING_WEIGHT (see textplan.is_listing), and the number of matches.
 
         The weight is applied to the best matches rather than inside the query (a query that
         scores the two kinds of page apart evaluates the text twice: ~15% of a search at 100k
