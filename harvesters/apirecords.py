@@ -26,17 +26,6 @@ __all__ = ["ApiAnswerError", "day_end", "day_start", "deadline_of", "json_answer
 BRUSSELS = ZoneInfo("Europe/Brussels")
 _DAY_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
-# ISO 639-2 (bibliographic and terminology) codes of the portal's languages, as catalogues
-# (DCAT-AP's language authority, CKAN's "language" extras) write them
-_ISO639_2 = {
-    "bul": "bg", "ces": "cs", "cze": "cs", "dan": "da", "deu": "de", "ger": "de", "ell": "el",
-    "gre": "el", "eng": "en", "spa": "es", "est": "et", "fin": "fi", "fra": "fr", "fre": "fr",
-    "gle": "ga", "hrv": "hr", "hun": "hu", "ita": "it", "lit": "lt", "lav": "lv", "mlt": "mt",
-    "nld": "nl", "dut": "nl", "pol": "pl", "por": "pt", "ron": "ro", "rum": "ro", "slk": "sk",
-    "slo": "sk", "slv": "sl", "swe": "sv", "nor": "no", "nob": "no", "nno": "no", "isl": "is",
-    "ice": "is", "cat": "ca", "eus": "eu", "baq": "eu", "glg": "gl",
-}
-
 # words an API uses for a record's kind -> the portal's resource types
 _TYPE_WORDS = (
     ("funding", ("call", "grant", "tender", "funding", "subsidy", "prize", "proposal")),
@@ -135,8 +124,7 @@ def language_of(value: Any) -> str | None:
         if not text:
             continue
         for part in re.split(r"[,;\s]+", text.strip().strip("[]")):
-            code = part.strip("\"' ").rstrip("/").rsplit("/", 1)[-1].lower()
-            found = _ISO639_2.get(code) or normalise_language_code(code)
+            found = normalise_language_code(part.strip("\"' "))
             if found:
                 return found
     return None

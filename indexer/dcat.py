@@ -23,6 +23,7 @@ from datetime import date, datetime
 from urllib.parse import urlparse
 
 from .dates import parse_date
+from .language import normalise_language_code
 from .resource import Hints, as_utc
 
 __all__ = ["CatalogueError", "CataloguePage", "Dataset", "Distribution", "RDF_TYPES",
@@ -52,15 +53,6 @@ RDF_TYPES: dict[str, str] = {
 _HINTS = {"rdfxml": "xml", "rdf/xml": "xml", "xml": "xml", "turtle": "turtle", "ttl": "turtle",
           "jsonld": "json-ld", "json-ld": "json-ld", "ntriples": "nt", "nt": "nt"}
 
-# EU Publications Office authority table "language" (ISO 639-2/B codes) → ISO 639-1
-_EU_LANGUAGES = {
-    "BUL": "bg", "CES": "cs", "DAN": "da", "DEU": "de", "ELL": "el", "ENG": "en", "SPA": "es",
-    "EST": "et", "FIN": "fi", "FRA": "fr", "GLE": "ga", "HRV": "hr", "HUN": "hu", "ITA": "it",
-    "LIT": "lt", "LAV": "lv", "MLT": "mt", "NLD": "nl", "POL": "pl", "POR": "pt", "RON": "ro",
-    "SLK": "sk", "SLV": "sl", "SWE": "sv", "NOR": "no", "NOB": "no", "NNO": "no", "ISL": "is",
-    "CAT": "ca", "EUS": "eu", "GLG": "gl", "GER": "de", "FRE": "fr", "DUT": "nl", "CZE": "cs",
-    "GRE": "el", "SLO": "sk", "RUM": "ro", "ICE": "is", "BAQ": "eu",
-}
 # EU authority table "data-theme" → label
 EU_THEMES = {
     "AGRI": "Agriculture, fisheries, forestry and food", "ECON": "Economy and finance",
@@ -299,13 +291,7 @@ def _pick(g, s, pred: str, languages: list[str]) -> tuple[str | None, str | None
 
 def language_code(value: str | None) -> str | None:
     """ISO 639-1 of a language URI (EU authority table, id.loc.gov, lexvo) or code."""
-    if not value:
-        return None
-    code = value.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1].strip()
-    if len(code) == 3 and code.upper() in _EU_LANGUAGES:
-        return _EU_LANGUAGES[code.upper()]
-    code = code.lower().replace("_", "-").split("-")[0]
-    return code if len(code) == 2 and code.isalpha() else None
+    return normalise_language_code(value)
 
 
 def _languages(g, s) -> list[str]:

@@ -27,14 +27,26 @@ SAMPLE_CHARS = 600
 
 _WORD_RE = re.compile(r"[^\W\d_]{2,}")
 _ALIASES = {"nb": "no", "nn": "no", "iw": "he", "in": "id", "ji": "yi"}
+# ISO 639-2 (bibliographic and terminology) codes of the portal's languages, as catalogues write
+# them (the EU Publications Office's language authority table, CKAN's "language" extras, MARC)
+_ISO639_2 = {
+    "bul": "bg", "ces": "cs", "cze": "cs", "dan": "da", "deu": "de", "ger": "de", "ell": "el",
+    "gre": "el", "eng": "en", "spa": "es", "est": "et", "fin": "fi", "fra": "fr", "fre": "fr",
+    "gle": "ga", "hrv": "hr", "hun": "hu", "ita": "it", "lit": "lt", "lav": "lv", "mlt": "mt",
+    "nld": "nl", "dut": "nl", "pol": "pl", "por": "pt", "ron": "ro", "rum": "ro", "slk": "sk",
+    "slo": "sk", "slv": "sl", "swe": "sv", "nor": "no", "nob": "no", "nno": "no", "isl": "is",
+    "ice": "is", "cat": "ca", "eus": "eu", "baq": "eu", "glg": "gl",
+}
 
 
 def normalise_language_code(code: str | None) -> str | None:
-    """ISO 639-1 code known to the portal for a tag such as ``en-GB``, ``pt_BR``, ``nb``, ``FR``."""
+    """ISO 639-1 code known to the portal for a tag such as ``en-GB``, ``pt_BR``, ``nb``, ``FR``,
+    an ISO 639-2 code (``ENG``, ``fre``) or a language-authority URI (``…/language/DEU``)."""
     if not code:
         return None
-    primary = re.split(r"[-_\s]", code.strip().lower(), maxsplit=1)[0]
-    primary = _ALIASES.get(primary, primary)
+    code = code.strip().rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    primary = re.split(r"[-_\s]", code.lower(), maxsplit=1)[0]
+    primary = _ISO639_2.get(primary) or _ALIASES.get(primary, primary)
     return primary if primary in LANGUAGES else None
 
 
